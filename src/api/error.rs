@@ -1,0 +1,146 @@
+//! The admin API's errors, in the shapes its clients parse: `{"code":401,"message":...}` for
+//! key problems, `{"errors":[{id,status,code,title,detail}]}` for everything else.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::domain::Scope;
+
+/// The exact content type the Python client wants for readable error messages.
+pub const JSON: &str = "application/json;charset=UTF-8";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("{title}")]
+    Application {
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: String,
+    },
+    #[error("insufficient scope: {0}")]
+    InsufficientScope(Scope),
+    #[error("rate limited")]
+    Throttled { retry_after_secs: u64 },
+    #[error("temporarily unavailable")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn not_found(code: &'static str, title: &'static str, detail: &str) -> ApiError {
+        ApiError::Application {
+            status: StatusCode::NOT_FOUND,
+            code,
+            title,
+            detail: detail.to_owned(),
+        }
+    }
+
+    /// The same answer for an org that exists elsewhere and one that does not exist at all.
+    pub fn org_not_found() -> ApiError {
+        ApiError::not_found(
+            "ADMIN-404-2",
+            "Organization not found",
+            "No organization with this id is visible to this API key.",
+        )
+    }
+
+    pub fn bad_request(code: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Application {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            title,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> ApiError {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => ApiError::Unavailable,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+fn application(status: StatusCode, code: &str, title: &str, detail: &str) -> serde_json::Value {
+    json!({ "errors": [{
+        "id": uuid::Uuid::new_v4().to_string(),
+        "status": status.as_u16().to_string(),
+        "code": code,
+        "title": title,
+        "detail": detail,
+    }]})
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Application { status, .. } => *status,
+            ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut res = HttpResponse::build(status);
+        res.content_type(JSON).insert_header(("Cache-Control", "no-store"));
+        let body = match self {
+            ApiError::Unauthorized(message) => {
+                res.insert_header(("WWW-Authenticate", r#"Bearer realm="keyward""#));
+                json!({ "code": 401, "message": message })
+            }
+            ApiError::Application {
+                code, title, detail, ..
+            } => application(status, code, title, detail),
+            ApiError::InsufficientScope(scope) => {
+                res.insert_header((
+                    "WWW-Authenticate",
+                    format!(r#"Bearer error="insufficient_scope", scope="{}""#, scope.name()),
+                ));
+                application(
+                    status,
+                    "ADMIN-403-3",
+                    "Insufficient scope",
+                    &format!("This API key needs the scope {}.", scope.name()),
+                )
+            }
+            ApiError::Throttled { retry_after_secs } => {
+                res.insert_header(("Retry-After", retry_after_secs.to_string()))
+                    .insert_header(("X-RateLimit-Limit", "0"))
+                    .insert_header(("X-RateLimit-Remaining", "0"))
+                    .insert_header(("X-RateLimit-Reset", retry_after_secs.to_string()));
+                application(
+                    status,
+                    "ADMIN-429-1",
+                    "Too many requests",
+                    "Too many failed attempts; retry later.",
+                )
+            }
+            ApiError::Unavailable => {
+                res.insert_header(("Retry-After", "1"));
+                application(status, "ADMIN-503-1", "Temporarily unavailable", "Retry in a moment.")
+            }
+            ApiError::Internal(err) => {
+                tracing::error!(error = %err, "admin API internal error");
+                application(
+                    status,
+                    "ADMIN-500-1",
+                    "Internal error",
+                    "The request could not be completed.",
+                )
+            }
+        };
+        res.body(body.to_string())
+    }
+}

@@ -1,0 +1,139 @@
+//! Keeps the proof cache's revocation state current: `LISTEN keyward_keys` on a connection of
+//! its own (never one borrowed from the request pool, which a load spike can starve). When the
+//! connection is lost, reset, or its heartbeat is late, the verifier falls back to a database
+//! read per request until a new listener is connected and has caught up.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
+
+use super::KeyVerifier;
+use crate::store;
+
+pub const CHANNEL: &str = "keyward_keys";
+const HEARTBEAT_CHANNEL: &str = "keyward_heartbeat";
+/// The instance notifies itself this often...
+const HEARTBEAT_EVERY: Duration = Duration::from_millis(1000);
+/// ...and distrusts its listener when its own notice is this late.
+const HEARTBEAT_LATE: Duration = Duration::from_millis(3000);
+
+pub fn spawn(verifier: KeyVerifier) {
+    tokio::spawn(async move {
+        let instance = uuid::Uuid::new_v4().simple().to_string();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let started = Instant::now();
+            if let Err(reason) = listen(&verifier, &instance).await {
+                tracing::warn!(%reason, "revocation listener down; checking revocation per request until it is back");
+            }
+            set_healthy(&verifier, false);
+            verifier
+                .inner
+                .metrics
+                .listener_reconnects
+                .fetch_add(1, Ordering::Relaxed);
+            if started.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(100);
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    });
+}
+
+fn set_healthy(verifier: &KeyVerifier, healthy: bool) {
+    // Any change of trust moves the generation, so a fill that straddles it re-checks.
+    verifier.inner.generation.fetch_add(1, Ordering::AcqRel);
+    verifier.inner.listener_healthy.store(healthy, Ordering::Release);
+    verifier
+        .inner
+        .metrics
+        .listener_healthy
+        .store(i64::from(healthy), Ordering::Relaxed);
+}
+
+/// One listener's life: connect, LISTEN, catch up, then follow notices until something fails.
+async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
+    let options = verifier.inner.pool.connect_options().as_ref().clone();
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy_with(options);
+    let mut listener = timeout(Duration::from_secs(5), PgListener::connect_with(&own))
+        .await
+        .map_err(|_| "connect timed out".to_owned())?
+        .map_err(|e| format!("connect: {e}"))?;
+    listener.ignore_pool_close_event(true);
+    timeout(
+        Duration::from_secs(5),
+        listener.listen_all([CHANNEL, HEARTBEAT_CHANNEL]),
+    )
+    .await
+    .map_err(|_| "LISTEN timed out".to_owned())?
+    .map_err(|e| format!("LISTEN: {e}"))?;
+
+    catch_up(verifier).await?;
+    set_healthy(verifier, true);
+    tracing::info!("revocation listener connected");
+
+    let mut heartbeat = interval(HEARTBEAT_EVERY);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let mut sent: u64 = 0;
+    loop {
+        tokio::select! {
+            received = listener.try_recv() => match received {
+                Ok(Some(notice)) if notice.channel() == CHANNEL => {
+                    verifier.inner.metrics.revocation_notices.fetch_add(1, Ordering::Relaxed);
+                    verifier.mark_revoked(notice.payload());
+                }
+                Ok(Some(notice)) => {
+                    if notice.payload().starts_with(instance) {
+                        last_heard = Instant::now();
+                    }
+                }
+                Ok(None) => return Err("connection lost".into()),
+                Err(e) => return Err(format!("receive: {e}")),
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > HEARTBEAT_LATE {
+                    return Err("heartbeat late".into());
+                }
+                sent += 1;
+                let payload = format!("{instance}:{sent}");
+                let pool = verifier.inner.pool.clone();
+                // Sent from the request pool, off this loop: a stalled send must not stall receiving.
+                tokio::spawn(async move {
+                    let _ = timeout(HEARTBEAT_EVERY, store::api_keys::notify_heartbeat(&pool, HEARTBEAT_CHANNEL, &payload)).await;
+                });
+            }
+        }
+    }
+}
+
+/// After (re)connecting, and before trusting the cache again: which cached keys were revoked
+/// while nobody listened. Exact whatever the clocks say.
+async fn catch_up(verifier: &KeyVerifier) -> Result<(), String> {
+    let cached: Vec<String> = verifier
+        .inner
+        .proofs
+        .iter()
+        .map(|(public_id, _)| public_id.as_ref().clone())
+        .collect();
+    for chunk in cached.chunks(10_000) {
+        let read = async {
+            let mut conn = verifier.inner.pool.acquire().await?;
+            store::api_keys::revoked_among(&mut conn, chunk).await
+        };
+        let revoked = timeout(Duration::from_secs(10), read)
+            .await
+            .map_err(|_| "catch-up timed out".to_owned())?
+            .map_err(|e| format!("catch-up: {e}"))?;
+        for public_id in revoked {
+            verifier.mark_revoked(&public_id);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,419 @@
+//! Verification of admin API keys (DESIGN.md section 5). A presented token is parsed and its
+//! checksum checked with no I/O; then its secret is proven against a per-process cache of keyed
+//! hashes, so argon2id runs once per key and process, never per request. The cache entry of a
+//! public id holds the proof, the key's immutable facts and its revocation state together,
+//! kept current by `LISTEN keyward_keys` (see `listener`). Misses are rate limited, coalesced,
+//! and verified on a bounded blocking pool.
+
+mod background;
+pub mod limiter;
+mod listener;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use sqlx::PgPool;
+use subtle::ConstantTimeEq;
+use tokio::sync::{OnceCell, Semaphore};
+use uuid::Uuid;
+
+use crate::auth::argon2id;
+use crate::domain::Scope;
+use crate::domain::token::{KeyToken, PublicId};
+use crate::metrics::{AuthOutcome, Metrics};
+use crate::store;
+use background::{BackgroundWrites, RejectedUse};
+use limiter::FailureLimiter;
+
+/// How long a request may wait for a database connection before it is answered 503.
+const DB_WAIT: Duration = Duration::from_secs(1);
+
+/// A caller whose key was proven and is valid now.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub public_id: String,
+    pub org_id: Uuid,
+    pub scoped: bool,
+    pub scopes: Vec<Scope>,
+    /// The person answerable for the key (its creator, or its creator's creator).
+    pub responsible_user_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: IpAddr,
+}
+
+impl Caller {
+    /// True when the key may call an endpoint needing `scope`: an unscoped key may call all.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        !self.scoped || self.scopes.contains(&scope)
+    }
+}
+
+/// Why a request's key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No bearer token, another scheme, bad structure or checksum.
+    Malformed,
+    /// A well-formed token nobody issued, a wrong secret, or (to a caller that has not proven
+    /// the secret) a revoked or expired key: all look the same from outside.
+    Invalid(AuthOutcome),
+    /// The secret was proven, and the key is revoked.
+    Revoked,
+    /// The secret was proven, and the key has expired.
+    Expired,
+    Throttled {
+        retry_after_secs: u64,
+    },
+    /// The database or the argon2 pool cannot answer now; fail closed.
+    Unavailable,
+}
+
+impl Refusal {
+    pub fn outcome(self) -> AuthOutcome {
+        match self {
+            Refusal::Malformed => AuthOutcome::Malformed,
+            Refusal::Invalid(outcome) => outcome,
+            Refusal::Revoked => AuthOutcome::Revoked,
+            Refusal::Expired => AuthOutcome::Expired,
+            Refusal::Throttled { .. } => AuthOutcome::Throttled,
+            Refusal::Unavailable => AuthOutcome::Unavailable,
+        }
+    }
+}
+
+/// One cached proof: the keyed hash of the secret verified for a public id, the key's facts that
+/// never change (the triggers of the `api_keys` table guarantee it) and its revocation state.
+struct CachedKey {
+    proof: [u8; 32],
+    key_id: Uuid,
+    name: String,
+    created_at: DateTime<Utc>,
+    org_id: Uuid,
+    scoped: bool,
+    scopes: Vec<Scope>,
+    responsible_user_id: Option<Uuid>,
+    expires_at: DateTime<Utc>,
+    revoked: AtomicBool,
+    /// Unix seconds of the last recorded use, so last use is written about once a minute.
+    last_use_recorded: AtomicI64,
+}
+
+type FillResult = Result<Arc<CachedKey>, Refusal>;
+
+/// Settings of the verifier.
+#[derive(Debug, Clone)]
+pub struct VerifierSettings {
+    /// Proofs kept in memory at most.
+    pub cache_capacity: u64,
+    /// argon2 verifications run at once, and how many more may wait before 503.
+    pub argon2_concurrency: usize,
+    pub argon2_queue: usize,
+    pub failures_per_public_id: u32,
+    pub failures_per_address: u32,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> VerifierSettings {
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        VerifierSettings {
+            cache_capacity: 1_000_000,
+            argon2_concurrency: cores,
+            argon2_queue: cores * 8,
+            failures_per_public_id: 10,
+            failures_per_address: 30,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct KeyVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    proofs: moka::sync::Cache<String, Arc<CachedKey>>,
+    /// Per-process random key of the proof HMAC: a memory dump of one instance proves nothing
+    /// anywhere else, and nothing derived from a secret ever leaves the process.
+    proof_key: [u8; 32],
+    /// Bumped by every revocation notice and every listener state change; see `fill`.
+    generation: AtomicU64,
+    listener_healthy: AtomicBool,
+    fills: Mutex<HashMap<(String, [u8; 32]), Arc<OnceCell<FillResult>>>>,
+    argon2_permits: Arc<Semaphore>,
+    argon2_queue: usize,
+    limiter: FailureLimiter,
+    metrics: Arc<Metrics>,
+    background: BackgroundWrites,
+}
+
+impl KeyVerifier {
+    /// Builds the verifier and starts its revocation listener and background writers on the
+    /// current runtime.
+    pub fn start(pool: PgPool, metrics: Arc<Metrics>, settings: VerifierSettings) -> KeyVerifier {
+        let inner = Arc::new(Inner {
+            background: BackgroundWrites::start(pool.clone()),
+            pool,
+            proofs: moka::sync::Cache::builder()
+                .max_capacity(settings.cache_capacity)
+                .build(),
+            proof_key: crate::random::bytes::<32>(),
+            generation: AtomicU64::new(0),
+            listener_healthy: AtomicBool::new(false),
+            fills: Mutex::new(HashMap::new()),
+            argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
+            argon2_queue: settings.argon2_queue,
+            limiter: FailureLimiter::new(settings.failures_per_public_id, settings.failures_per_address),
+            metrics,
+        });
+        let verifier = KeyVerifier { inner };
+        listener::spawn(verifier.clone());
+        verifier
+    }
+
+    pub fn cached_proofs(&self) -> u64 {
+        self.inner.proofs.entry_count()
+    }
+
+    fn proof(&self, public_id: &PublicId, token: &KeyToken) -> [u8; 32] {
+        #[allow(clippy::expect_used)] // HMAC takes keys of any length
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.proof_key).expect("HMAC accepts any key length");
+        mac.update(public_id.as_str().as_bytes());
+        mac.update(b"\0");
+        mac.update(token.secret().expose_secret().as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Verifies the `Authorization` header of an admin API request from `ip`.
+    pub async fn verify(&self, authorization: Option<&str>, ip: IpAddr) -> Result<Caller, Refusal> {
+        let token = authorization
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(str::trim)
+            .and_then(|value| KeyToken::parse(value).ok())
+            .ok_or(Refusal::Malformed)?;
+        let public_id = token.public_id().clone();
+        let proof = self.proof(&public_id, &token);
+
+        let entry = match self.inner.proofs.get(public_id.as_str()) {
+            Some(entry) => {
+                self.inner.metrics.proof_cache_hits.fetch_add(1, Ordering::Relaxed);
+                if !bool::from(entry.proof.ct_eq(&proof)) {
+                    return Err(Refusal::Invalid(AuthOutcome::WrongSecret));
+                }
+                entry
+            }
+            None => {
+                self.inner.metrics.proof_cache_misses.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .limiter
+                    .charge(public_id.as_str(), ip)
+                    .map_err(|t| Refusal::Throttled {
+                        retry_after_secs: t.retry_after_secs,
+                    })?;
+                let entry = self.fill_coalesced(&public_id, proof, token.secret(), ip).await?;
+                self.inner.limiter.refund(public_id.as_str(), ip);
+                entry
+            }
+        };
+        self.still_valid(&public_id, &entry, ip).await?;
+        self.note_use(&entry, ip);
+        Ok(Caller {
+            key_id: entry.key_id,
+            name: entry.name.clone(),
+            created_at: entry.created_at,
+            public_id: public_id.as_str().to_owned(),
+            org_id: entry.org_id,
+            scoped: entry.scoped,
+            scopes: entry.scopes.clone(),
+            responsible_user_id: entry.responsible_user_id,
+            expires_at: entry.expires_at,
+            ip,
+        })
+    }
+
+    /// Step 3: expiry on every request; revocation from the cache while the listener is
+    /// healthy, else from the database (failing closed when it cannot answer).
+    async fn still_valid(&self, public_id: &PublicId, entry: &CachedKey, ip: IpAddr) -> Result<(), Refusal> {
+        if !entry.revoked.load(Ordering::Acquire) && !self.inner.listener_healthy.load(Ordering::Acquire) {
+            match self.read_revoked(entry.key_id).await? {
+                Some(false) => {}
+                _ => self.mark_revoked(public_id.as_str()),
+            }
+        }
+        if entry.revoked.load(Ordering::Acquire) {
+            self.reject_use(entry.key_id, entry.org_id, "revoked", ip);
+            return Err(Refusal::Revoked);
+        }
+        if Utc::now() >= entry.expires_at {
+            self.reject_use(entry.key_id, entry.org_id, "expired", ip);
+            return Err(Refusal::Expired);
+        }
+        Ok(())
+    }
+
+    async fn read_revoked(&self, key_id: Uuid) -> Result<Option<bool>, Refusal> {
+        let read = async {
+            let mut conn = self.inner.pool.acquire().await?;
+            store::api_keys::is_revoked(&mut conn, key_id).await
+        };
+        match tokio::time::timeout(DB_WAIT * 2, read).await {
+            Ok(Ok(revoked)) => Ok(revoked),
+            _ => Err(Refusal::Unavailable),
+        }
+    }
+
+    /// Misses with the same public id and the same presented secret share one fill, so a
+    /// hundred first requests with a new key cost one argon2 verification.
+    async fn fill_coalesced(
+        &self,
+        public_id: &PublicId,
+        proof: [u8; 32],
+        secret: &SecretString,
+        ip: IpAddr,
+    ) -> FillResult {
+        let slot = (public_id.as_str().to_owned(), proof);
+        let cell = {
+            let mut fills = self.inner.fills.lock().map_err(|_| Refusal::Unavailable)?;
+            fills.entry(slot.clone()).or_default().clone()
+        };
+        let result = cell
+            .get_or_init(|| self.fill(public_id, proof, secret.clone(), ip))
+            .await
+            .clone();
+        if let Ok(mut fills) = self.inner.fills.lock() {
+            if fills.get(&slot).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
+                fills.remove(&slot);
+            }
+        }
+        result
+    }
+
+    /// Reads the row, verifies the secret with argon2id, and caches the proof. The generation
+    /// counter is sampled before the read and checked after the insert, so a revocation that
+    /// lands in between is never lost.
+    async fn fill(&self, public_id: &PublicId, proof: [u8; 32], secret: SecretString, ip: IpAddr) -> FillResult {
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let read = async {
+            let mut conn = self.inner.pool.acquire().await?;
+            store::api_keys::for_verification(&mut conn, public_id).await
+        };
+        let row = match tokio::time::timeout(DB_WAIT * 2, read).await {
+            Ok(Ok(row)) => row,
+            _ => return Err(Refusal::Unavailable),
+        };
+        let Some(row) = row else {
+            return Err(Refusal::Invalid(AuthOutcome::Unknown));
+        };
+        if row.revoked_at.is_some() {
+            self.reject_use(row.id, row.org_id, "revoked", ip);
+            return Err(Refusal::Invalid(AuthOutcome::Revoked));
+        }
+        if Utc::now() >= row.expires_at {
+            self.reject_use(row.id, row.org_id, "expired", ip);
+            return Err(Refusal::Invalid(AuthOutcome::Expired));
+        }
+
+        if !self.verify_secret(row.secret_hash.clone(), secret).await? {
+            return Err(Refusal::Invalid(AuthOutcome::WrongSecret));
+        }
+        let entry = Arc::new(CachedKey {
+            proof,
+            key_id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            org_id: row.org_id,
+            scoped: row.scoped,
+            scopes: row.scopes,
+            responsible_user_id: row.responsible_user_id,
+            expires_at: row.expires_at,
+            revoked: AtomicBool::new(false),
+            last_use_recorded: AtomicI64::new(0),
+        });
+        self.inner.proofs.insert(public_id.as_str().to_owned(), entry.clone());
+        if self.inner.generation.load(Ordering::Acquire) != generation {
+            match self.read_revoked(row.id).await {
+                Ok(Some(false)) => {}
+                Ok(_) => entry.revoked.store(true, Ordering::Release),
+                Err(refusal) => {
+                    self.inner.proofs.invalidate(public_id.as_str());
+                    return Err(refusal);
+                }
+            }
+        }
+        Ok(entry)
+    }
+
+    /// Runs argon2id on the API's own bounded pool (apart from the console's, so an API flood
+    /// cannot block people signing in); 503 when too many verifications already wait.
+    async fn verify_secret(&self, secret_hash: String, secret: SecretString) -> Result<bool, Refusal> {
+        let metrics = self.inner.metrics.clone();
+        let permit = match self.inner.argon2_permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let waiting = metrics.argon2_waiting.fetch_add(1, Ordering::AcqRel);
+                if waiting >= self.inner.argon2_queue as i64 {
+                    metrics.argon2_waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(Refusal::Unavailable);
+                }
+                let permit = self.inner.argon2_permits.clone().acquire_owned().await;
+                metrics.argon2_waiting.fetch_sub(1, Ordering::AcqRel);
+                permit.map_err(|_| Refusal::Unavailable)?
+            }
+        };
+        metrics.argon2_started.fetch_add(1, Ordering::Relaxed);
+        metrics.argon2_in_flight.fetch_add(1, Ordering::AcqRel);
+        let verified = tokio::task::spawn_blocking(move || {
+            let verified = argon2id::verify(secret.expose_secret().as_bytes(), &secret_hash);
+            metrics.argon2_in_flight.fetch_sub(1, Ordering::AcqRel);
+            metrics.argon2_finished.fetch_add(1, Ordering::Relaxed);
+            drop(permit);
+            verified
+        })
+        .await;
+        verified.map_err(|_| Refusal::Unavailable)
+    }
+
+    fn note_use(&self, entry: &CachedKey, ip: IpAddr) {
+        let now = Utc::now().timestamp();
+        let last = entry.last_use_recorded.load(Ordering::Relaxed);
+        if now - last >= 60
+            && entry
+                .last_use_recorded
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.inner.background.last_use(entry.key_id, ip);
+        }
+    }
+
+    fn reject_use(&self, key_id: Uuid, org_id: Uuid, reason: &'static str, ip: IpAddr) {
+        self.inner.background.rejected_use(RejectedUse {
+            key_id,
+            org_id,
+            reason,
+            ip,
+        });
+    }
+
+    /// Marks a key revoked in this instance's cache (after a local revocation commits, or on a
+    /// notice) and moves the generation so racing fills re-check.
+    pub fn mark_revoked(&self, public_id: &str) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        if let Some(entry) = self.inner.proofs.get(public_id) {
+            entry.revoked.store(true, Ordering::Release);
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+}

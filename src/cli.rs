@@ -1,0 +1,267 @@
+//! The commands besides `serve`: automation for operators. Output meant for scripts goes to
+//! stdout; everything else to stderr.
+
+use std::io::{IsTerminal, Read};
+
+use sqlx::PgPool;
+
+use crate::auth::argon2id::{self, Argon2Pool};
+use crate::config::{AdminAdd, KeysCommand, KeysCreate, OrgsCommand};
+use crate::domain::api_key::{Expiry, KeyName};
+use crate::domain::{DisplayName, Email, NewPassword, OrgName, Scope};
+use crate::keys;
+use crate::store;
+use crate::store::api_keys::Revocation;
+use crate::store::audit::{Actor, NewEvent};
+
+/// A command that failed: the message is one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// `keyward orgs list`: one `<id>\t<name>` line per organization.
+pub async fn orgs(pool: &PgPool, command: &OrgsCommand) -> Result<(), CliError> {
+    match command {
+        OrgsCommand::List => {
+            let mut conn = pool.acquire().await?;
+            for org in store::orgs::list(&mut conn).await? {
+                println!("{}\t{}", org.id, org.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Reads the password from stdin when it is not a terminal (scripts), else from a hidden prompt.
+fn read_password() -> Result<String, CliError> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let second = rpassword::prompt_password("Confirm password: ")?;
+        if first != second {
+            return Err(CliError::Invalid("the two passwords do not match".into()));
+        }
+        Ok(first)
+    } else {
+        let mut input = String::new();
+        std::io::stdin().take(64 * 1024).read_to_string(&mut input)?;
+        Ok(input.lines().next().unwrap_or_default().to_owned())
+    }
+}
+
+/// `keyward admin add`: makes someone an admin of an organization, creating the account (with
+/// a password) when it is new and the organization when it is named.
+pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
+    let email = Email::parse(&args.email).map_err(|e| CliError::Invalid(format!("--email: {e}")))?;
+    let name = DisplayName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
+    let new_org = match &args.org_name {
+        Some(org_name) => Some(OrgName::parse(org_name).map_err(|e| CliError::Invalid(format!("--org-name: {e}")))?),
+        None => None,
+    };
+
+    let existing = {
+        let mut conn = pool.acquire().await?;
+        store::users::find_by_email(&mut conn, &email).await?
+    };
+    let password_hash = match existing {
+        Some(_) => None,
+        None => {
+            let password = tokio::task::spawn_blocking(read_password)
+                .await
+                .map_err(|e| CliError::Invalid(e.to_string()))??;
+            let password = NewPassword::parse(&password).map_err(|e| CliError::Invalid(format!("password: {e}")))?;
+            let secret = secrecy::ExposeSecret::expose_secret(password.secret()).to_owned();
+            let hash = tokio::task::spawn_blocking(move || argon2id::hash(secret.as_bytes()))
+                .await
+                .map_err(|e| CliError::Invalid(e.to_string()))?
+                .map_err(|e| CliError::Invalid(format!("password hashing failed: {e}")))?;
+            Some(hash)
+        }
+    };
+
+    let mut tx = pool.begin().await?;
+    let org = match (args.org, &new_org) {
+        (Some(id), _) => store::orgs::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)")))?,
+        (None, Some(name)) => {
+            let org = store::orgs::create(&mut tx, name).await?;
+            audit(&mut tx, org.id, "org.created", "org", org.id.to_string()).await?;
+            org
+        }
+        (None, None) => return Err(CliError::Invalid("give --org ID or --org-name NAME".into())),
+    };
+    let user = match (existing, password_hash) {
+        (Some(user), _) => user,
+        (None, Some(hash)) => {
+            let user = store::users::create(&mut tx, &email, &name, &hash, Some(org.id)).await?;
+            audit(&mut tx, org.id, "user.created", "user", user.id.to_string()).await?;
+            user
+        }
+        (None, None) => return Err(CliError::Invalid("no password was given".into())),
+    };
+    store::users::grant_admin(&mut tx, org.id, user.id).await?;
+    audit(&mut tx, org.id, "member.admin_granted", "user", user.id.to_string()).await?;
+    tx.commit().await?;
+    eprintln!("{} is an admin of {} ({})", user.email, org.name, org.id);
+    println!("{}", org.id);
+    Ok(())
+}
+
+async fn audit(
+    conn: &mut sqlx::PgConnection,
+    org_id: uuid::Uuid,
+    action: &str,
+    target_kind: &str,
+    target_id: String,
+) -> Result<(), sqlx::Error> {
+    store::audit::record(
+        conn,
+        NewEvent {
+            org_id: Some(org_id),
+            actor: Actor::System,
+            action,
+            target_kind: Some(target_kind),
+            target_id: Some(target_id),
+            ip: None,
+            user_agent: None,
+            details: serde_json::json!({ "via": "cli" }),
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `keyward keys ...`: create (the value goes to stdout alone), list, revoke.
+pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> {
+    match command {
+        KeysCommand::Create(args) => keys_create(pool, args).await,
+        KeysCommand::List { org } => {
+            let mut conn = pool.acquire().await?;
+            let org = known_org(&mut conn, *org).await?;
+            let now = chrono::Utc::now();
+            println!("ID\tPUBLIC ID\tNAME\tSTATUS\tSCOPES\tEXPIRES\tLAST USED");
+            let mut after = None;
+            loop {
+                let page = store::api_keys::list(&mut conn, org.id, after, 500).await?;
+                for key in &page {
+                    let scopes = if key.scoped {
+                        key.scopes.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
+                    } else {
+                        "(unscoped)".to_owned()
+                    };
+                    let last_used = match (key.last_used_at, key.last_used_ip) {
+                        (Some(at), Some(ip)) => format!("{} from {ip}", at.to_rfc3339()),
+                        (Some(at), None) => at.to_rfc3339(),
+                        _ => "never".to_owned(),
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        key.id,
+                        key.public_id,
+                        key.name,
+                        key.status(now).as_str(),
+                        scopes,
+                        key.expires_at.to_rfc3339(),
+                        last_used
+                    );
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => after = Some((last.created_at, last.id)),
+                    _ => break,
+                }
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { org, key } => {
+            let mut conn = pool.acquire().await?;
+            let org = known_org(&mut conn, *org).await?;
+            let found = store::api_keys::find(&mut conn, org.id, key)
+                .await?
+                .ok_or_else(|| CliError::Invalid(format!("no key {key} in organization {}", org.id)))?;
+            drop(conn);
+            match keys::revoke(pool, None, org.id, found.id, Actor::System, None).await? {
+                Revocation::Revoked { public_id } => eprintln!("revoked {} ({public_id})", found.id),
+                Revocation::AlreadyRevoked => eprintln!("{} was already revoked", found.id),
+                Revocation::NotFound => {
+                    return Err(CliError::Invalid(format!("no key {key} in organization {}", org.id)));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<store::orgs::Org, CliError> {
+    store::orgs::get(conn, id)
+        .await?
+        .ok_or_else(|| CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)")))
+}
+
+async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
+    let name = KeyName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
+    let created_at = chrono::Utc::now();
+    let expiry = Expiry::in_days(created_at, args.expires_in_days)
+        .map_err(|e| CliError::Invalid(format!("--expires-in-days: {e}")))?;
+    let scopes = if args.unscoped {
+        None
+    } else {
+        let parsed = args
+            .scopes
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<Scope>()
+                    .map_err(|e| CliError::Invalid(format!("--scopes: {e}")))
+            })
+            .collect::<Result<std::collections::BTreeSet<_>, _>>()?;
+        if parsed.is_empty() {
+            return Err(CliError::Invalid(
+                "--scopes: name at least one scope, or pass --unscoped".into(),
+            ));
+        }
+        Some(parsed.into_iter().collect())
+    };
+    let mut conn = pool.acquire().await?;
+    let org = known_org(&mut conn, args.org).await?;
+    let (created_by, responsible) = match &args.created_by {
+        Some(email) => {
+            let parsed = Email::parse(email).map_err(|e| CliError::Invalid(format!("--created-by: {e}")))?;
+            let user = store::users::find_by_email(&mut conn, &parsed)
+                .await?
+                .ok_or_else(|| CliError::Invalid(format!("--created-by: no account has the email {email}")))?;
+            (Actor::User(user.id), Some(user.id))
+        }
+        None => (Actor::System, None),
+    };
+    drop(conn);
+    let request = keys::KeyRequest {
+        org_id: org.id,
+        name,
+        scopes,
+        created_at,
+        expiry,
+        created_by,
+        responsible_user_id: responsible,
+        ip: None,
+    };
+    let (id, token) = keys::create(pool, &Argon2Pool::new(1), &request)
+        .await
+        .map_err(|e| match e {
+            keys::KeyError::Database(db) => CliError::Database(db),
+            other => CliError::Invalid(other.to_string()),
+        })?;
+    eprintln!(
+        "created key {id} ({}) in {}; its value is shown only now",
+        token.public_id(),
+        org.name
+    );
+    println!("{}", token.expose_token());
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The front page and the health probes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::{Layout, PageError, render};
+use crate::startup::AppState;
+use crate::store;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    needs_setup: bool,
+}
+
+pub async fn show(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let mut conn = state.pool.acquire().await?;
+    let needs_setup = !store::users::any_exist(&mut conn).await?;
+    render(
+        StatusCode::OK,
+        &HomePage {
+            layout: Layout::default(),
+            needs_setup,
+        },
+    )
+}
+
+/// The process is up.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// The database answers; 503 otherwise.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let mut conn = state.pool.acquire().await?;
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&mut *conn).await
+    })
+    .await;
+    match answered {
+        Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({ "database": "ok" })),
+        _ => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "database": "unavailable" })),
+    }
+}

@@ -1,0 +1,258 @@
+//! First-run setup. With no account in the database, start-up logs a one-time link; its page
+//! creates the first administrator and organization, and from then on `/setup` is 404.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::{Layout, PageError, presession, render};
+use crate::auth::argon2id;
+use crate::auth::csrf;
+use crate::domain::{DisplayName, Email, NewPassword, OrgName};
+use crate::startup::AppState;
+use crate::store;
+use crate::store::audit::{Actor, NewEvent};
+
+const CSRF_PURPOSE: &str = "setup";
+/// How long a printed setup link stays usable.
+const TOKEN_LIFETIME: Duration = Duration::hours(1);
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// At start-up: when nobody has an account yet, issue a setup token and log its link. This is
+/// the one log line allowed to carry a secret.
+pub async fn announce_if_needed(pool: &PgPool, public_base: &str) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    if store::users::any_exist(&mut conn).await? {
+        return Ok(());
+    }
+    let token = crate::random::token();
+    store::setup_tokens::issue(&mut conn, &token_hash(&token), Utc::now() + TOKEN_LIFETIME).await?;
+    tracing::info!(
+        "first-run setup: open {public_base}/setup?token={token} within an hour to create the first administrator"
+    );
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+    #[serde(default)]
+    org_name: String,
+}
+
+/// What the person typed, shown again when something is wrong (never the passwords).
+#[derive(Debug, Default)]
+struct Values {
+    email: String,
+    name: String,
+    org_name: String,
+}
+
+#[derive(Debug, Default)]
+struct FieldErrors {
+    email: Option<String>,
+    name: Option<String>,
+    password: Option<String>,
+    password_confirm: Option<String>,
+    org_name: Option<String>,
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.email.is_some()
+            || self.name.is_some()
+            || self.password.is_some()
+            || self.password_confirm.is_some()
+            || self.org_name.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    layout: Layout,
+    csrf: String,
+    token: String,
+    values: Values,
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+const LINK_UNUSABLE: &str =
+    "This setup link has expired or was already used. Restart keyward to print a new link in its log.";
+
+/// 404 once anyone has an account: setup is over for good.
+async fn ensure_setup_open(pool: &PgPool) -> Result<(), PageError> {
+    let mut conn = pool.acquire().await?;
+    if store::users::any_exist(&mut conn).await? {
+        return Err(PageError::NotFound);
+    }
+    Ok(())
+}
+
+fn page_response(
+    status: StatusCode,
+    page: &SetupPage,
+    new_cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let mut res = render(status, page)?;
+    if let Some(cookie) = new_cookie {
+        res.add_cookie(&cookie)
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+    }
+    Ok(res)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<SetupQuery>,
+) -> Result<HttpResponse, PageError> {
+    ensure_setup_open(&state.pool).await?;
+    let presession = presession::get_or_create(&req, &state);
+    let mut conn = state.pool.acquire().await?;
+    let usable =
+        !query.token.is_empty() && store::setup_tokens::is_usable(&mut conn, &token_hash(&query.token)).await?;
+    let page = SetupPage {
+        layout: Layout::default(),
+        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        token: query.token.clone(),
+        values: Values::default(),
+        errors: FieldErrors::default(),
+        problem: (!usable).then(|| LINK_UNUSABLE.to_owned()),
+    };
+    let status = if usable {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    page_response(status, &page, presession.new_cookie)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SetupForm>,
+) -> Result<HttpResponse, PageError> {
+    ensure_setup_open(&state.pool).await?;
+    let form = form.into_inner();
+    let presession = presession::get_or_create(&req, &state);
+    let mut page = SetupPage {
+        layout: Layout::default(),
+        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        token: form.token.clone(),
+        values: Values {
+            email: form.email.clone(),
+            name: form.name.clone(),
+            org_name: form.org_name.clone(),
+        },
+        errors: FieldErrors::default(),
+        problem: None,
+    };
+
+    let csrf_ok = presession.new_cookie.is_none()
+        && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
+        && !csrf::is_cross_origin(&req, &state.public_base);
+    if !csrf_ok {
+        page.problem =
+            Some("This form expired or did not come from this page. Check the fields and submit it again.".into());
+        return page_response(StatusCode::FORBIDDEN, &page, presession.new_cookie);
+    }
+
+    let email = Email::parse(&form.email)
+        .map_err(|e| page.errors.email = Some(e.to_string()))
+        .ok();
+    let name = DisplayName::parse(&form.name)
+        .map_err(|e| page.errors.name = Some(e.to_string()))
+        .ok();
+    let org_name = OrgName::parse(&form.org_name)
+        .map_err(|e| page.errors.org_name = Some(e.to_string()))
+        .ok();
+    let password = NewPassword::parse(&form.password)
+        .map_err(|e| page.errors.password = Some(e.to_string()))
+        .ok();
+    if let Some(password) = &password {
+        if let Err(e) = password.confirm(&form.password_confirm) {
+            page.errors.password_confirm = Some(e.to_string());
+        }
+    }
+    let (Some(email), Some(name), Some(org_name), Some(password), false) =
+        (email, name, org_name, password, page.errors.any())
+    else {
+        return page_response(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+    };
+
+    let secret = password.secret().clone();
+    let password_hash = state
+        .people_argon2
+        .run(move || argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+
+    let mut tx = state.pool.begin().await?;
+    // Two setup links can be live at once (one per start); only one first admin may result.
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('keyward.setup'))")
+        .execute(&mut *tx)
+        .await?;
+    if store::users::any_exist(&mut tx).await? {
+        return Err(PageError::NotFound);
+    }
+    if !store::setup_tokens::consume(&mut tx, &token_hash(&form.token)).await? {
+        drop(tx);
+        page.problem = Some(LINK_UNUSABLE.into());
+        return page_response(StatusCode::BAD_REQUEST, &page, None);
+    }
+    let org = store::orgs::create(&mut tx, &org_name).await?;
+    let user = store::users::create(&mut tx, &email, &name, &password_hash, Some(org.id)).await?;
+    store::users::grant_admin(&mut tx, org.id, user.id).await?;
+    let ip = req.peer_addr().map(|a| a.ip());
+    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+    for (action, target_kind, target_id) in [
+        ("org.created", "org", org.id.to_string()),
+        ("user.created", "user", user.id.to_string()),
+        ("member.admin_granted", "user", user.id.to_string()),
+    ] {
+        store::audit::record(
+            &mut tx,
+            NewEvent {
+                org_id: Some(org.id),
+                actor: Actor::User(user.id),
+                action,
+                target_kind: Some(target_kind),
+                target_id: Some(target_id),
+                ip,
+                user_agent,
+                details: serde_json::json!({ "via": "setup" }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(org_id = %org.id, user_id = %user.id, "first-run setup completed");
+    Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
+}

@@ -1,0 +1,14 @@
+//! Pure domain types with their rules: parsed once at the boundary, trusted everywhere after.
+//! No I/O lives here.
+
+pub mod api_key;
+pub mod email;
+pub mod names;
+pub mod password;
+pub mod scope;
+pub mod token;
+
+pub use email::Email;
+pub use names::{DisplayName, OrgName};
+pub use password::NewPassword;
+pub use scope::Scope;

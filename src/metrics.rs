@@ -1,0 +1,189 @@
+//! Operator metrics in the Prometheus text format, served on their own listen address
+//! (`--metrics-listen`), never on the public one. A fixed set of atomic counters and gauges:
+//! simpler than a registry crate for a dozen series, and free on the request path.
+
+use std::fmt::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+/// How an admin API request's authentication ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Ok,
+    Malformed,
+    Unknown,
+    WrongSecret,
+    Revoked,
+    Expired,
+    ForeignOrg,
+    InsufficientScope,
+    Throttled,
+    Unavailable,
+}
+
+impl AuthOutcome {
+    const ALL: [AuthOutcome; 10] = [
+        AuthOutcome::Ok,
+        AuthOutcome::Malformed,
+        AuthOutcome::Unknown,
+        AuthOutcome::WrongSecret,
+        AuthOutcome::Revoked,
+        AuthOutcome::Expired,
+        AuthOutcome::ForeignOrg,
+        AuthOutcome::InsufficientScope,
+        AuthOutcome::Throttled,
+        AuthOutcome::Unavailable,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthOutcome::Ok => "ok",
+            AuthOutcome::Malformed => "malformed",
+            AuthOutcome::Unknown => "unknown",
+            AuthOutcome::WrongSecret => "wrong_secret",
+            AuthOutcome::Revoked => "revoked",
+            AuthOutcome::Expired => "expired",
+            AuthOutcome::ForeignOrg => "foreign_org",
+            AuthOutcome::InsufficientScope => "insufficient_scope",
+            AuthOutcome::Throttled => "throttled",
+            AuthOutcome::Unavailable => "unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    auth: [AtomicU64; 10],
+    pub proof_cache_hits: AtomicU64,
+    pub proof_cache_misses: AtomicU64,
+    pub argon2_started: AtomicU64,
+    pub argon2_finished: AtomicU64,
+    pub argon2_in_flight: AtomicI64,
+    pub argon2_waiting: AtomicI64,
+    pub listener_healthy: AtomicI64,
+    pub listener_reconnects: AtomicU64,
+    pub revocation_notices: AtomicU64,
+}
+
+impl Metrics {
+    pub fn auth(&self, outcome: AuthOutcome) {
+        let index = AuthOutcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
+        self.auth[index].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition of every series.
+    pub fn render(&self, cached_proofs: u64) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP keyward_api_auth_total Admin API requests by authentication outcome."
+        );
+        let _ = writeln!(out, "# TYPE keyward_api_auth_total counter");
+        for (outcome, count) in AuthOutcome::ALL.iter().zip(&self.auth) {
+            let _ = writeln!(
+                out,
+                "keyward_api_auth_total{{outcome=\"{}\"}} {}",
+                outcome.label(),
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let series: [(&str, &str, &str, i128); 10] = [
+            (
+                "keyward_proof_cache_hits_total",
+                "counter",
+                "Requests whose key proof was cached.",
+                self.proof_cache_hits.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_proof_cache_misses_total",
+                "counter",
+                "Requests whose key proof was not cached.",
+                self.proof_cache_misses.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_proof_cache_entries",
+                "gauge",
+                "Key proofs held in memory.",
+                cached_proofs.into(),
+            ),
+            (
+                "keyward_argon2_verifications_started_total",
+                "counter",
+                "argon2id key verifications started.",
+                self.argon2_started.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_argon2_verifications_finished_total",
+                "counter",
+                "argon2id key verifications finished.",
+                self.argon2_finished.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_argon2_pool_in_flight",
+                "gauge",
+                "argon2id key verifications running now.",
+                self.argon2_in_flight.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_argon2_pool_waiting",
+                "gauge",
+                "argon2id key verifications waiting for the pool.",
+                self.argon2_waiting.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_revocation_listener_healthy",
+                "gauge",
+                "1 while the revocation listener is connected and caught up.",
+                self.listener_healthy.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_revocation_listener_reconnects_total",
+                "counter",
+                "Times the revocation listener was rebuilt.",
+                self.listener_reconnects.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_revocation_notices_total",
+                "counter",
+                "Revocation notices received.",
+                self.revocation_notices.load(Ordering::Relaxed).into(),
+            ),
+        ];
+        for (name, kind, help, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+        out
+    }
+}
+
+/// Serves `GET /metrics` on its own listener. `cached_proofs` reports the proof cache's size.
+pub fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    cached_proofs: Arc<dyn Fn() -> u64 + Send + Sync>,
+) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        let cached_proofs = cached_proofs.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let body = metrics.render(cached_proofs());
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4; charset=utf-8")
+                        .body(body)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,328 @@
+//! Admin API keys: creation, listing, revocation and the reads the key middleware needs.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use sqlx::types::ipnet::IpNet;
+use uuid::Uuid;
+
+use super::audit::{Actor, ActorKind};
+use crate::domain::Scope;
+use crate::domain::api_key::{KeyName, KeyStatus};
+use crate::domain::token::PublicId;
+
+/// A key as the console and the API show it. Never any part of the secret.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub public_id: String,
+    pub name: String,
+    pub scoped: bool,
+    pub scopes: Vec<Scope>,
+    pub created_by: Actor,
+    pub responsible_user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<IpAddr>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The responsible person's name and email, when there is one.
+    pub creator_name: Option<String>,
+    pub creator_email: Option<String>,
+}
+
+impl ApiKey {
+    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
+        KeyStatus::at(now, self.expires_at, self.revoked_at)
+    }
+}
+
+/// What the key middleware needs to verify a presented token.
+#[derive(Debug, Clone)]
+pub struct VerificationRow {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub org_id: Uuid,
+    pub scoped: bool,
+    pub scopes: Vec<Scope>,
+    pub responsible_user_id: Option<Uuid>,
+    pub secret_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A key about to be inserted; the secret is already hashed.
+pub struct NewApiKey<'a> {
+    pub org_id: Uuid,
+    pub public_id: &'a PublicId,
+    pub name: &'a KeyName,
+    /// `None` for an unscoped key, which may call everything.
+    pub scopes: Option<&'a [Scope]>,
+    pub secret_hash: &'a str,
+    pub created_by: Actor,
+    pub responsible_user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn parse_scopes(names: Vec<String>) -> Vec<Scope> {
+    // The foreign key to the catalog and the catalog test keep every stored name parseable.
+    names.iter().filter_map(|name| name.parse().ok()).collect()
+}
+
+/// Inserts the key and its scopes. Run it in the transaction that also records the audit event.
+pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query!(
+        "INSERT INTO api_keys (id, org_id, public_id, name, scoped, secret_hash, created_by_kind, created_by_id,
+                               responsible_user_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        id,
+        key.org_id,
+        key.public_id.as_str(),
+        key.name.as_str(),
+        key.scopes.is_some(),
+        key.secret_hash,
+        key.created_by.kind() as ActorKind,
+        key.created_by.id(),
+        key.responsible_user_id,
+        key.created_at,
+        key.expires_at
+    )
+    .execute(&mut *conn)
+    .await?;
+    if let Some(scopes) = key.scopes {
+        let names: Vec<String> = scopes.iter().map(|s| s.name().to_owned()).collect();
+        sqlx::query!(
+            "INSERT INTO api_key_scopes (key_id, scope) SELECT $1, unnest($2::text[])",
+            id,
+            &names
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// The row behind a public id, for verifying a presented secret.
+pub async fn for_verification(
+    conn: &mut PgConnection,
+    public_id: &PublicId,
+) -> Result<Option<VerificationRow>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT k.id, k.name, k.created_at, k.org_id, k.scoped, k.secret_hash, k.expires_at, k.revoked_at, k.responsible_user_id,
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k WHERE k.public_id = $1"#,
+        public_id.as_str()
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| VerificationRow {
+        id: r.id,
+        name: r.name,
+        created_at: r.created_at,
+        org_id: r.org_id,
+        scoped: r.scoped,
+        scopes: parse_scopes(r.scopes),
+        responsible_user_id: r.responsible_user_id,
+        secret_hash: r.secret_hash,
+        expires_at: r.expires_at,
+        revoked_at: r.revoked_at,
+    }))
+}
+
+/// Whether the key is revoked, read by primary key (the middleware's per-request check while
+/// its revocation listener is not healthy). `None` when no such key exists.
+pub async fn is_revoked(conn: &mut PgConnection, key_id: Uuid) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT revoked_at IS NOT NULL AS "revoked!" FROM api_keys WHERE id = $1"#,
+        key_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Which of these public ids are revoked (catching up after the listener reconnects).
+pub async fn revoked_among(conn: &mut PgConnection, public_ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT public_id FROM api_keys WHERE public_id = ANY($1) AND revoked_at IS NOT NULL",
+        public_ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// What a revocation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The key was active (or expired) and is revoked now.
+    Revoked { public_id: String },
+    /// It was revoked before: nothing changed.
+    AlreadyRevoked,
+    /// No such key in this org.
+    NotFound,
+}
+
+/// Revokes one key of the org: a single statement guarded by `revoked_at IS NULL`, under a
+/// statement timeout. Run it in the transaction that records the audit event; the trigger's
+/// NOTIFY goes out when that transaction commits.
+pub async fn revoke(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid, by: Actor) -> Result<Revocation, sqlx::Error> {
+    sqlx::query!("SET LOCAL statement_timeout = '5s'")
+        .execute(&mut *conn)
+        .await?;
+    let revoked = sqlx::query_scalar!(
+        "UPDATE api_keys SET revoked_at = now(), revoked_by_kind = $3, revoked_by_id = $4
+         WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL
+         RETURNING public_id",
+        key_id,
+        org_id,
+        by.kind() as ActorKind,
+        by.id()
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(public_id) = revoked {
+        return Ok(Revocation::Revoked { public_id });
+    }
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM api_keys WHERE id = $1 AND org_id = $2) AS "exists!""#,
+        key_id,
+        org_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(if exists {
+        Revocation::AlreadyRevoked
+    } else {
+        Revocation::NotFound
+    })
+}
+
+/// Revokes every active key of the org that `user_id` is answerable for (offboarding).
+/// Returns the public ids and key ids it revoked.
+pub async fn revoke_by_responsible(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    by: Actor,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query!("SET LOCAL statement_timeout = '5s'")
+        .execute(&mut *conn)
+        .await?;
+    let rows = sqlx::query!(
+        "UPDATE api_keys SET revoked_at = now(), revoked_by_kind = $3, revoked_by_id = $4
+         WHERE org_id = $1 AND responsible_user_id = $2 AND revoked_at IS NULL
+         RETURNING id, public_id",
+        org_id,
+        user_id,
+        by.kind() as ActorKind,
+        by.id()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.public_id)).collect())
+}
+
+/// Finds a key of the org by its id or its public id.
+pub async fn find(conn: &mut PgConnection, org_id: Uuid, id_or_public_id: &str) -> Result<Option<ApiKey>, sqlx::Error> {
+    let by_id = id_or_public_id.parse::<Uuid>().ok();
+    let rows = list_where(conn, org_id, by_id, Some(id_or_public_id), None, 1).await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Keyset cursor: the (created_at, id) of the last key on the previous page.
+pub type KeyCursor = (DateTime<Utc>, Uuid);
+
+/// One page of the org's keys, newest first.
+pub async fn list(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    after: Option<KeyCursor>,
+    limit: i64,
+) -> Result<Vec<ApiKey>, sqlx::Error> {
+    list_where(conn, org_id, None, None, after, limit).await
+}
+
+async fn list_where(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    id: Option<Uuid>,
+    public_id: Option<&str>,
+    after: Option<KeyCursor>,
+    limit: i64,
+) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let (after_created, after_id) = after.unzip();
+    let rows = sqlx::query!(
+        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE k.org_id = $1
+             AND ($2::uuid IS NULL AND $3::text IS NULL OR k.id = $2 OR k.public_id = $3)
+             AND ($4::timestamptz IS NULL OR (k.created_at, k.id) < ($4, $5))
+           ORDER BY k.created_at DESC, k.id DESC
+           LIMIT $6"#,
+        org_id,
+        id,
+        public_id,
+        after_created,
+        after_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ApiKey {
+            id: r.id,
+            org_id: r.org_id,
+            public_id: r.public_id,
+            name: r.name,
+            scoped: r.scoped,
+            scopes: parse_scopes(r.scopes),
+            created_by: Actor::from_parts(r.created_by_kind, r.created_by_id),
+            responsible_user_id: r.responsible_user_id,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            last_used_ip: r.last_used_ip.map(|net: IpNet| net.addr()),
+            revoked_at: r.revoked_at,
+            creator_name: r.creator_name,
+            creator_email: r.creator_email,
+        })
+        .collect())
+}
+
+/// Records when and from where a key was last used (written at most about once a minute per key).
+pub async fn record_last_use(
+    conn: &mut PgConnection,
+    key_id: Uuid,
+    at: DateTime<Utc>,
+    ip: IpAddr,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE api_keys SET last_used_at = $2, last_used_ip = $3
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+        key_id,
+        at,
+        IpNet::from(ip)
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sends the instance's own heartbeat notice, which tells its revocation listener it still
+/// hears the database.
+pub async fn notify_heartbeat(pool: &sqlx::PgPool, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2)", channel, payload)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

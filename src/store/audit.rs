@@ -1,0 +1,81 @@
+//! The append-only audit log.
+
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Who did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "actor_kind", rename_all = "lowercase")]
+pub enum ActorKind {
+    User,
+    Key,
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(Uuid),
+    Key(Uuid),
+    System,
+}
+
+impl Actor {
+    pub fn kind(self) -> ActorKind {
+        match self {
+            Actor::User(_) => ActorKind::User,
+            Actor::Key(_) => ActorKind::Key,
+            Actor::System => ActorKind::System,
+        }
+    }
+
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Actor::User(id) | Actor::Key(id) => Some(id),
+            Actor::System => None,
+        }
+    }
+
+    pub fn from_parts(kind: ActorKind, id: Option<Uuid>) -> Actor {
+        match (kind, id) {
+            (ActorKind::User, Some(id)) => Actor::User(id),
+            (ActorKind::Key, Some(id)) => Actor::Key(id),
+            _ => Actor::System,
+        }
+    }
+}
+
+/// One thing that happened, about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub org_id: Option<Uuid>,
+    pub actor: Actor,
+    pub action: &'a str,
+    pub target_kind: Option<&'a str>,
+    pub target_id: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub details: Value,
+}
+
+pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    let ip = event.ip.map(sqlx::types::ipnet::IpNet::from);
+    sqlx::query!(
+        "INSERT INTO audit_events (id, org_id, actor_kind, actor_id, action, target_kind, target_id, ip, user_agent, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        id,
+        event.org_id,
+        event.actor.kind() as ActorKind,
+        event.actor.id(),
+        event.action,
+        event.target_kind,
+        event.target_id,
+        ip,
+        event.user_agent,
+        event.details
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}

@@ -1,0 +1,37 @@
+//! The store: every SQL statement keyward runs lives in this module tree, checked at compile
+//! time by sqlx's macros. Functions take a connection or transaction and return domain types.
+
+pub mod api_keys;
+pub mod audit;
+pub mod orgs;
+pub mod secrets;
+pub mod setup_tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens the request pool. Acquiring waits at most a few seconds, so a database outage turns
+/// into a clear 503 instead of requests piling up.
+pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(options)
+        .await
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// True when `err` is the violation of the named unique or check constraint, so callers can turn
+/// it into an error a person understands.
+pub fn violates(err: &sqlx::Error, constraint: &str) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
+}

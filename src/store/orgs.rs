@@ -1,0 +1,37 @@
+//! Organizations.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::OrgName;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn create(conn: &mut PgConnection, name: &OrgName) -> Result<Org, sqlx::Error> {
+    sqlx::query_as!(
+        Org,
+        "INSERT INTO orgs (id, name) VALUES ($1, $2) RETURNING id, name, created_at",
+        Uuid::new_v4(),
+        name.as_str()
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Org>, sqlx::Error> {
+    sqlx::query_as!(Org, "SELECT id, name, created_at FROM orgs WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<Org>, sqlx::Error> {
+    sqlx::query_as!(Org, "SELECT id, name, created_at FROM orgs ORDER BY name, id")
+        .fetch_all(conn)
+        .await
+}

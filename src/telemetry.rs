@@ -1,0 +1,61 @@
+//! Structured logs. Requests are logged with an id, method, path (never the query string,
+//! which may carry a setup token), status and latency. Secrets never reach a log line.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber: human-readable lines on stderr (stdout is kept for the
+/// output of CLI commands), filtered by `RUST_LOG` (default `info`).
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// The id of the request being served, for error pages and correlation.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Wraps every request in a span carrying its id and logs one line when it ends.
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!(
+        "request",
+        id = %request_id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(request_id.clone()));
+    let started = Instant::now();
+    async move {
+        let result = next.call(req).await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        match result {
+            Ok(mut res) => {
+                tracing::info!(status = res.status().as_u16(), latency_ms, "request finished");
+                if let Ok(value) = HeaderValue::from_str(&request_id) {
+                    res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                }
+                Ok(res)
+            }
+            Err(err) => {
+                tracing::warn!(latency_ms, error = %err, "request failed");
+                Err(err)
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}

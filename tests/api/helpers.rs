@@ -1,0 +1,264 @@
+//! The test harness: every test gets its own freshly migrated database and its own keyward
+//! instance on port 0. The database server is `DATABASE_URL` when set, otherwise one private
+//! cluster per test run in a temporary directory, stopped from outside when the run ends.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::{Mutex, OnceLock};
+
+use keyward::config::ServeArgs;
+use keyward::pg_embedded::PrivateCluster;
+use keyward::startup::Application;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+/// Every log line any instance in this test binary wrote, at TRACE for keyward and sqlx, so
+/// tests can check what reaches a log and read the setup link like an operator would.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogSink;
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut logs) = LOGS.lock() {
+            logs.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("keyward=trace,sqlx=trace,actix_web=trace,info")
+            .with_ansi(false)
+            .with_writer(|| LogSink)
+            .try_init();
+    });
+}
+
+/// All captured log output so far.
+pub fn logs() -> String {
+    LOGS.lock()
+        .map(|l| String::from_utf8_lossy(&l).into_owned())
+        .unwrap_or_default()
+}
+
+/// Where test databases are created.
+pub enum DatabaseServer {
+    Url(PgConnectOptions),
+    Private(PrivateCluster),
+}
+
+impl DatabaseServer {
+    pub fn options(&self, database: &str) -> PgConnectOptions {
+        match self {
+            DatabaseServer::Url(options) => options.clone().database(database),
+            DatabaseServer::Private(cluster) => cluster.connect_options(database),
+        }
+    }
+
+    /// The database server's own address, for a proxy to forward to.
+    pub fn upstream(&self) -> crate::proxy::Upstream {
+        match self {
+            DatabaseServer::Url(options) => {
+                let port = options.get_port();
+                let host = options.get_host();
+                let host = if host == "localhost" { "127.0.0.1" } else { host };
+                crate::proxy::Upstream::Tcp(format!("{host}:{port}").parse().expect("a numeric DATABASE_URL host"))
+            }
+            DatabaseServer::Private(cluster) => {
+                crate::proxy::Upstream::Unix(cluster.socket_dir().join(".s.PGSQL.5432"))
+            }
+        }
+    }
+
+    /// Options for `database` reached over TCP at `via` (a proxy).
+    pub fn options_via(&self, via: std::net::SocketAddr, database: &str) -> PgConnectOptions {
+        let direct = self.options(database);
+        PgConnectOptions::new()
+            .host(&via.ip().to_string())
+            .port(via.port())
+            .username(direct.get_username())
+            .database(database)
+    }
+
+    /// A URL for the database reached through `via`, for running the `keyward` binary.
+    pub fn url_via(&self, via: std::net::SocketAddr, database: &str) -> String {
+        let direct = self.options(database);
+        format!("postgres://{}@{}/{database}", direct.get_username(), via)
+    }
+
+    /// A URL for the same database, for running the `keyward` binary against it.
+    pub fn url(&self, database: &str) -> String {
+        self.options(database).to_url_lossy().to_string()
+    }
+}
+
+pub fn database_server() -> &'static DatabaseServer {
+    static SERVER: OnceLock<DatabaseServer> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) => DatabaseServer::Url(url.parse().expect("DATABASE_URL is a PostgreSQL URL")),
+        Err(_) => {
+            // Started on a runtime of its own: each test has its own, and this one outlives them.
+            let cluster = std::thread::spawn(|| {
+                tokio::runtime::Runtime::new()
+                    .expect("runtime")
+                    .block_on(PrivateCluster::start_temporary())
+            })
+            .join()
+            .expect("cluster thread")
+            .expect("private PostgreSQL cluster for the tests");
+            DatabaseServer::Private(cluster)
+        }
+    })
+}
+
+/// A new, empty, migrated database.
+pub async fn fresh_database() -> (String, PgPool) {
+    let server = database_server();
+    let name = format!("kw_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect_with(&server.options("postgres"))
+        .await
+        .expect("connect to the test server");
+    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let pool = PgPool::connect_with(server.options(&name))
+        .await
+        .expect("connect to test database");
+    keyward::store::migrate(&pool)
+        .await
+        .expect("migrations apply to an empty database");
+    (name, pool)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub metrics_address: String,
+    pub pool: PgPool,
+    pub db_name: String,
+    pub client: reqwest::Client,
+}
+
+/// How a test instance differs from the default one.
+#[derive(Default)]
+pub struct Options {
+    /// The instance's own database connections go to this address (a proxy the test controls)
+    /// instead of straight to the database server.
+    pub database_via: Option<std::net::SocketAddr>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        init_logs();
+        let (db_name, pool) = fresh_database().await;
+        let app_pool = match options.database_via {
+            Some(proxy) => keyward::store::connect(database_server().options_via(proxy, &db_name))
+                .await
+                .expect("connect through the proxy"),
+            None => pool.clone(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let port = listener.local_addr().expect("address").port();
+        let serve = ServeArgs {
+            listen: format!("127.0.0.1:{port}").parse().expect("addr"),
+            public_url: None,
+            metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
+            trusted_proxies: options.trusted_proxies,
+        };
+        let app = Application::build(listener, app_pool, &serve)
+            .await
+            .expect("application builds");
+        let metrics_port = app.metrics_port().expect("metrics listener");
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            metrics_address: format!("http://127.0.0.1:{metrics_port}"),
+            pool,
+            db_name,
+            client: browser(),
+        }
+    }
+
+    /// A metric's current value, read from the metrics endpoint as an operator would.
+    /// `series` is the full series name, labels included, e.g. `keyward_api_auth_total{outcome="ok"}`.
+    pub async fn metric(&self, series: &str) -> f64 {
+        metric_at(&self.metrics_address, series).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The one-time setup token from the link this instance logged at start-up.
+    pub fn setup_token(&self) -> String {
+        let marker = format!("{}/setup?token=", self.address);
+        let logs = logs();
+        let start = logs.rfind(&marker).expect("the setup link was logged") + marker.len();
+        logs[start..].chars().take_while(char::is_ascii_hexdigit).collect()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of a hidden input in an HTML page.
+pub fn hidden_input(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no input {name} in page")) + marker.len();
+    html[start..].chars().take_while(|&c| c != '"').collect()
+}
+
+/// A metric's value from a metrics endpoint (0 when the series is absent).
+pub async fn metric_at(metrics_address: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("{metrics_address}/metrics"))
+        .await
+        .expect("metrics endpoint")
+        .text()
+        .await
+        .expect("metrics body");
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map(|value| value.trim().parse().expect("numeric metric"))
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,9 @@
+//! keyward's integration tests: one binary, one module per capability.
+
+mod helpers;
+mod proxy;
+
+mod cli;
+mod schema;
+mod server;
+mod setup;

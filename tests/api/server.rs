@@ -1,0 +1,74 @@
+//! The application shell: health probes, static files, security headers, 404s.
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_when_the_database_does() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_the_database_cannot_answer() {
+    let app = TestApp::spawn().await;
+    app.pool.close().await;
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "the process itself is still up"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_a_request_id() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/healthz", "/no/such/page", "/static/keyward.css"] {
+        let res = app.get(path).await;
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(directive), "{path}: {directive}");
+        }
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert!(!header("referrer-policy").is_empty(), "{path}");
+        assert!(!header("x-request-id").is_empty(), "{path}");
+        assert!(
+            header("strict-transport-security").is_empty(),
+            "no HSTS over plain HTTP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_files_are_served_with_cache_headers_and_unknown_paths_are_404() {
+    let app = TestApp::spawn().await;
+    let css = app.get("/static/keyward.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("max-age")
+    );
+    let etag = css.headers()["etag"].clone();
+    let again = app
+        .client
+        .get(format!("{}/static/keyward.css", app.address))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.status(), 304);
+    assert_eq!(app.get("/static/../Cargo.toml").await.status(), 404);
+    assert_eq!(app.get("/no/such/page").await.status(), 404);
+}
