@@ -262,3 +262,74 @@ pub async fn metric_at(metrics_address: &str, series: &str) -> f64 {
         .map(|value| value.trim().parse().expect("numeric metric"))
         .unwrap_or(0.0)
 }
+
+/// A key made for a test: its id and the bearer value.
+pub struct TestKey {
+    pub id: uuid::Uuid,
+    pub token: String,
+}
+
+impl TestKey {
+    pub fn public_id(&self) -> &str {
+        self.token
+            .trim_start_matches("kw_")
+            .split('_')
+            .next()
+            .expect("public id")
+    }
+}
+
+impl TestApp {
+    /// A new organization in this instance's database.
+    pub async fn org(&self, name: &str) -> uuid::Uuid {
+        let mut conn = self.pool.acquire().await.expect("connection");
+        let name = keyward::domain::OrgName::parse(name).expect("org name");
+        keyward::store::orgs::create(&mut conn, &name).await.expect("org").id
+    }
+
+    /// A key of `org`: `scopes` None for an unscoped key; alive from `created_ago` before now
+    /// until `expires_in` after now.
+    pub async fn key_with(
+        &self,
+        org: uuid::Uuid,
+        scopes: Option<&[keyward::domain::Scope]>,
+        created_ago: chrono::Duration,
+        expires_in: chrono::Duration,
+    ) -> TestKey {
+        use keyward::domain::api_key::{Expiry, KeyName};
+        let now = chrono::Utc::now();
+        let created_at = now - created_ago;
+        let request = keyward::keys::KeyRequest {
+            org_id: org,
+            name: KeyName::parse("test key").expect("name"),
+            scopes: scopes.map(<[_]>::to_vec),
+            created_at,
+            expiry: Expiry::at(created_at, now + expires_in).expect("expiry within a year"),
+            created_by: keyward::store::audit::Actor::System,
+            responsible_user_id: None,
+            ip: None,
+        };
+        let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
+        let (id, token) = keyward::keys::create(&self.pool, &argon2, &request).await.expect("key");
+        TestKey {
+            id,
+            token: token.expose_token(),
+        }
+    }
+
+    /// An active key of `org` living 30 days.
+    pub async fn key(&self, org: uuid::Uuid, scopes: Option<&[keyward::domain::Scope]>) -> TestKey {
+        self.key_with(org, scopes, chrono::Duration::zero(), chrono::Duration::days(30))
+            .await
+    }
+
+    /// `method path` with the key as bearer token.
+    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+}

@@ -3,6 +3,7 @@
 mod helpers;
 mod proxy;
 
+mod api_keys;
 mod cli;
 mod schema;
 mod server;

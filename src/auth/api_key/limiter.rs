@@ -1,7 +1,9 @@
-//! Limits verification attempts that miss the proof cache, per public id and per client
-//! address, so nobody can make the server burn argon2 time at will. Attempts are charged before
-//! the row read and refunded when they succeed; a cached proof is never charged. Counters are
-//! fixed one-minute windows in a bounded moka cache, per instance (DESIGN.md section 2).
+//! Limits failed verifications that missed the proof cache (unknown public ids, wrong
+//! secrets), per public id and per client address, so nobody can make the server burn argon2
+//! time at will. The limit is checked before the row read and never on a cache hit; failures
+//! are counted when they happen. Concurrent attempts beyond the limit are bounded by the argon2
+//! pool and its queue. Counters are fixed one-minute windows in a bounded moka cache, per
+//! instance (DESIGN.md section 2).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -57,32 +59,26 @@ impl FailureLimiter {
         Throttled { retry_after_secs: left }
     }
 
-    /// Charges one attempt for `public_id` from `address`, or refuses it when either is over its limit.
-    pub fn charge(&self, public_id: &str, address: IpAddr) -> Result<(), Throttled> {
-        let by_address = Self::window(&self.by_address, address);
-        if by_address.attempts.load(Ordering::Relaxed) >= self.per_address {
-            return Err(Self::retry_after(&by_address));
+    /// Refuses when `public_id` or `address` has failed too often in the current window.
+    pub fn check(&self, public_id: &str, address: IpAddr) -> Result<(), Throttled> {
+        let over =
+            |window: Option<Arc<Window>>, limit: u32| window.filter(|w| w.attempts.load(Ordering::Relaxed) >= limit);
+        match over(self.by_address.get(&address), self.per_address)
+            .or_else(|| over(self.by_public_id.get(public_id), self.per_public_id))
+        {
+            Some(window) => Err(Self::retry_after(&window)),
+            None => Ok(()),
         }
-        let by_id = Self::window(&self.by_public_id, public_id.to_owned());
-        if by_id.attempts.load(Ordering::Relaxed) >= self.per_public_id {
-            return Err(Self::retry_after(&by_id));
-        }
-        by_address.attempts.fetch_add(1, Ordering::Relaxed);
-        by_id.attempts.fetch_add(1, Ordering::Relaxed);
-        Ok(())
     }
 
-    /// Gives back an attempt that turned out to be a good key.
-    pub fn refund(&self, public_id: &str, address: IpAddr) {
-        let release = |window: Option<Arc<Window>>| {
-            if let Some(window) = window {
-                let _ = window
-                    .attempts
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-            }
-        };
-        release(self.by_address.get(&address));
-        release(self.by_public_id.get(public_id));
+    /// Counts a failed verification against both the public id and the address.
+    pub fn record_failure(&self, public_id: &str, address: IpAddr) {
+        Self::window(&self.by_address, address)
+            .attempts
+            .fetch_add(1, Ordering::Relaxed);
+        Self::window(&self.by_public_id, public_id.to_owned())
+            .attempts
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -90,34 +86,44 @@ impl FailureLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn attempts_beyond_the_limit_are_refused_per_id_and_per_address() {
-        let limiter = FailureLimiter::new(3, 5);
-        let a: IpAddr = "127.0.0.2".parse().expect("ip");
-        let b: IpAddr = "127.0.0.3".parse().expect("ip");
-        for _ in 0..3 {
-            assert!(limiter.charge("abcdefghijkl", a).is_ok());
-        }
-        let refused = limiter
-            .charge("abcdefghijkl", b)
-            .expect_err("the id is over its limit from any address");
-        assert!(refused.retry_after_secs >= 1);
-        assert!(limiter.charge("bcdefghijklm", a).is_ok());
-        assert!(limiter.charge("cdefghijklmn", a).is_ok());
-        assert!(
-            limiter.charge("defghijklmno", a).is_err(),
-            "the address is over its limit for any id"
-        );
-        assert!(limiter.charge("defghijklmno", b).is_ok());
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
     }
 
     #[test]
-    fn a_refunded_success_does_not_count() {
-        let limiter = FailureLimiter::new(2, 100);
-        let a: IpAddr = "127.0.0.1".parse().expect("ip");
+    fn failures_beyond_the_limit_are_refused_per_id_from_any_address() {
+        let limiter = FailureLimiter::new(3, 100);
+        for _ in 0..3 {
+            assert!(limiter.check("abcdefghijkl", ip("127.0.0.2")).is_ok());
+            limiter.record_failure("abcdefghijkl", ip("127.0.0.2"));
+        }
+        let refused = limiter
+            .check("abcdefghijkl", ip("127.0.0.3"))
+            .expect_err("the id is over its limit");
+        assert!(refused.retry_after_secs >= 1);
+        assert!(
+            limiter.check("bcdefghijklm", ip("127.0.0.3")).is_ok(),
+            "other ids are unaffected"
+        );
+    }
+
+    #[test]
+    fn failures_beyond_the_limit_are_refused_per_address_for_any_id() {
+        let limiter = FailureLimiter::new(100, 2);
+        limiter.record_failure("abcdefghijkl", ip("127.0.0.2"));
+        limiter.record_failure("bcdefghijklm", ip("127.0.0.2"));
+        assert!(limiter.check("cdefghijklmn", ip("127.0.0.2")).is_err());
+        assert!(
+            limiter.check("cdefghijklmn", ip("127.0.0.1")).is_ok(),
+            "other addresses are unaffected"
+        );
+    }
+
+    #[test]
+    fn checking_alone_counts_nothing() {
+        let limiter = FailureLimiter::new(1, 1);
         for _ in 0..10 {
-            assert!(limiter.charge("abcdefghijkl", a).is_ok());
-            limiter.refund("abcdefghijkl", a);
+            assert!(limiter.check("abcdefghijkl", ip("127.0.0.1")).is_ok());
         }
     }
 }

@@ -215,13 +215,15 @@ impl KeyVerifier {
                 self.inner.metrics.proof_cache_misses.fetch_add(1, Ordering::Relaxed);
                 self.inner
                     .limiter
-                    .charge(public_id.as_str(), ip)
+                    .check(public_id.as_str(), ip)
                     .map_err(|t| Refusal::Throttled {
                         retry_after_secs: t.retry_after_secs,
                     })?;
-                let entry = self.fill_coalesced(&public_id, proof, token.secret(), ip).await?;
-                self.inner.limiter.refund(public_id.as_str(), ip);
-                entry
+                let filled = self.fill_coalesced(&public_id, proof, token.secret(), ip).await;
+                if let Err(Refusal::Invalid(_)) = filled {
+                    self.inner.limiter.record_failure(public_id.as_str(), ip);
+                }
+                filled?
             }
         };
         self.still_valid(&public_id, &entry, ip).await?;
