@@ -61,10 +61,10 @@ impl Database {
     /// Closes the pool, then stops the private cluster if this process started it.
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(cluster) = self.cluster {
-            if let Err(err) = cluster.stop().await {
-                tracing::error!(error = %err, "stopping the private PostgreSQL cluster failed");
-            }
+        if let Some(cluster) = self.cluster
+            && let Err(err) = cluster.stop().await
+        {
+            tracing::error!(error = %err, "stopping the private PostgreSQL cluster failed");
         }
     }
 }

@@ -62,6 +62,9 @@ async fn command(cli: &Cli, database: &Database) -> Result<(), CliError> {
                 .await
                 .map_err(|e| CliError::Invalid(e.to_string()))?;
             tracing::info!("keyward listening on http://{}:{}", cli.serve.listen.ip(), app.port());
+            if let (Some(metrics), Some(port)) = (cli.serve.metrics_listen, app.metrics_port()) {
+                tracing::info!("metrics on http://{}:{port}/metrics", metrics.ip());
+            }
             app.run_until_stopped().await?;
             tracing::info!("keyward stopped");
             Ok(())

@@ -54,17 +54,17 @@ pub fn authorize(
     org_in_path: Option<&str>,
     scope: Option<Scope>,
 ) -> Result<(), ApiError> {
-    if let Some(org) = org_in_path {
-        if org.parse::<uuid::Uuid>().ok() != Some(caller.org_id) {
-            state.metrics.auth(AuthOutcome::ForeignOrg);
-            return Err(ApiError::org_not_found());
-        }
+    if let Some(org) = org_in_path
+        && org.parse::<uuid::Uuid>().ok() != Some(caller.org_id)
+    {
+        state.metrics.auth(AuthOutcome::ForeignOrg);
+        return Err(ApiError::org_not_found());
     }
-    if let Some(scope) = scope {
-        if !caller.has_scope(scope) {
-            state.metrics.auth(AuthOutcome::InsufficientScope);
-            return Err(ApiError::InsufficientScope(scope));
-        }
+    if let Some(scope) = scope
+        && !caller.has_scope(scope)
+    {
+        state.metrics.auth(AuthOutcome::InsufficientScope);
+        return Err(ApiError::InsufficientScope(scope));
     }
     state.metrics.auth(AuthOutcome::Ok);
     Ok(())

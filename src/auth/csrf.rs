@@ -47,10 +47,10 @@ impl CsrfKey {
 /// headers (old browsers, scripts) fall back on the token alone.
 pub fn is_cross_origin(req: &HttpRequest, public_base: &str) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = header("sec-fetch-site") {
-        if !matches!(site, "same-origin" | "none") {
-            return true;
-        }
+    if let Some(site) = header("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
     }
     if let Some(origin) = header("origin") {
         let own_host = header("host").map(|host| {

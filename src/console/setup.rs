@@ -195,10 +195,10 @@ pub async fn submit(
     let password = NewPassword::parse(&form.password)
         .map_err(|e| page.errors.password = Some(e.to_string()))
         .ok();
-    if let Some(password) = &password {
-        if let Err(e) = password.confirm(&form.password_confirm) {
-            page.errors.password_confirm = Some(e.to_string());
-        }
+    if let Some(password) = &password
+        && let Err(e) = password.confirm(&form.password_confirm)
+    {
+        page.errors.password_confirm = Some(e.to_string());
     }
     let (Some(email), Some(name), Some(org_name), Some(password), false) =
         (email, name, org_name, password, page.errors.any())

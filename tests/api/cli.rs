@@ -1,35 +1,14 @@
 //! The `keyward` binary as an operator uses it: bad flags, the automation commands, and the
 //! private PostgreSQL cluster it runs when no database URL is given.
 
-use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-use crate::helpers::{database_server, fresh_database};
+use crate::helpers::{Server, database_server, fresh_database, keyward, run_with_stdin};
 
-fn keyward() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
-    command.env_remove("DATABASE_URL").env("RUST_LOG", "info");
-    command
-}
-
-fn run_with_stdin(mut command: Command, stdin: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn keyward");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("keyward finishes")
+fn data_dir_args(data_dir: &Path) -> Vec<String> {
+    vec!["--data-dir".into(), data_dir.to_string_lossy().into_owned()]
 }
 
 #[test]
@@ -128,86 +107,6 @@ async fn admin_add_creates_the_account_and_org_and_orgs_list_shows_it() {
     assert_eq!(users, 1);
 }
 
-/// A running `keyward serve` whose stderr is read line by line.
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let mut child = keyward()
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn keyward");
-        let stderr = child.stderr.take().expect("stderr");
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Server {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits up to two minutes for a log line containing `needle`.
-    fn wait_for(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            if line.contains(needle) {
-                return line;
-            }
-        }
-        panic!("keyward never logged {needle:?}; it logged:\n{}", self.seen.join("\n"));
-    }
-
-    fn address(&mut self) -> String {
-        let line = self.wait_for("listening on http://");
-        let start = line.find("http://").expect("url");
-        line[start..].split_whitespace().next().expect("url").to_owned()
-    }
-
-    /// SIGTERM, as a service manager or Ctrl-C would, then wait for a clean exit.
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .expect("kill")
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "keyward exits cleanly on SIGTERM: {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "keyward did not stop within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
 /// Processes whose command line mentions `path` (the cluster's postgres processes do).
 fn processes_using(path: &Path) -> Vec<String> {
     let needle = path.to_string_lossy().into_owned();
@@ -229,7 +128,7 @@ async fn without_a_database_url_keyward_runs_its_own_cluster_and_stops_it() {
     std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let data_dir = home.path().join("keyward-data");
 
-    let mut server = Server::start(&data_dir);
+    let mut server = Server::start(data_dir_args(&data_dir), &[]);
     server.wait_for("/setup?token=");
     let address = server.address();
     let health = reqwest::get(format!("{address}/healthz")).await.expect("healthz");
@@ -289,7 +188,7 @@ async fn without_a_database_url_keyward_runs_its_own_cluster_and_stops_it() {
     );
 
     // The next start reuses the data: the admin exists, so no setup link.
-    let mut again = Server::start(&data_dir);
+    let mut again = Server::start(data_dir_args(&data_dir), &[]);
     let address = again.address();
     assert!(!again.seen.iter().any(|l| l.contains("setup?token=")));
     assert_eq!(
@@ -343,4 +242,158 @@ fn is_root() -> bool {
                 .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn keys_create_list_and_revoke_from_the_command_line() {
+    let (db_name, pool) = fresh_database().await;
+    let url = database_server().url(&db_name);
+    let run = |args: &[&str]| {
+        keyward()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .stdin(Stdio::null())
+            .output()
+            .expect("keyward")
+    };
+    let mut add = keyward();
+    add.args([
+        "admin",
+        "add",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada",
+        "--org-name",
+        "Acme",
+    ])
+    .env("DATABASE_URL", &url);
+    let added = run_with_stdin(add, "a long enough password\n");
+    let org = String::from_utf8_lossy(&added.stdout).trim().to_owned();
+
+    let created = run(&[
+        "keys",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "ci",
+        "--scopes",
+        "read:orgs:admin,read:keys:admin",
+        "--created-by",
+        "ada@example.com",
+    ]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    let public_id = token
+        .trim_start_matches("kw_")
+        .split('_')
+        .next()
+        .expect("public id")
+        .to_owned();
+    let (days, creator): (f64, Option<String>) = sqlx::query_as(
+        "SELECT extract(epoch FROM expires_at - created_at)::float8 / 86400, created_by_kind::text FROM api_keys",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the key");
+    assert_eq!(days.round(), 30.0, "30 days by default");
+    assert_eq!(creator.as_deref(), Some("user"));
+
+    let system = run(&[
+        "keys",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "nightly",
+        "--unscoped",
+        "--expires-in-days",
+        "365",
+    ]);
+    assert!(system.status.success());
+    let actor: String = sqlx::query_scalar(
+        "SELECT actor_kind::text FROM audit_events WHERE action = 'api_key.created' AND details->>'name' = 'nightly'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audit event");
+    assert_eq!(actor, "system", "without --created-by the system is the actor");
+
+    let list = String::from_utf8(run(&["keys", "list", "--org", &org]).stdout).expect("utf-8");
+    assert!(
+        list.contains(&public_id) && list.contains("\tci\tactive\t") && list.contains("(unscoped)"),
+        "{list}"
+    );
+    assert!(!list.contains(&token));
+
+    let revoked = run(&["keys", "revoke", "--org", &org, &public_id]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    let list = String::from_utf8(run(&["keys", "list", "--org", &org]).stdout).expect("utf-8");
+    assert!(list.contains("\tci\trevoked\t"), "{list}");
+    assert!(
+        run(&["keys", "revoke", "--org", &org, &public_id]).status.success(),
+        "revoking again is fine"
+    );
+
+    let unknown_org = uuid::Uuid::new_v4().to_string();
+    let refused: [&[&str]; 7] = [
+        &["keys", "create", "--org", &unknown_org, "--name", "x", "--unscoped"],
+        &[
+            "keys",
+            "create",
+            "--org",
+            &org,
+            "--name",
+            "x",
+            "--scopes",
+            "read:everything:admin",
+        ],
+        &[
+            "keys",
+            "create",
+            "--org",
+            &org,
+            "--name",
+            "x",
+            "--unscoped",
+            "--expires-in-days",
+            "366",
+        ],
+        &[
+            "keys",
+            "create",
+            "--org",
+            &org,
+            "--name",
+            "x",
+            "--unscoped",
+            "--expires-in-days",
+            "0",
+        ],
+        &[
+            "keys",
+            "create",
+            "--org",
+            &org,
+            "--name",
+            "x",
+            "--unscoped",
+            "--created-by",
+            "nobody@example.com",
+        ],
+        &["keys", "create", "--org", &org, "--name", "  ", "--unscoped"],
+        &["keys", "revoke", "--org", &org, "nosuchkey123"],
+    ];
+    for args in refused {
+        let output = run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(keys, 2, "refused commands wrote nothing");
 }

@@ -2,6 +2,8 @@
 
 mod helpers;
 mod proxy;
+mod revocation;
+mod secrets;
 
 mod api_keys;
 mod cli;

@@ -15,9 +15,9 @@ use crate::store;
 pub const CHANNEL: &str = "keyward_keys";
 const HEARTBEAT_CHANNEL: &str = "keyward_heartbeat";
 /// The instance notifies itself this often...
-const HEARTBEAT_EVERY: Duration = Duration::from_millis(1000);
+const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
 /// ...and distrusts its listener when its own notice is this late.
-const HEARTBEAT_LATE: Duration = Duration::from_millis(3000);
+const HEARTBEAT_LATE: Duration = Duration::from_millis(1500);
 
 pub fn spawn(verifier: KeyVerifier) {
     tokio::spawn(async move {

@@ -32,7 +32,7 @@ use crate::store;
 use background::{BackgroundWrites, RejectedUse};
 use limiter::FailureLimiter;
 
-/// How long a request may wait for a database connection before it is answered 503.
+/// How long a request may wait for the database (connection and read) before it is answered 503.
 const DB_WAIT: Duration = Duration::from_secs(1);
 
 /// A caller whose key was proven and is valid now.
@@ -108,6 +108,9 @@ struct CachedKey {
 }
 
 type FillResult = Result<Arc<CachedKey>, Refusal>;
+/// Concurrent misses coalesce on the public id and the keyed hash of the presented secret,
+/// never on the public id alone (a wrong secret must not share a right one's result).
+type FillSlot = (String, [u8; 32]);
 
 /// Settings of the verifier.
 #[derive(Debug, Clone)]
@@ -148,7 +151,7 @@ struct Inner {
     /// Bumped by every revocation notice and every listener state change; see `fill`.
     generation: AtomicU64,
     listener_healthy: AtomicBool,
-    fills: Mutex<HashMap<(String, [u8; 32]), Arc<OnceCell<FillResult>>>>,
+    fills: Mutex<HashMap<FillSlot, Arc<OnceCell<FillResult>>>>,
     argon2_permits: Arc<Semaphore>,
     argon2_queue: usize,
     limiter: FailureLimiter,
@@ -267,7 +270,7 @@ impl KeyVerifier {
             let mut conn = self.inner.pool.acquire().await?;
             store::api_keys::is_revoked(&mut conn, key_id).await
         };
-        match tokio::time::timeout(DB_WAIT * 2, read).await {
+        match tokio::time::timeout(DB_WAIT, read).await {
             Ok(Ok(revoked)) => Ok(revoked),
             _ => Err(Refusal::Unavailable),
         }
@@ -291,10 +294,10 @@ impl KeyVerifier {
             .get_or_init(|| self.fill(public_id, proof, secret.clone(), ip))
             .await
             .clone();
-        if let Ok(mut fills) = self.inner.fills.lock() {
-            if fills.get(&slot).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
-                fills.remove(&slot);
-            }
+        if let Ok(mut fills) = self.inner.fills.lock()
+            && fills.get(&slot).is_some_and(|current| Arc::ptr_eq(current, &cell))
+        {
+            fills.remove(&slot);
         }
         result
     }
@@ -308,7 +311,7 @@ impl KeyVerifier {
             let mut conn = self.inner.pool.acquire().await?;
             store::api_keys::for_verification(&mut conn, public_id).await
         };
-        let row = match tokio::time::timeout(DB_WAIT * 2, read).await {
+        let row = match tokio::time::timeout(DB_WAIT, read).await {
             Ok(Ok(row)) => row,
             _ => return Err(Refusal::Unavailable),
         };
