@@ -324,6 +324,62 @@ async fn last_use_is_recorded_with_time_and_address() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_recorded_and_otherwise_the_peer() {
+    let trusted: ipnet::IpNet = "127.0.0.1/32".parse().expect("cidr");
+    let app = TestApp::spawn_with(crate::helpers::Options {
+        trusted_proxies: vec![trusted],
+        ..Default::default()
+    })
+    .await;
+    let org = app.org("Acme").await;
+    let key = app.key(org, None).await;
+    let res = app
+        .client
+        .get(format!("{}/admin/v1/key", app.address))
+        .bearer_auth(&key.token)
+        .header("X-Forwarded-For", "198.51.100.23, 127.0.0.1")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(recorded_ip(&app, key.id).await, "198.51.100.23");
+
+    let direct = TestApp::spawn().await;
+    let org = direct.org("Acme").await;
+    let key = direct.key(org, None).await;
+    let res = direct
+        .client
+        .get(format!("{}/admin/v1/key", direct.address))
+        .bearer_auth(&key.token)
+        .header("X-Forwarded-For", "198.51.100.23")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        recorded_ip(&direct, key.id).await,
+        "127.0.0.1",
+        "an untrusted peer's header is ignored"
+    );
+}
+
+/// The last-used address recorded for the key, waiting up to 5 s for the background write.
+async fn recorded_ip(app: &TestApp, key: uuid::Uuid) -> String {
+    for _ in 0..50 {
+        let ip: Option<String> = sqlx::query_scalar("SELECT host(last_used_ip) FROM api_keys WHERE id = $1")
+            .bind(key)
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+        if let Some(ip) = ip {
+            return ip;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no last use recorded within 5 s");
+}
+
+#[tokio::test]
 async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
