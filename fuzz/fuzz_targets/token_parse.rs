@@ -14,9 +14,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(exposed, input);
         let again = KeyToken::parse(&exposed).expect("an exposed token parses again");
         assert_eq!(again.public_id(), token.public_id());
-        assert_eq!(
-            again.secret().expose_secret(),
-            token.secret().expose_secret()
-        );
+        assert_eq!(again.secret().expose_secret(), token.secret().expose_secret());
     }
 });

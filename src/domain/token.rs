@@ -383,6 +383,10 @@ mod tests {
         let longest_ok = build(&"i".repeat(64), &"s".repeat(256));
         assert_eq!(longest_ok.len(), MAX_TOKEN_LEN);
         assert!(KeyToken::parse(&longest_ok).is_ok());
+        // One character past the longest key: refused before its parts are looked at.
+        let one_too_long = build(&"i".repeat(65), &"s".repeat(256));
+        assert_eq!(one_too_long.len(), MAX_TOKEN_LEN + 1);
+        assert_eq!(KeyToken::parse(&one_too_long).map(|_| ()), Err(TokenError::NotAToken));
         let huge = format!("{}{}", valid(), "a".repeat(1 << 20));
         assert_eq!(KeyToken::parse(&huge).map(|_| ()), Err(TokenError::NotAToken));
     }
@@ -530,6 +534,10 @@ mod tests {
             let id_ok = (8..=64).contains(&public_id.len());
             let secret_ok = (30..=256).contains(&secret.len());
             match (id_ok, secret_ok) {
+                // Too long to be any key: refused before its parts are looked at.
+                _ if value.len() > MAX_TOKEN_LEN => {
+                    prop_assert_eq!(result.map(|_| ()), Err(TokenError::NotAToken));
+                }
                 (true, true) => {
                     let token = result.expect("in-bounds key parses");
                     prop_assert_eq!(token.public_id().as_str(), public_id.as_str());
