@@ -32,15 +32,27 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// The database answers; 503 otherwise.
+/// The database answers; 503 otherwise. The revocation listener's state is reported but does
+/// not fail readiness: while it reconnects, per-request reads keep the instance correct.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let listener = if state
+        .metrics
+        .listener_healthy
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 1
+    {
+        "healthy"
+    } else {
+        "reconnecting"
+    };
     let answered = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         let mut conn = state.pool.acquire().await?;
         sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&mut *conn).await
     })
     .await;
     match answered {
-        Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({ "database": "ok" })),
-        _ => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "database": "unavailable" })),
+        Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({ "database": "ok", "revocation_listener": listener })),
+        _ => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "database": "unavailable", "revocation_listener": listener })),
     }
 }

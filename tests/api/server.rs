@@ -8,6 +8,12 @@ async fn healthz_and_readyz_answer_when_the_database_does() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["database"], "ok");
+    assert!(
+        body["revocation_listener"].is_string(),
+        "the listener's state is reported"
+    );
 }
 
 #[tokio::test]
