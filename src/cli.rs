@@ -178,9 +178,20 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
             }
             Ok(())
         }
-        KeysCommand::Revoke { org, key } => {
+        KeysCommand::Revoke { org, key, created_by } => {
             let mut conn = pool.acquire().await?;
             let org = known_org(&mut conn, *org).await?;
+            if let Some(email) = created_by {
+                let user = known_user(&mut conn, email).await?;
+                drop(conn);
+                let revoked = keys::revoke_by_creator(pool, None, org.id, user.id, Actor::System, None).await?;
+                eprintln!("revoked {} active key(s) of {}", revoked.len(), user.email);
+                for (id, public_id) in revoked {
+                    println!("{id}\t{public_id}");
+                }
+                return Ok(());
+            }
+            let key = key.as_deref().unwrap_or_default();
             let found = store::api_keys::find(&mut conn, org.id, key)
                 .await?
                 .ok_or_else(|| CliError::Invalid(format!("no key {key} in organization {}", org.id)))?;
@@ -195,6 +206,13 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
             Ok(())
         }
     }
+}
+
+async fn known_user(conn: &mut sqlx::PgConnection, email: &str) -> Result<store::users::User, CliError> {
+    let parsed = Email::parse(email).map_err(|e| CliError::Invalid(format!("--created-by: {e}")))?;
+    store::users::find_by_email(conn, &parsed)
+        .await?
+        .ok_or_else(|| CliError::Invalid(format!("--created-by: no account has the email {email}")))
 }
 
 async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<store::orgs::Org, CliError> {
@@ -232,10 +250,7 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     let org = known_org(&mut conn, args.org).await?;
     let (created_by, responsible) = match &args.created_by {
         Some(email) => {
-            let parsed = Email::parse(email).map_err(|e| CliError::Invalid(format!("--created-by: {e}")))?;
-            let user = store::users::find_by_email(&mut conn, &parsed)
-                .await?
-                .ok_or_else(|| CliError::Invalid(format!("--created-by: no account has the email {email}")))?;
+            let user = known_user(&mut conn, email).await?;
             (Actor::User(user.id), Some(user.id))
         }
         None => (Actor::System, None),

@@ -79,11 +79,16 @@ pub enum KeysCommand {
         #[arg(long)]
         org: uuid::Uuid,
     },
-    /// Revoke a key at once, named by its id or its public id.
+    /// Revoke a key at once, named by its id or its public id; or, with --created-by, every
+    /// active key an admin is answerable for (offboarding).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["key", "created_by"])))]
     Revoke {
         #[arg(long)]
         org: uuid::Uuid,
-        key: String,
+        key: Option<String>,
+        /// Email of the admin whose keys to revoke.
+        #[arg(long)]
+        created_by: Option<String>,
     },
 }
 

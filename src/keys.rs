@@ -139,3 +139,41 @@ pub async fn revoke(
     }
     Ok(outcome)
 }
+
+/// Offboarding: revokes every active key of the org that `user_id` is answerable for (keys they
+/// created, and keys created through the API with their keys), each with its audit event.
+/// Returns the revoked keys' ids and public ids.
+pub async fn revoke_by_creator(
+    pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
+    org_id: Uuid,
+    user_id: Uuid,
+    by: Actor,
+    ip: Option<IpAddr>,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
+    for (key_id, public_id) in &revoked {
+        store::audit::record(
+            &mut tx,
+            NewEvent {
+                org_id: Some(org_id),
+                actor: by,
+                action: "api_key.revoked",
+                target_kind: Some("api_key"),
+                target_id: Some(key_id.to_string()),
+                ip,
+                user_agent: None,
+                details: serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if let Some(verifier) = verifier {
+        for (_, public_id) in &revoked {
+            verifier.mark_revoked(public_id);
+        }
+    }
+    Ok(revoked)
+}

@@ -336,8 +336,38 @@ async fn keys_create_list_and_revoke_from_the_command_line() {
         "revoking again is fine"
     );
 
+    // Offboarding: every active key Ada is answerable for, and only those.
+    for name in ["a", "b"] {
+        let made = run(&[
+            "keys",
+            "create",
+            "--org",
+            &org,
+            "--name",
+            name,
+            "--unscoped",
+            "--created-by",
+            "ada@example.com",
+        ]);
+        assert!(made.status.success());
+    }
+    let bulk = run(&["keys", "revoke", "--org", &org, "--created-by", "ada@example.com"]);
+    assert!(bulk.status.success(), "{}", String::from_utf8_lossy(&bulk.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&bulk.stdout).lines().count(),
+        2,
+        "the two active ones; ci was revoked already"
+    );
+    let active: Vec<String> = sqlx::query_scalar("SELECT name FROM api_keys WHERE revoked_at IS NULL")
+        .fetch_all(&pool)
+        .await
+        .expect("active keys");
+    assert_eq!(active, ["nightly"], "the system's key is not Ada's");
+
     let unknown_org = uuid::Uuid::new_v4().to_string();
-    let refused: [&[&str]; 7] = [
+    let refused: [&[&str]; 9] = [
+        &["keys", "revoke", "--org", &org, "--created-by", "nobody@example.com"],
+        &["keys", "revoke", "--org", &org],
         &["keys", "create", "--org", &unknown_org, "--name", "x", "--unscoped"],
         &[
             "keys",
@@ -395,5 +425,5 @@ async fn keys_create_list_and_revoke_from_the_command_line() {
         .fetch_one(&pool)
         .await
         .expect("count");
-    assert_eq!(keys, 2, "refused commands wrote nothing");
+    assert_eq!(keys, 4, "refused commands wrote nothing");
 }
