@@ -28,6 +28,9 @@ CREATE TABLE api_keys (
     revoked_at          timestamptz,
     revoked_by_kind     actor_kind,
     revoked_by_id       uuid,
+    -- The transaction that inserted the key (forced by a trigger, never changed): only it may
+    -- write the key's scopes. xmin would not do: any later UPDATE moves it.
+    created_xact        xid8        NOT NULL DEFAULT pg_current_xact_id(),
     -- Keys live at most a year: Atlassian's limit, and a stolen key's worst case.
     CONSTRAINT api_keys_expiry_window
         CHECK (expires_at > created_at AND expires_at <= created_at + interval '365 days'),
@@ -58,7 +61,8 @@ BEGIN
        OR NEW.expires_at IS DISTINCT FROM OLD.expires_at
        OR NEW.created_by_kind IS DISTINCT FROM OLD.created_by_kind
        OR NEW.created_by_id IS DISTINCT FROM OLD.created_by_id
-       OR NEW.responsible_user_id IS DISTINCT FROM OLD.responsible_user_id THEN
+       OR NEW.responsible_user_id IS DISTINCT FROM OLD.responsible_user_id
+       OR NEW.created_xact IS DISTINCT FROM OLD.created_xact THEN
         RAISE EXCEPTION 'api_keys: identity fields of key % never change', OLD.id
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
@@ -78,6 +82,17 @@ $$;
 
 CREATE TRIGGER api_keys_guard_update BEFORE UPDATE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION api_keys_guard_update();
+
+CREATE FUNCTION api_keys_stamp_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.created_xact := pg_current_xact_id();
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER api_keys_stamp_insert BEFORE INSERT ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION api_keys_stamp_insert();
 
 -- Every revocation path (console, API, CLI, bulk, psql by hand) tells every instance at once.
 -- NOTIFY is delivered when the revoking transaction commits, never before.
@@ -119,11 +134,11 @@ CREATE TABLE api_key_scopes (
 CREATE FUNCTION api_key_scopes_guard_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    key_xmin xid;
+    key_xact xid8;
     key_scoped boolean;
 BEGIN
-    SELECT k.xmin, k.scoped INTO key_xmin, key_scoped FROM api_keys k WHERE k.id = NEW.key_id;
-    IF key_xmin IS DISTINCT FROM pg_current_xact_id()::xid THEN
+    SELECT k.created_xact, k.scoped INTO key_xact, key_scoped FROM api_keys k WHERE k.id = NEW.key_id;
+    IF key_xact IS DISTINCT FROM pg_current_xact_id() THEN
         RAISE EXCEPTION 'api_key_scopes: scopes of key % are written with the key and never changed', NEW.key_id
             USING ERRCODE = 'insufficient_privilege';
     END IF;

@@ -40,13 +40,15 @@ pub async fn announce_if_needed(pool: &PgPool, public_base: &str) -> Result<(), 
     Ok(())
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Carries the setup token: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
 pub struct SetupQuery {
     #[serde(default)]
     token: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Carries a password and the setup token: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
 pub struct SetupForm {
     #[serde(default)]
     csrf: String,
@@ -206,6 +208,14 @@ pub async fn submit(
         return page_response(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
     };
 
+    // Only a live token buys an argon2 computation.
+    {
+        let mut conn = state.pool.acquire().await?;
+        if !store::setup_tokens::is_usable(&mut conn, &token_hash(&form.token)).await? {
+            page.problem = Some(LINK_UNUSABLE.into());
+            return page_response(StatusCode::BAD_REQUEST, &page, None);
+        }
+    }
     let secret = password.secret().clone();
     let password_hash = state
         .people_argon2

@@ -39,8 +39,8 @@ impl ApiKey {
     }
 }
 
-/// What the key middleware needs to verify a presented token.
-#[derive(Debug, Clone)]
+/// What the key middleware needs to verify a presented token. Not `Debug`: it holds the hash.
+#[derive(Clone)]
 pub struct VerificationRow {
     pub id: Uuid,
     pub name: String,

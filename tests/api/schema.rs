@@ -217,6 +217,22 @@ async fn the_scopes_of_an_existing_key_are_never_written_again() {
         assert!(refused(&pool, write, key).await, "{write} must be refused");
     }
     assert!(sqlx::query("TRUNCATE api_key_scopes").execute(&pool).await.is_err());
+    // Not even in a transaction that touched the key first (which moves its xmin).
+    let mut tx = pool.begin().await.expect("tx");
+    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .expect("touch");
+    let sneaked = sqlx::query("INSERT INTO api_key_scopes (key_id, scope) VALUES ($1, 'write:keys:admin')")
+        .bind(key)
+        .execute(&mut *tx)
+        .await;
+    assert!(
+        sneaked.is_err(),
+        "a scope added after the key's own transaction is refused"
+    );
+    drop(tx);
     let scopes: Vec<String> = sqlx::query_scalar("SELECT scope FROM api_key_scopes WHERE key_id = $1")
         .bind(key)
         .fetch_all(&pool)

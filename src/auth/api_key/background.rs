@@ -19,6 +19,9 @@ pub struct RejectedUse {
     pub key_id: Uuid,
     pub org_id: Uuid,
     pub reason: &'static str,
+    /// Whether the caller proved the secret. Unproven attempts are throttled apart, so nobody
+    /// who merely knows a public id can hide a thief's attempts behind their own.
+    pub proven: bool,
     pub ip: IpAddr,
 }
 
@@ -33,7 +36,7 @@ enum Write {
 
 pub struct BackgroundWrites {
     sender: mpsc::Sender<Write>,
-    rejected_recently: moka::sync::Cache<Uuid, ()>,
+    rejected_recently: moka::sync::Cache<(Uuid, bool), ()>,
 }
 
 impl BackgroundWrites {
@@ -58,10 +61,11 @@ impl BackgroundWrites {
     }
 
     pub fn rejected_use(&self, rejected: RejectedUse) {
-        if self.rejected_recently.contains_key(&rejected.key_id) {
+        let throttle = (rejected.key_id, rejected.proven);
+        if self.rejected_recently.contains_key(&throttle) {
             return;
         }
-        self.rejected_recently.insert(rejected.key_id, ());
+        self.rejected_recently.insert(throttle, ());
         let _ = self.sender.try_send(Write::Rejected(rejected));
     }
 }
@@ -82,7 +86,7 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>) {
                         target_id: Some(rejected.key_id.to_string()),
                         ip: Some(rejected.ip),
                         user_agent: None,
-                        details: serde_json::json!({ "reason": rejected.reason }),
+                        details: serde_json::json!({ "reason": rejected.reason, "secret_proven": rejected.proven }),
                     },
                 )
                 .await

@@ -26,6 +26,27 @@ pub struct FailureLimiter {
     by_address: Cache<IpAddr, Arc<Window>>,
 }
 
+/// The unit an address limit applies to: one IPv4 address, or one IPv6 /64 (what a single
+/// subscriber usually holds, so rotating through it gains nothing).
+fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            ))
+        }
+    }
+}
+
 /// Over the limit: retry after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttled {
@@ -63,7 +84,7 @@ impl FailureLimiter {
     pub fn check(&self, public_id: &str, address: IpAddr) -> Result<(), Throttled> {
         let over =
             |window: Option<Arc<Window>>, limit: u32| window.filter(|w| w.attempts.load(Ordering::Relaxed) >= limit);
-        match over(self.by_address.get(&address), self.per_address)
+        match over(self.by_address.get(&address_key(address)), self.per_address)
             .or_else(|| over(self.by_public_id.get(public_id), self.per_public_id))
         {
             Some(window) => Err(Self::retry_after(&window)),
@@ -73,7 +94,7 @@ impl FailureLimiter {
 
     /// Counts a failed verification against both the public id and the address.
     pub fn record_failure(&self, public_id: &str, address: IpAddr) {
-        Self::window(&self.by_address, address)
+        Self::window(&self.by_address, address_key(address))
             .attempts
             .fetch_add(1, Ordering::Relaxed);
         Self::window(&self.by_public_id, public_id.to_owned())
@@ -117,6 +138,15 @@ mod tests {
             limiter.check("cdefghijklmn", ip("127.0.0.1")).is_ok(),
             "other addresses are unaffected"
         );
+    }
+
+    #[test]
+    fn an_ipv6_subscriber_cannot_escape_by_rotating_through_its_64() {
+        let limiter = FailureLimiter::new(100, 2);
+        limiter.record_failure("abcdefghijkl", ip("2001:db8:1:2::1"));
+        limiter.record_failure("abcdefghijkl", ip("2001:db8:1:2::ffff"));
+        assert!(limiter.check("bcdefghijklm", ip("2001:db8:1:2:abcd::9")).is_err());
+        assert!(limiter.check("bcdefghijklm", ip("2001:db8:1:3::1")).is_ok());
     }
 
     #[test]

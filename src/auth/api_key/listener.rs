@@ -45,8 +45,8 @@ pub fn spawn(verifier: KeyVerifier) {
 
 fn set_healthy(verifier: &KeyVerifier, healthy: bool) {
     // Any change of trust moves the generation, so a fill that straddles it re-checks.
-    verifier.inner.generation.fetch_add(1, Ordering::AcqRel);
-    verifier.inner.listener_healthy.store(healthy, Ordering::Release);
+    verifier.inner.generation.fetch_add(1, Ordering::SeqCst);
+    verifier.inner.listener_healthy.store(healthy, Ordering::SeqCst);
     verifier
         .inner
         .metrics
@@ -56,9 +56,11 @@ fn set_healthy(verifier: &KeyVerifier, healthy: bool) {
 
 /// One listener's life: connect, LISTEN, catch up, then follow notices until something fails.
 async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
+    // Two connections of its own: one listens, one sends the heartbeat and catches up, so a
+    // saturated request pool cannot make the listener look dead.
     let options = verifier.inner.pool.connect_options().as_ref().clone();
     let own = PgPoolOptions::new()
-        .max_connections(1)
+        .max_connections(2)
         .acquire_timeout(Duration::from_secs(3))
         .connect_lazy_with(options);
     let mut listener = timeout(Duration::from_secs(5), PgListener::connect_with(&own))
@@ -66,6 +68,9 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
         .map_err(|_| "connect timed out".to_owned())?
         .map_err(|e| format!("connect: {e}"))?;
     listener.ignore_pool_close_event(true);
+    // A lost connection must surface as `Ok(None)` at once, not be re-established silently
+    // while notices sent in between are lost.
+    listener.eager_reconnect(false);
     timeout(
         Duration::from_secs(5),
         listener.listen_all([CHANNEL, HEARTBEAT_CHANNEL]),
@@ -74,7 +79,10 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
     .map_err(|_| "LISTEN timed out".to_owned())?
     .map_err(|e| format!("LISTEN: {e}"))?;
 
-    catch_up(verifier).await?;
+    // From here on notices queue for this listener. Moving the generation now makes any fill
+    // that read its row before this point re-check, even if it lands after the snapshot below.
+    verifier.inner.generation.fetch_add(1, Ordering::SeqCst);
+    catch_up(verifier, &own).await?;
     set_healthy(verifier, true);
     tracing::info!("revocation listener connected");
 
@@ -103,7 +111,7 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
                 }
                 sent += 1;
                 let payload = format!("{instance}:{sent}");
-                let pool = verifier.inner.pool.clone();
+                let pool = own.clone();
                 // Sent from the request pool, off this loop: a stalled send must not stall receiving.
                 tokio::spawn(async move {
                     let _ = timeout(HEARTBEAT_EVERY, store::api_keys::notify_heartbeat(&pool, HEARTBEAT_CHANNEL, &payload)).await;
@@ -115,7 +123,7 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
 
 /// After (re)connecting, and before trusting the cache again: which cached keys were revoked
 /// while nobody listened. Exact whatever the clocks say.
-async fn catch_up(verifier: &KeyVerifier) -> Result<(), String> {
+async fn catch_up(verifier: &KeyVerifier, own: &sqlx::PgPool) -> Result<(), String> {
     let cached: Vec<String> = verifier
         .inner
         .proofs
@@ -124,7 +132,7 @@ async fn catch_up(verifier: &KeyVerifier) -> Result<(), String> {
         .collect();
     for chunk in cached.chunks(10_000) {
         let read = async {
-            let mut conn = verifier.inner.pool.acquire().await?;
+            let mut conn = own.acquire().await?;
             store::api_keys::revoked_among(&mut conn, chunk).await
         };
         let revoked = timeout(Duration::from_secs(10), read)

@@ -103,6 +103,9 @@ struct CachedKey {
     responsible_user_id: Option<Uuid>,
     expires_at: DateTime<Utc>,
     revoked: AtomicBool,
+    /// False until no revocation can have slipped between the fill's row read and its insert
+    /// into the cache (see `fill`); an unconfirmed entry is checked against the database.
+    confirmed: AtomicBool,
     /// Unix seconds of the last recorded use, so last use is written about once a minute.
     last_use_recorded: AtomicI64,
 }
@@ -153,7 +156,8 @@ struct Inner {
     listener_healthy: AtomicBool,
     fills: Mutex<HashMap<FillSlot, Arc<OnceCell<FillResult>>>>,
     argon2_permits: Arc<Semaphore>,
-    argon2_queue: usize,
+    /// Places to wait for an argon2 permit; a request that finds none is answered 503.
+    argon2_queue: Semaphore,
     limiter: FailureLimiter,
     metrics: Arc<Metrics>,
     background: BackgroundWrites,
@@ -174,7 +178,7 @@ impl KeyVerifier {
             listener_healthy: AtomicBool::new(false),
             fills: Mutex::new(HashMap::new()),
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
-            argon2_queue: settings.argon2_queue,
+            argon2_queue: Semaphore::new(settings.argon2_queue),
             limiter: FailureLimiter::new(settings.failures_per_public_id, settings.failures_per_address),
             metrics,
         });
@@ -222,11 +226,7 @@ impl KeyVerifier {
                     .map_err(|t| Refusal::Throttled {
                         retry_after_secs: t.retry_after_secs,
                     })?;
-                let filled = self.fill_coalesced(&public_id, proof, token.secret(), ip).await;
-                if let Err(Refusal::Invalid(_)) = filled {
-                    self.inner.limiter.record_failure(public_id.as_str(), ip);
-                }
-                filled?
+                self.fill_coalesced(&public_id, proof, token.secret(), ip).await?
             }
         };
         self.still_valid(&public_id, &entry, ip).await?;
@@ -246,20 +246,23 @@ impl KeyVerifier {
     }
 
     /// Step 3: expiry on every request; revocation from the cache while the listener is
-    /// healthy, else from the database (failing closed when it cannot answer).
+    /// healthy and the entry confirmed, else from the database (failing closed when it cannot
+    /// answer).
     async fn still_valid(&self, public_id: &PublicId, entry: &CachedKey, ip: IpAddr) -> Result<(), Refusal> {
-        if !entry.revoked.load(Ordering::Acquire) && !self.inner.listener_healthy.load(Ordering::Acquire) {
+        let trusted = self.inner.listener_healthy.load(Ordering::SeqCst) && entry.confirmed.load(Ordering::SeqCst);
+        if !entry.revoked.load(Ordering::SeqCst) && !trusted {
             match self.read_revoked(entry.key_id).await? {
-                Some(false) => {}
+                // The entry is in the cache, so any later revocation's mark will find it.
+                Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
                 _ => self.mark_revoked(public_id.as_str()),
             }
         }
-        if entry.revoked.load(Ordering::Acquire) {
-            self.reject_use(entry.key_id, entry.org_id, "revoked", ip);
+        if entry.revoked.load(Ordering::SeqCst) {
+            self.reject_use(entry.key_id, entry.org_id, "revoked", true, ip);
             return Err(Refusal::Revoked);
         }
         if Utc::now() >= entry.expires_at {
-            self.reject_use(entry.key_id, entry.org_id, "expired", ip);
+            self.reject_use(entry.key_id, entry.org_id, "expired", true, ip);
             return Err(Refusal::Expired);
         }
         Ok(())
@@ -277,7 +280,8 @@ impl KeyVerifier {
     }
 
     /// Misses with the same public id and the same presented secret share one fill, so a
-    /// hundred first requests with a new key cost one argon2 verification.
+    /// hundred first requests with a new key cost one argon2 verification. The fill runs as a
+    /// task of its own: a client that hangs up cannot stop it from recording its failure.
     async fn fill_coalesced(
         &self,
         public_id: &PublicId,
@@ -290,23 +294,44 @@ impl KeyVerifier {
             let mut fills = self.inner.fills.lock().map_err(|_| Refusal::Unavailable)?;
             fills.entry(slot.clone()).or_default().clone()
         };
-        let result = cell
-            .get_or_init(|| self.fill(public_id, proof, secret.clone(), ip))
-            .await
-            .clone();
-        if let Ok(mut fills) = self.inner.fills.lock()
-            && fills.get(&slot).is_some_and(|current| Arc::ptr_eq(current, &cell))
-        {
-            fills.remove(&slot);
+        let _release = FillSlotGuard {
+            fills: &self.inner.fills,
+            slot,
+            cell: cell.clone(),
+        };
+        cell.get_or_init(|| {
+            let (verifier, public_id, secret) = (self.clone(), public_id.clone(), secret.clone());
+            async move {
+                tokio::spawn(async move { verifier.fill(&public_id, proof, secret, ip).await })
+                    .await
+                    .unwrap_or(Err(Refusal::Unavailable))
+            }
+        })
+        .await
+        .clone()
+    }
+
+    /// Reads the row, verifies the secret with argon2id, caches the proof, and counts a
+    /// failure against the limiter.
+    async fn fill(&self, public_id: &PublicId, proof: [u8; 32], secret: SecretString, ip: IpAddr) -> FillResult {
+        let result = self.fill_uncounted(public_id, proof, secret, ip).await;
+        if let Err(Refusal::Invalid(_)) = result {
+            self.inner.limiter.record_failure(public_id.as_str(), ip);
         }
         result
     }
 
-    /// Reads the row, verifies the secret with argon2id, and caches the proof. The generation
-    /// counter is sampled before the read and checked after the insert, so a revocation that
-    /// lands in between is never lost.
-    async fn fill(&self, public_id: &PublicId, proof: [u8; 32], secret: SecretString, ip: IpAddr) -> FillResult {
-        let generation = self.inner.generation.load(Ordering::Acquire);
+    /// The generation counter is sampled before the row read and checked after the insert: if
+    /// a revocation was marked in between (when this entry was not there to be marked), the
+    /// entry stays unconfirmed and every use checks the database until one read confirms it.
+    async fn fill_uncounted(
+        &self,
+        public_id: &PublicId,
+        proof: [u8; 32],
+        secret: SecretString,
+        ip: IpAddr,
+    ) -> FillResult {
+        let generation = self.inner.generation.load(Ordering::SeqCst);
         let read = async {
             let mut conn = self.inner.pool.acquire().await?;
             store::api_keys::for_verification(&mut conn, public_id).await
@@ -319,11 +344,12 @@ impl KeyVerifier {
             return Err(Refusal::Invalid(AuthOutcome::Unknown));
         };
         if row.revoked_at.is_some() {
-            self.reject_use(row.id, row.org_id, "revoked", ip);
+            self.mark_revoked(public_id.as_str());
+            self.reject_use(row.id, row.org_id, "revoked", false, ip);
             return Err(Refusal::Invalid(AuthOutcome::Revoked));
         }
         if Utc::now() >= row.expires_at {
-            self.reject_use(row.id, row.org_id, "expired", ip);
+            self.reject_use(row.id, row.org_id, "expired", false, ip);
             return Err(Refusal::Invalid(AuthOutcome::Expired));
         }
 
@@ -341,44 +367,41 @@ impl KeyVerifier {
             responsible_user_id: row.responsible_user_id,
             expires_at: row.expires_at,
             revoked: AtomicBool::new(false),
+            confirmed: AtomicBool::new(false),
             last_use_recorded: AtomicI64::new(0),
         });
         self.inner.proofs.insert(public_id.as_str().to_owned(), entry.clone());
-        if self.inner.generation.load(Ordering::Acquire) != generation {
-            match self.read_revoked(row.id).await {
-                Ok(Some(false)) => {}
-                Ok(_) => entry.revoked.store(true, Ordering::Release),
-                Err(refusal) => {
-                    self.inner.proofs.invalidate(public_id.as_str());
-                    return Err(refusal);
-                }
-            }
+        if self.inner.generation.load(Ordering::SeqCst) == generation {
+            entry.confirmed.store(true, Ordering::SeqCst);
         }
         Ok(entry)
     }
 
     /// Runs argon2id on the API's own bounded pool (apart from the console's, so an API flood
-    /// cannot block people signing in); 503 when too many verifications already wait.
+    /// cannot block people signing in); 503 when every place in its queue is taken.
     async fn verify_secret(&self, secret_hash: String, secret: SecretString) -> Result<bool, Refusal> {
         let metrics = self.inner.metrics.clone();
         let permit = match self.inner.argon2_permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                let waiting = metrics.argon2_waiting.fetch_add(1, Ordering::AcqRel);
-                if waiting >= self.inner.argon2_queue as i64 {
-                    metrics.argon2_waiting.fetch_sub(1, Ordering::AcqRel);
-                    return Err(Refusal::Unavailable);
-                }
-                let permit = self.inner.argon2_permits.clone().acquire_owned().await;
-                metrics.argon2_waiting.fetch_sub(1, Ordering::AcqRel);
-                permit.map_err(|_| Refusal::Unavailable)?
+                let _place = self
+                    .inner
+                    .argon2_queue
+                    .try_acquire()
+                    .map_err(|_| Refusal::Unavailable)?;
+                let _waiting = GaugeGuard::enter(&metrics.argon2_waiting);
+                self.inner
+                    .argon2_permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Refusal::Unavailable)?
             }
         };
         metrics.argon2_started.fetch_add(1, Ordering::Relaxed);
-        metrics.argon2_in_flight.fetch_add(1, Ordering::AcqRel);
         let verified = tokio::task::spawn_blocking(move || {
+            let _running = GaugeGuard::enter(&metrics.argon2_in_flight);
             let verified = argon2id::verify(secret.expose_secret().as_bytes(), &secret_hash);
-            metrics.argon2_in_flight.fetch_sub(1, Ordering::AcqRel);
             metrics.argon2_finished.fetch_add(1, Ordering::Relaxed);
             drop(permit);
             verified
@@ -400,11 +423,14 @@ impl KeyVerifier {
         }
     }
 
-    fn reject_use(&self, key_id: Uuid, org_id: Uuid, reason: &'static str, ip: IpAddr) {
+    /// `proven`: whether the caller showed the right secret (else anyone who knows the public
+    /// id could have sent it).
+    fn reject_use(&self, key_id: Uuid, org_id: Uuid, reason: &'static str, proven: bool, ip: IpAddr) {
         self.inner.background.rejected_use(RejectedUse {
             key_id,
             org_id,
             reason,
+            proven,
             ip,
         });
     }
@@ -412,13 +438,48 @@ impl KeyVerifier {
     /// Marks a key revoked in this instance's cache (after a local revocation commits, or on a
     /// notice) and moves the generation so racing fills re-check.
     pub fn mark_revoked(&self, public_id: &str) {
-        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
         if let Some(entry) = self.inner.proofs.get(public_id) {
-            entry.revoked.store(true, Ordering::Release);
+            entry.revoked.store(true, Ordering::SeqCst);
         }
     }
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+}
+
+/// Frees a fill's place in the coalescing map when its last waiter is done, however it ends.
+struct FillSlotGuard<'a> {
+    fills: &'a Mutex<HashMap<FillSlot, Arc<OnceCell<FillResult>>>>,
+    slot: FillSlot,
+    cell: Arc<OnceCell<FillResult>>,
+}
+
+impl Drop for FillSlotGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut fills) = self.fills.lock()
+            && fills
+                .get(&self.slot)
+                .is_some_and(|current| Arc::ptr_eq(current, &self.cell))
+        {
+            fills.remove(&self.slot);
+        }
+    }
+}
+
+/// Counts itself in a gauge while alive.
+struct GaugeGuard<'a>(&'a AtomicI64);
+
+impl GaugeGuard<'_> {
+    fn enter(gauge: &AtomicI64) -> GaugeGuard<'_> {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        GaugeGuard(gauge)
+    }
+}
+
+impl Drop for GaugeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
