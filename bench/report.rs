@@ -1,0 +1,289 @@
+//! The benchmark's report: every figure beside its DESIGN.md section 9 budget with PASS or
+//! MISS, then the details that say what each figure is made of.
+
+use std::time::Duration;
+
+use super::{Cold, FLOOD_FROM, Flood, PROPAGATION_LIMIT, Revocation, Rounds, SERVER_CPU, Settings};
+
+/// Everything measured, for the report.
+pub struct Report {
+    pub pinned: String,
+    pub load_average: String,
+    pub cold: Cold,
+    pub throughput: Rounds,
+    pub flood: Flood,
+    pub revocation: Revocation,
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// Nearest-rank percentile (the smallest sample with at least `p` % of samples at or below it).
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn per_second(rate: f64) -> String {
+    let whole = rate.round() as u64;
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped} req/s")
+}
+
+fn ratios(ratios: &[f64]) -> String {
+    ratios.iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>().join(" ")
+}
+
+fn max_of(samples: &[Duration]) -> Duration {
+    samples.iter().copied().max().unwrap_or_default()
+}
+
+fn list(rates: &[f64]) -> String {
+    rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" ")
+}
+
+/// One line of the figures table: what, how much, the budget, and whether it was met.
+fn row(what: &str, measured: &str, budget: &str, verdict: Option<bool>) {
+    let verdict = match verdict {
+        Some(true) => "PASS",
+        Some(false) => "MISS",
+        None => "",
+    };
+    println!("{what:<44} {measured:>16}   {budget:<26} {verdict}");
+}
+
+impl Report {
+    /// Prints the figures beside their budgets; true when every budget passed.
+    pub fn print(&self, settings: &Settings) -> bool {
+        let mut verdicts = Vec::new();
+        let mut check = |passed: bool| {
+            verdicts.push(passed);
+            Some(passed)
+        };
+        println!();
+        println!(
+            "keyward load benchmark: instances A and B on CPU {SERVER_CPU}, load generator on CPU {}, PostgreSQL \
+             unpinned; load average before the run: {}",
+            self.pinned, self.load_average
+        );
+        println!(
+            "{} interleaved rounds of {:.1} s trials after one warm-up round, {} keep-alive connections; medians",
+            settings.trials,
+            settings.trial.as_secs_f64(),
+            settings.connections
+        );
+        println!();
+        row("figure", "measured", "budget (DESIGN.md §9)", None);
+
+        let t = &self.throughput;
+        let ratio = median(&t.ratios());
+        row("bare GET /healthz", &per_second(median(&t.first.rates)), "", None);
+        row(
+            "cached key GET /admin/v1/key",
+            &per_second(median(&t.second.rates)),
+            "",
+            None,
+        );
+        row(
+            "  cached key / bare",
+            &format!("{ratio:.3}"),
+            "≥ 0.85",
+            check(ratio >= 0.85),
+        );
+
+        let c = &self.cold;
+        let first = percentile(&c.first_requests, 50.0);
+        let argon2 = percentile(&c.verifications, 50.0);
+        let cold_ratio = first.as_secs_f64() / argon2.as_secs_f64().max(f64::EPSILON);
+        let all_accepted = c.first_requests.len() == c.verifications.len() && !c.first_requests.is_empty();
+        row("first request with a new key", &ms(first), "", None);
+        row("one argon2id verification (in-process)", &ms(argon2), "", None);
+        let verdict = check(cold_ratio <= 1.3 && all_accepted);
+        row(
+            "  first request / argon2id",
+            &format!("{cold_ratio:.3}"),
+            "≤ 1.3",
+            verdict,
+        );
+
+        let r = &self.revocation;
+        let p50 = percentile(&r.delays, 50.0);
+        let p99 = percentile(&r.delays, 99.0);
+        let max = percentile(&r.delays, 100.0);
+        let verdict = check(r.delays.len() >= 1_000 && r.lost == 0 && p99 <= Duration::from_millis(100));
+        row(
+            &format!("revocation seen by B, p50 (n = {})", r.delays.len()),
+            &ms(p50),
+            "",
+            None,
+        );
+        row(
+            "revocation seen by B, p99",
+            &ms(p99),
+            "≤ 100 ms, ≥ 1,000 samples",
+            verdict,
+        );
+        row("revocation seen by B, max", &ms(max), "", None);
+        let accepted = r.on_revoker.count(200);
+        let verdict = check(accepted == 0 && r.on_revoker.total() > 0);
+        let measured = format!("{accepted} of {}", r.on_revoker.total());
+        row(
+            "revoked key accepted by A after its 204",
+            &measured,
+            "0 (rejected before 204)",
+            verdict,
+        );
+
+        let f = &self.flood;
+        let flood_ratio = median(&f.rounds.ratios());
+        row(
+            "good key, undisturbed",
+            &per_second(median(&f.rounds.first.rates)),
+            "",
+            None,
+        );
+        row(
+            "good key, under flood",
+            &per_second(median(&f.rounds.second.rates)),
+            "",
+            None,
+        );
+        let verdict = check(flood_ratio >= 0.8);
+        row(
+            "  under flood / undisturbed",
+            &format!("{flood_ratio:.3}"),
+            "≥ 0.8",
+            verdict,
+        );
+
+        println!();
+        println!("details");
+        let lines = [
+            (
+                "bare rates",
+                format!("{}  ({})", list(&t.first.rates), t.first.answers.describe()),
+            ),
+            (
+                "cached-key rates",
+                format!("{}  ({})", list(&t.second.rates), t.second.answers.describe()),
+            ),
+            ("cached key / bare", ratios(&t.ratios())),
+            ("CPU, bare trials", t.first.cpu()),
+            ("CPU, cached-key trials", t.second.cpu()),
+            (
+                "CPU per answer, bare/keyed",
+                format!("{:.3}", median(&t.first.cost) / median(&t.second.cost)),
+            ),
+            (
+                "first requests",
+                format!(
+                    "n = {}, answers {}, min {}, max {}",
+                    c.first_requests.len(),
+                    c.statuses.describe(),
+                    ms(percentile(&c.first_requests, 0.0)),
+                    ms(max_of(&c.first_requests))
+                ),
+            ),
+            (
+                "in-process argon2id",
+                format!(
+                    "n = {}, min {}, max {}",
+                    c.verifications.len(),
+                    ms(percentile(&c.verifications, 0.0)),
+                    ms(max_of(&c.verifications))
+                ),
+            ),
+            (
+                "revocations",
+                format!(
+                    "{} timed, {} skipped (not accepted just before), {} not refused by B within {PROPAGATION_LIMIT:?}",
+                    r.delays.len(),
+                    r.skipped,
+                    r.lost
+                ),
+            ),
+            ("warm-up answers", r.warm.describe()),
+            ("A, right after its 204", r.on_revoker.describe()),
+            ("B, first refusal", r.on_other.describe()),
+            (
+                "B's listener",
+                format!(
+                    "{} revocation notices, {} reconnects during the phase",
+                    r.notices, r.reconnects
+                ),
+            ),
+            (
+                "undisturbed rates",
+                format!(
+                    "{}  ({})",
+                    list(&f.rounds.first.rates),
+                    f.rounds.first.answers.describe()
+                ),
+            ),
+            (
+                "flooded rates",
+                format!(
+                    "{}  ({})",
+                    list(&f.rounds.second.rates),
+                    f.rounds.second.answers.describe()
+                ),
+            ),
+            ("under flood / undisturbed", ratios(&f.rounds.ratios())),
+            ("CPU, undisturbed trials", f.rounds.first.cpu()),
+            ("CPU, flooded trials", f.rounds.second.cpu()),
+            (
+                "flood",
+                format!(
+                    "from {FLOOD_FROM}, {} requests at {:.0}/s over {} connections (target {}/s): {}",
+                    f.flood.total(),
+                    f.flood.total() as f64 / f.flood_seconds.max(f64::EPSILON),
+                    settings.flood_connections,
+                    settings.flood_rate,
+                    f.flood.describe()
+                ),
+            ),
+            (
+                "flood's cost",
+                format!(
+                    "{} answered 429; {} argon2id verifications on A",
+                    f.flood.count(429),
+                    f.argon2_caused
+                ),
+            ),
+        ];
+        for (what, value) in lines {
+            println!("  {what:<26} {value}");
+        }
+        let passed = verdicts.iter().all(|&v| v);
+        println!();
+        if passed {
+            println!("all budgets met");
+        } else {
+            println!("BUDGET MISSED: see MISS above (an open issue, DESIGN.md §9)");
+        }
+        passed
+    }
+}
