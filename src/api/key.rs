@@ -1,24 +1,52 @@
 //! `GET /admin/v1/key`: what the calling key is (keyward's own extension; any valid key).
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
 
 use super::error::{ApiError, JSON};
 use crate::auth::api_key::Caller;
+use crate::domain::Scope;
 use crate::startup::AppState;
+
+#[derive(Serialize)]
+struct Body<'a> {
+    data: KeyView<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyView<'a> {
+    id: Uuid,
+    public_id: &'a str,
+    org_id: Uuid,
+    label: &'a str,
+    scoped: bool,
+    #[serde(serialize_with = "scope_names")]
+    scopes: &'a [Scope],
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+fn scope_names<S: serde::Serializer>(scopes: &&[Scope], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(scopes.iter().map(|scope| scope.name()))
+}
 
 pub async fn show(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     super::authorize(&state, &caller, None, None)?;
-    let scopes: Vec<&str> = caller.scopes.iter().map(|s| s.name()).collect();
-    let body = json!({ "data": {
-        "id": caller.key_id,
-        "publicId": caller.public_id,
-        "orgId": caller.org_id,
-        "label": caller.name,
-        "scoped": caller.scoped,
-        "scopes": scopes,
-        "createdAt": caller.created_at,
-        "expiresAt": caller.expires_at,
-    }});
-    Ok(HttpResponse::Ok().content_type(JSON).body(body.to_string()))
+    let body = Body {
+        data: KeyView {
+            id: caller.key_id,
+            public_id: &caller.public_id,
+            org_id: caller.org_id,
+            label: &caller.name,
+            scoped: caller.scoped,
+            scopes: &caller.scopes,
+            created_at: caller.created_at,
+            expires_at: caller.expires_at,
+        },
+    };
+    let json = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type(JSON).body(json))
 }

@@ -35,20 +35,35 @@ use limiter::FailureLimiter;
 /// How long a request may wait for the database (connection and read) before it is answered 503.
 const DB_WAIT: Duration = Duration::from_secs(1);
 
-/// A caller whose key was proven and is valid now.
-#[derive(Debug, Clone)]
-pub struct Caller {
+/// What never changes about a key (the triggers of the `api_keys` table guarantee it), shared
+/// between its cache entry and every request it makes.
+#[derive(Debug)]
+pub struct KeyFacts {
     pub key_id: Uuid,
+    pub public_id: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
-    pub public_id: String,
     pub org_id: Uuid,
     pub scoped: bool,
     pub scopes: Vec<Scope>,
     /// The person answerable for the key (its creator, or its creator's creator).
     pub responsible_user_id: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A caller whose key was proven and is valid now. Derefs to the key's facts.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    facts: Arc<KeyFacts>,
     pub ip: IpAddr,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = KeyFacts;
+
+    fn deref(&self) -> &KeyFacts {
+        &self.facts
+    }
 }
 
 impl Caller {
@@ -90,18 +105,11 @@ impl Refusal {
     }
 }
 
-/// One cached proof: the keyed hash of the secret verified for a public id, the key's facts that
-/// never change (the triggers of the `api_keys` table guarantee it) and its revocation state.
+/// One cached proof: the keyed hash of the secret verified for a public id, the key's facts
+/// and its revocation state, together, so no eviction can separate a proof from its revoked mark.
 struct CachedKey {
     proof: [u8; 32],
-    key_id: Uuid,
-    name: String,
-    created_at: DateTime<Utc>,
-    org_id: Uuid,
-    scoped: bool,
-    scopes: Vec<Scope>,
-    responsible_user_id: Option<Uuid>,
-    expires_at: DateTime<Utc>,
+    facts: Arc<KeyFacts>,
     revoked: AtomicBool,
     /// False until no revocation can have slipped between the fill's row read and its insert
     /// into the cache (see `fill`); an unconfirmed entry is checked against the database.
@@ -148,9 +156,12 @@ pub struct KeyVerifier {
 struct Inner {
     pool: PgPool,
     proofs: moka::sync::Cache<String, Arc<CachedKey>>,
-    /// Per-process random key of the proof HMAC: a memory dump of one instance proves nothing
-    /// anywhere else, and nothing derived from a secret ever leaves the process.
-    proof_key: [u8; 32],
+    /// HMAC keyed with a per-process random key (its key schedule computed once): a memory dump
+    /// of one instance proves nothing anywhere else, and nothing derived from a secret ever
+    /// leaves the process.
+    proof_mac: Hmac<Sha256>,
+    /// argon2 working memory (19 MiB each), reused; at most one per argon2 permit.
+    argon2_memory: Mutex<Vec<Vec<argon2::Block>>>,
     /// Bumped by every revocation notice and every listener state change; see `fill`.
     generation: AtomicU64,
     listener_healthy: AtomicBool,
@@ -173,7 +184,9 @@ impl KeyVerifier {
             proofs: moka::sync::Cache::builder()
                 .max_capacity(settings.cache_capacity)
                 .build(),
-            proof_key: crate::random::bytes::<32>(),
+            #[allow(clippy::expect_used)] // HMAC takes keys of any length
+            proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>()).expect("HMAC accepts any key length"),
+            argon2_memory: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             listener_healthy: AtomicBool::new(false),
             fills: Mutex::new(HashMap::new()),
@@ -192,8 +205,7 @@ impl KeyVerifier {
     }
 
     fn proof(&self, public_id: &PublicId, token: &KeyToken) -> [u8; 32] {
-        #[allow(clippy::expect_used)] // HMAC takes keys of any length
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.proof_key).expect("HMAC accepts any key length");
+        let mut mac = self.inner.proof_mac.clone();
         mac.update(public_id.as_str().as_bytes());
         mac.update(b"\0");
         mac.update(token.secret().expose_secret().as_bytes());
@@ -232,15 +244,7 @@ impl KeyVerifier {
         self.still_valid(&public_id, &entry, ip).await?;
         self.note_use(&entry, ip);
         Ok(Caller {
-            key_id: entry.key_id,
-            name: entry.name.clone(),
-            created_at: entry.created_at,
-            public_id: public_id.as_str().to_owned(),
-            org_id: entry.org_id,
-            scoped: entry.scoped,
-            scopes: entry.scopes.clone(),
-            responsible_user_id: entry.responsible_user_id,
-            expires_at: entry.expires_at,
+            facts: entry.facts.clone(),
             ip,
         })
     }
@@ -251,18 +255,18 @@ impl KeyVerifier {
     async fn still_valid(&self, public_id: &PublicId, entry: &CachedKey, ip: IpAddr) -> Result<(), Refusal> {
         let trusted = self.inner.listener_healthy.load(Ordering::SeqCst) && entry.confirmed.load(Ordering::SeqCst);
         if !entry.revoked.load(Ordering::SeqCst) && !trusted {
-            match self.read_revoked(entry.key_id).await? {
+            match self.read_revoked(entry.facts.key_id).await? {
                 // The entry is in the cache, so any later revocation's mark will find it.
                 Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
                 _ => self.mark_revoked(public_id.as_str()),
             }
         }
         if entry.revoked.load(Ordering::SeqCst) {
-            self.reject_use(entry.key_id, entry.org_id, "revoked", true, ip);
+            self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip);
             return Err(Refusal::Revoked);
         }
-        if Utc::now() >= entry.expires_at {
-            self.reject_use(entry.key_id, entry.org_id, "expired", true, ip);
+        if Utc::now() >= entry.facts.expires_at {
+            self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip);
             return Err(Refusal::Expired);
         }
         Ok(())
@@ -358,14 +362,17 @@ impl KeyVerifier {
         }
         let entry = Arc::new(CachedKey {
             proof,
-            key_id: row.id,
-            name: row.name,
-            created_at: row.created_at,
-            org_id: row.org_id,
-            scoped: row.scoped,
-            scopes: row.scopes,
-            responsible_user_id: row.responsible_user_id,
-            expires_at: row.expires_at,
+            facts: Arc::new(KeyFacts {
+                key_id: row.id,
+                public_id: public_id.as_str().to_owned(),
+                name: row.name,
+                created_at: row.created_at,
+                org_id: row.org_id,
+                scoped: row.scoped,
+                scopes: row.scopes,
+                responsible_user_id: row.responsible_user_id,
+                expires_at: row.expires_at,
+            }),
             revoked: AtomicBool::new(false),
             confirmed: AtomicBool::new(false),
             last_use_recorded: AtomicI64::new(0),
@@ -399,9 +406,19 @@ impl KeyVerifier {
             }
         };
         metrics.argon2_started.fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.clone();
         let verified = tokio::task::spawn_blocking(move || {
             let _running = GaugeGuard::enter(&metrics.argon2_in_flight);
-            let verified = argon2id::verify(secret.expose_secret().as_bytes(), &secret_hash);
+            let mut memory = inner
+                .argon2_memory
+                .lock()
+                .ok()
+                .and_then(|mut pool| pool.pop())
+                .unwrap_or_default();
+            let verified = argon2id::verify_with_memory(secret.expose_secret().as_bytes(), &secret_hash, &mut memory);
+            if let Ok(mut pool) = inner.argon2_memory.lock() {
+                pool.push(memory);
+            }
             metrics.argon2_finished.fetch_add(1, Ordering::Relaxed);
             drop(permit);
             verified
@@ -419,7 +436,7 @@ impl KeyVerifier {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.inner.background.last_use(entry.key_id, ip);
+            self.inner.background.last_use(entry.facts.key_id, ip);
         }
     }
 
