@@ -118,20 +118,8 @@ pub async fn revoke(
     let mut tx = pool.begin().await?;
     let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
     if let Revocation::Revoked { public_id } = &outcome {
-        store::audit::record(
-            &mut tx,
-            NewEvent {
-                org_id: Some(org_id),
-                actor: by,
-                action: "api_key.revoked",
-                target_kind: Some("api_key"),
-                target_id: Some(key_id.to_string()),
-                ip,
-                user_agent: None,
-                details: serde_json::json!({ "public_id": public_id }),
-            },
-        )
-        .await?;
+        let details = serde_json::json!({ "public_id": public_id });
+        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, ip, details)).await?;
     }
     tx.commit().await?;
     if let (Some(verifier), Revocation::Revoked { public_id }) = (verifier, &outcome) {
@@ -154,20 +142,8 @@ pub async fn revoke_by_creator(
     let mut tx = pool.begin().await?;
     let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
     for (key_id, public_id) in &revoked {
-        store::audit::record(
-            &mut tx,
-            NewEvent {
-                org_id: Some(org_id),
-                actor: by,
-                action: "api_key.revoked",
-                target_kind: Some("api_key"),
-                target_id: Some(key_id.to_string()),
-                ip,
-                user_agent: None,
-                details: serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id }),
-            },
-        )
-        .await?;
+        let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id });
+        store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, ip, details)).await?;
     }
     tx.commit().await?;
     if let Some(verifier) = verifier {
@@ -176,4 +152,24 @@ pub async fn revoke_by_creator(
         }
     }
     Ok(revoked)
+}
+
+/// The audit event of one key's revocation.
+fn revocation_event(
+    org_id: Uuid,
+    by: Actor,
+    key_id: Uuid,
+    ip: Option<IpAddr>,
+    details: serde_json::Value,
+) -> NewEvent<'static> {
+    NewEvent {
+        org_id: Some(org_id),
+        actor: by,
+        action: "api_key.revoked",
+        target_kind: Some("api_key"),
+        target_id: Some(key_id.to_string()),
+        ip,
+        user_agent: None,
+        details,
+    }
 }

@@ -11,6 +11,21 @@ fn data_dir_args(data_dir: &Path) -> Vec<String> {
     vec!["--data-dir".into(), data_dir.to_string_lossy().into_owned()]
 }
 
+/// `keyward admin add` making ada@example.com an admin of a new org "Acme"; stdout is its id.
+fn add_ada_to_acme(mut command: std::process::Command) -> std::process::Output {
+    command.args([
+        "admin",
+        "add",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada",
+        "--org-name",
+        "Acme",
+    ]);
+    run_with_stdin(command, "a long enough password\n")
+}
+
 #[test]
 fn a_bad_flag_stops_startup_with_one_line_and_status_2() {
     let cases: [&[&str]; 5] = [
@@ -152,17 +167,8 @@ async fn without_a_database_url_keyward_runs_its_own_cluster_and_stops_it() {
 
     // CLI commands work beside the running server, on its cluster.
     let mut add = keyward();
-    add.arg("--data-dir").arg(&data_dir).args([
-        "admin",
-        "add",
-        "--email",
-        "ada@example.com",
-        "--name",
-        "Ada",
-        "--org-name",
-        "Acme",
-    ]);
-    let added = run_with_stdin(add, "a long enough password\n");
+    add.arg("--data-dir").arg(&data_dir);
+    let added = add_ada_to_acme(add);
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let list = keyward()
         .arg("--data-dir")
@@ -257,18 +263,8 @@ async fn keys_create_list_and_revoke_from_the_command_line() {
             .expect("keyward")
     };
     let mut add = keyward();
-    add.args([
-        "admin",
-        "add",
-        "--email",
-        "ada@example.com",
-        "--name",
-        "Ada",
-        "--org-name",
-        "Acme",
-    ])
-    .env("DATABASE_URL", &url);
-    let added = run_with_stdin(add, "a long enough password\n");
+    add.env("DATABASE_URL", &url);
+    let added = add_ada_to_acme(add);
     let org = String::from_utf8_lossy(&added.stdout).trim().to_owned();
 
     let created = run(&[
