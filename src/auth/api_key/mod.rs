@@ -241,8 +241,8 @@ impl KeyVerifier {
                 self.fill_coalesced(&public_id, proof, token.secret(), ip).await?
             }
         };
-        self.still_valid(&public_id, &entry, ip).await?;
-        self.note_use(&entry, ip);
+        let now = self.still_valid(&public_id, &entry, ip).await?;
+        self.note_use(&entry, now.timestamp(), ip);
         Ok(Caller {
             facts: entry.facts.clone(),
             ip,
@@ -252,7 +252,8 @@ impl KeyVerifier {
     /// Step 3: expiry on every request; revocation from the cache while the listener is
     /// healthy and the entry confirmed, else from the database (failing closed when it cannot
     /// answer).
-    async fn still_valid(&self, public_id: &PublicId, entry: &CachedKey, ip: IpAddr) -> Result<(), Refusal> {
+    /// Returns the time it judged expiry by.
+    async fn still_valid(&self, public_id: &PublicId, entry: &CachedKey, ip: IpAddr) -> Result<DateTime<Utc>, Refusal> {
         let trusted = self.inner.listener_healthy.load(Ordering::SeqCst) && entry.confirmed.load(Ordering::SeqCst);
         if !entry.revoked.load(Ordering::SeqCst) && !trusted {
             match self.read_revoked(entry.facts.key_id).await? {
@@ -265,11 +266,12 @@ impl KeyVerifier {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip);
             return Err(Refusal::Revoked);
         }
-        if Utc::now() >= entry.facts.expires_at {
+        let now = Utc::now();
+        if now >= entry.facts.expires_at {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip);
             return Err(Refusal::Expired);
         }
-        Ok(())
+        Ok(now)
     }
 
     async fn read_revoked(&self, key_id: Uuid) -> Result<Option<bool>, Refusal> {
@@ -348,7 +350,10 @@ impl KeyVerifier {
             return Err(Refusal::Invalid(AuthOutcome::Unknown));
         };
         if row.revoked_at.is_some() {
-            self.mark_revoked(public_id.as_str());
+            // A racing fill with another secret may have cached this key: mark it too.
+            if let Some(entry) = self.inner.proofs.get(public_id.as_str()) {
+                entry.revoked.store(true, Ordering::SeqCst);
+            }
             self.reject_use(row.id, row.org_id, "revoked", false, ip);
             return Err(Refusal::Invalid(AuthOutcome::Revoked));
         }
@@ -427,8 +432,7 @@ impl KeyVerifier {
         verified.map_err(|_| Refusal::Unavailable)
     }
 
-    fn note_use(&self, entry: &CachedKey, ip: IpAddr) {
-        let now = Utc::now().timestamp();
+    fn note_use(&self, entry: &CachedKey, now: i64, ip: IpAddr) {
         let last = entry.last_use_recorded.load(Ordering::Relaxed);
         if now - last >= 60
             && entry
