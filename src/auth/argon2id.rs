@@ -67,12 +67,6 @@ pub fn verify_with_memory(secret: &[u8], phc: &str, memory: &mut Vec<Block>) -> 
     hashed.is_ok() && bool::from(computed.ct_eq(expected.as_bytes()))
 }
 
-/// A hash with the same cost as a real one, verified when the account does not exist so that
-/// timing does not tell which emails have accounts.
-pub fn dummy_hash() -> &'static str {
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$yJh3Fzb3lQ2xQFzVJ0WJkqDx7cyqjD3PfP8s8r0zBhs"
-}
-
 /// A bounded budget of concurrent argon2 computations on the blocking thread pool.
 #[derive(Clone)]
 pub struct Argon2Pool {
@@ -143,12 +137,5 @@ mod tests {
         assert!(!verify_with_memory(b"anything", "not a phc string", &mut memory));
         let weaker = "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
         assert!(!verify_with_memory(b"anything", weaker, &mut memory));
-    }
-
-    #[test]
-    fn the_dummy_hash_parses_and_costs_as_much_as_a_real_one() {
-        let parsed = PasswordHash::new(dummy_hash()).expect("valid PHC");
-        assert_eq!(parsed.algorithm.as_str(), "argon2id");
-        assert!(!verify(b"anything", dummy_hash()));
     }
 }

@@ -56,17 +56,6 @@ pub async fn create(
     .await
 }
 
-pub async fn set_password_hash(conn: &mut PgConnection, user_id: Uuid, password_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE users SET password_hash = $2 WHERE id = $1",
-        user_id,
-        password_hash
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Makes the person an admin of the org (again, if they were a member or suspended).
 pub async fn grant_admin(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!(

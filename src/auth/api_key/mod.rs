@@ -464,10 +464,6 @@ impl KeyVerifier {
             entry.revoked.store(true, Ordering::SeqCst);
         }
     }
-
-    pub fn metrics(&self) -> &Metrics {
-        &self.inner.metrics
-    }
 }
 
 /// Frees a fill's place in the coalescing map when its last waiter is done, however it ends.
