@@ -240,7 +240,9 @@ pub async fn submit(
     let org = store::orgs::create(&mut tx, &org_name).await?;
     let user = store::users::create(&mut tx, &email, &name, &password_hash, Some(org.id)).await?;
     store::users::grant_admin(&mut tx, org.id, user.id).await?;
-    let ip = req.peer_addr().map(|a| a.ip());
+    let ip = req
+        .peer_addr()
+        .map(|peer| crate::auth::client_ip::client_ip(peer.ip(), req.headers(), &state.trusted_proxies));
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     for (action, target_kind, target_id) in [
         ("org.created", "org", org.id.to_string()),
