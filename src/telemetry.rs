@@ -1,6 +1,8 @@
 //! Structured logs. Requests are logged with an id, method, path (never the query string,
 //! which may carry a setup token), status and latency. Secrets never reach a log line.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -22,6 +24,15 @@ pub fn init() {
         .try_init();
 }
 
+/// A new id, unique across instances and restarts: a random per-process prefix and a counter,
+/// so no request pays a system call for randomness.
+pub fn next_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| hex::encode(crate::random::bytes::<8>()));
+    format!("{prefix}{:016x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The id of the request being served, for error pages and correlation.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -31,7 +42,7 @@ pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let request_id = next_id();
     let span = tracing::info_span!(
         "request",
         id = %request_id,

@@ -71,7 +71,7 @@ impl From<sqlx::Error> for ApiError {
 
 fn application(status: StatusCode, code: &str, title: &str, detail: &str) -> serde_json::Value {
     json!({ "errors": [{
-        "id": uuid::Uuid::new_v4().to_string(),
+        "id": crate::telemetry::next_id(),
         "status": status.as_u16().to_string(),
         "code": code,
         "title": title,
