@@ -71,8 +71,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn auth(&self, outcome: AuthOutcome) {
-        let index = AuthOutcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
-        self.auth[index].fetch_add(1, Ordering::Relaxed);
+        // `ALL` lists the outcomes in declaration order, so the discriminant is the index.
+        self.auth[outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of every series.
@@ -186,4 +186,25 @@ pub fn serve(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_counts_in_its_own_series() {
+        let metrics = Metrics::default();
+        for (index, outcome) in AuthOutcome::ALL.iter().enumerate() {
+            assert_eq!(*outcome as usize, index);
+            metrics.auth(*outcome);
+        }
+        let text = metrics.render(0);
+        for outcome in AuthOutcome::ALL {
+            assert!(text.contains(&format!(
+                "keyward_api_auth_total{{outcome=\"{}\"}} 1\n",
+                outcome.label()
+            )));
+        }
+    }
 }
