@@ -1,50 +1,148 @@
 //! The API-key middleware in front of every admin API route: it verifies the bearer token
 //! (see `auth::api_key`) and hands the handlers a `Caller`.
+//!
+//! A request whose key is decided without waiting (a proof in the cache, or a refusal that
+//! needs no I/O) goes straight to the handler, with no future of its own; only a miss or an
+//! unconfirmed entry waits for the database in a boxed future.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use pin_project_lite::pin_project;
 
 use super::error::ApiError;
-use crate::auth::api_key::{Caller, Refusal};
+use crate::auth::api_key::{Caller, Check, Refusal};
 use crate::auth::client_ip::client_ip;
 use crate::startup::AppState;
 
-pub async fn require_key(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(req.error_response(ApiError::Internal("application state missing".into())));
-    };
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-    let ip = client_ip(peer, req.headers(), &state.trusted_proxies);
-    let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok());
-    match state.verifier.verify(authorization, ip).await {
-        Ok(caller) => {
-            req.extensions_mut().insert(caller);
-            Ok(next.call(req).await?.map_into_boxed_body())
-        }
-        Err(refusal) => {
-            state.metrics.auth(refusal.outcome());
-            let error = match refusal {
-                Refusal::Malformed => ApiError::Unauthorized("Missing or malformed API key."),
-                Refusal::Invalid(_) => ApiError::Unauthorized("Invalid API key."),
-                Refusal::Revoked => ApiError::Unauthorized("This API key has been revoked."),
-                Refusal::Expired => ApiError::Unauthorized("This API key has expired."),
-                Refusal::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs },
-                Refusal::Unavailable => ApiError::Unavailable,
-            };
-            let response = error.error_response();
-            Ok(req.into_response(response))
+/// Wrap a scope in this to require a valid API key on every route in it.
+pub struct RequireKey;
+
+impl<S, B> Transform<S, ServiceRequest> for RequireKey
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = RequireKeyService<S>;
+    type InitError = ();
+    type Future = Ready<Result<RequireKeyService<S>, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(RequireKeyService {
+            service: Rc::new(service),
+        }))
+    }
+}
+
+pub struct RequireKeyService<S> {
+    service: Rc<S>,
+}
+
+type Slow = Pin<Box<dyn Future<Output = Result<ServiceResponse<BoxBody>, Error>>>>;
+
+pin_project! {
+    /// The three ways a request leaves the middleware.
+    #[project = KeyedProj]
+    pub enum Keyed<F> {
+        /// The key was proven from the cache: the handler's own future.
+        Forward { #[pin] inner: F },
+        /// Refused without waiting.
+        Refused { response: Option<ServiceResponse<BoxBody>> },
+        /// Waiting for the database or argon2id, then the handler.
+        Waiting { inner: Slow },
+    }
+}
+
+impl<F, B> Future for Keyed<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<BoxBody>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            KeyedProj::Forward { inner } => inner.poll(cx).map_ok(ServiceResponse::map_into_boxed_body),
+            KeyedProj::Refused { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Ready(Err(ApiError::Internal("response taken twice".into()).into())),
+            },
+            KeyedProj::Waiting { inner } => inner.as_mut().poll(cx),
         }
     }
+}
+
+impl<S, B> Service<ServiceRequest> for RequireKeyService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = Keyed<S::Future>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            let response = req.error_response(ApiError::Internal("application state missing".into()));
+            return Keyed::Refused {
+                response: Some(response),
+            };
+        };
+        let peer = req
+            .peer_addr()
+            .map(|a| a.ip())
+            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+        let ip = client_ip(peer, req.headers(), &state.trusted_proxies);
+        let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+        match state.verifier.check(authorization, ip) {
+            Check::Done(Ok(caller)) => {
+                req.extensions_mut().insert(caller);
+                Keyed::Forward {
+                    inner: self.service.call(req),
+                }
+            }
+            Check::Done(Err(refusal)) => Keyed::Refused {
+                response: Some(refuse(&state, req, refusal)),
+            },
+            Check::Pending(pending) => {
+                let service = self.service.clone();
+                Keyed::Waiting {
+                    inner: Box::pin(async move {
+                        match state.verifier.finish(pending).await {
+                            Ok(caller) => {
+                                req.extensions_mut().insert(caller);
+                                Ok(service.call(req).await?.map_into_boxed_body())
+                            }
+                            Err(refusal) => Ok(refuse(&state, req, refusal)),
+                        }
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Counts the refusal and answers it in the API's error shape.
+fn refuse(state: &AppState, req: ServiceRequest, refusal: Refusal) -> ServiceResponse<BoxBody> {
+    state.metrics.auth(refusal.outcome());
+    let error = match refusal {
+        Refusal::Malformed => ApiError::Unauthorized("Missing or malformed API key."),
+        Refusal::Invalid(_) => ApiError::Unauthorized("Invalid API key."),
+        Refusal::Revoked => ApiError::Unauthorized("This API key has been revoked."),
+        Refusal::Expired => ApiError::Unauthorized("This API key has expired."),
+        Refusal::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs },
+        Refusal::Unavailable => ApiError::Unavailable,
+    };
+    req.into_response(error.error_response())
 }
 
 /// Handlers take the verified caller as an argument.

@@ -7,7 +7,6 @@ pub mod key;
 pub mod middleware;
 pub mod orgs;
 
-use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::auth::api_key::Caller;
@@ -19,7 +18,7 @@ use error::ApiError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .wrap(from_fn(middleware::require_key))
+            .wrap(middleware::RequireKey)
             .route("/v1/key", web::get().to(key::show))
             .route("/v1/orgs", web::get().to(orgs::list))
             .route("/v1/orgs/{org_id}", web::get().to(orgs::get))
@@ -32,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/users")
-            .wrap(from_fn(middleware::require_key))
+            .wrap(middleware::RequireKey)
             .default_service(web::to(not_found)),
     );
 }

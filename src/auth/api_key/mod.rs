@@ -105,6 +105,20 @@ impl Refusal {
     }
 }
 
+/// What `KeyVerifier::check` could decide without waiting.
+pub enum Check {
+    Done(Result<Caller, Refusal>),
+    Pending(Pending),
+}
+
+/// A check that needs the database: a miss, or a cached entry not yet known to be current.
+pub struct Pending {
+    token: KeyToken,
+    proof: [u8; 32],
+    ip: IpAddr,
+    entry: Option<Arc<CachedKey>>,
+}
+
 /// One cached proof: the keyed hash of the secret verified for a public id, the key's facts
 /// and its revocation state, together, so no eviction can separate a proof from its revoked mark.
 struct CachedKey {
@@ -212,56 +226,85 @@ impl KeyVerifier {
         mac.finalize().into_bytes().into()
     }
 
-    /// Verifies the `Authorization` header of an admin API request from `ip`.
-    pub async fn verify(&self, authorization: Option<&str>, ip: IpAddr) -> Result<Caller, Refusal> {
-        let token = authorization
+    /// Verifies the `Authorization` header of an admin API request from `ip` as far as it can
+    /// without waiting: a refusal that needs no I/O, or a proof found in the cache, is decided
+    /// here; a miss, or a cached entry that must be checked against the database, is `Pending`
+    /// and finished by `finish`.
+    pub fn check(&self, authorization: Option<&str>, ip: IpAddr) -> Check {
+        let Some(token) = authorization
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(str::trim)
             .and_then(|value| KeyToken::parse(value).ok())
-            .ok_or(Refusal::Malformed)?;
-        let public_id = token.public_id().clone();
-        let proof = self.proof(&public_id, &token);
-
-        let entry = match self.inner.proofs.get(public_id.as_str()) {
+        else {
+            return Check::Done(Err(Refusal::Malformed));
+        };
+        let proof = self.proof(token.public_id(), &token);
+        match self.inner.proofs.get(token.public_id().as_str()) {
             Some(entry) => {
                 self.inner.metrics.proof_cache_hits.fetch_add(1, Ordering::Relaxed);
                 if !bool::from(entry.proof.ct_eq(&proof)) {
-                    return Err(Refusal::Invalid(AuthOutcome::WrongSecret));
+                    return Check::Done(Err(Refusal::Invalid(AuthOutcome::WrongSecret)));
                 }
-                entry
+                if self.needs_confirmation(&entry) {
+                    return Check::Pending(Pending {
+                        token,
+                        proof,
+                        ip,
+                        entry: Some(entry),
+                    });
+                }
+                Check::Done(self.judge(&entry, ip))
             }
             None => {
                 self.inner.metrics.proof_cache_misses.fetch_add(1, Ordering::Relaxed);
-                self.inner
-                    .limiter
-                    .check(public_id.as_str(), ip)
-                    .map_err(|t| Refusal::Throttled {
-                        retry_after_secs: t.retry_after_secs,
-                    })?;
-                self.fill_coalesced(&public_id, proof, token.secret(), ip).await?
+                if let Err(throttled) = self.inner.limiter.check(token.public_id().as_str(), ip) {
+                    return Check::Done(Err(Refusal::Throttled {
+                        retry_after_secs: throttled.retry_after_secs,
+                    }));
+                }
+                Check::Pending(Pending {
+                    token,
+                    proof,
+                    ip,
+                    entry: None,
+                })
             }
-        };
-        let now = self.still_valid(&public_id, &entry, ip).await?;
-        self.note_use(&entry, now.timestamp(), ip);
-        Ok(Caller {
-            facts: entry.facts.clone(),
-            ip,
-        })
+        }
     }
 
-    /// Step 3: expiry on every request; revocation from the cache while the listener is
-    /// healthy and the entry confirmed, else from the database (failing closed when it cannot
-    /// answer).
-    /// Returns the time it judged expiry by.
-    async fn still_valid(&self, public_id: &PublicId, entry: &CachedKey, ip: IpAddr) -> Result<DateTime<Utc>, Refusal> {
-        let trusted = self.inner.listener_healthy.load(Ordering::SeqCst) && entry.confirmed.load(Ordering::SeqCst);
-        if !entry.revoked.load(Ordering::SeqCst) && !trusted {
+    /// Finishes a check that needs the database (and, on a miss, argon2id).
+    pub async fn finish(&self, pending: Pending) -> Result<Caller, Refusal> {
+        let Pending {
+            token,
+            proof,
+            ip,
+            entry,
+        } = pending;
+        let public_id = token.public_id();
+        let entry = match entry {
+            Some(entry) => entry,
+            None => self.fill_coalesced(public_id, proof, token.secret(), ip).await?,
+        };
+        if self.needs_confirmation(&entry) {
             match self.read_revoked(entry.facts.key_id).await? {
                 // The entry is in the cache, so any later revocation's mark will find it.
                 Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
                 _ => self.mark_revoked(public_id.as_str()),
             }
         }
+        self.judge(&entry, ip)
+    }
+
+    /// Revocation is known from the cache only while the listener is healthy and the entry
+    /// confirmed; otherwise (unless the entry is already marked revoked) the database says.
+    fn needs_confirmation(&self, entry: &CachedKey) -> bool {
+        let trusted = self.inner.listener_healthy.load(Ordering::SeqCst) && entry.confirmed.load(Ordering::SeqCst);
+        !trusted && !entry.revoked.load(Ordering::SeqCst)
+    }
+
+    /// Step 3 on a proven key: revoked or expired (checked on every request) is refused;
+    /// otherwise the caller may go on, and its use is noted.
+    fn judge(&self, entry: &CachedKey, ip: IpAddr) -> Result<Caller, Refusal> {
         if entry.revoked.load(Ordering::SeqCst) {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip);
             return Err(Refusal::Revoked);
@@ -271,7 +314,11 @@ impl KeyVerifier {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip);
             return Err(Refusal::Expired);
         }
-        Ok(now)
+        self.note_use(entry, now.timestamp(), ip);
+        Ok(Caller {
+            facts: entry.facts.clone(),
+            ip,
+        })
     }
 
     async fn read_revoked(&self, key_id: Uuid) -> Result<Option<bool>, Refusal> {
