@@ -1,12 +1,13 @@
 //! Revocation across instances: instance B, a separate process whose database connections go
 //! through a proxy the test controls, never accepts a key that A revoked, whatever happens to
-//! its connection.
+//! its connection; and an instance whose database comes back serves its cached keys again at
+//! once, without verifying them anew.
 
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use crate::helpers::{Server, TestApp, database_server, metric_at};
+use crate::helpers::{Options, Server, TestApp, database_server, metric_at};
 use crate::proxy::{DbProxy, Mode};
 
 /// Instance B as its own process, its database reached through `proxy`.
@@ -55,6 +56,7 @@ async fn never_accepted(client: &reqwest::Client, base: &str, token: &str, perio
 }
 
 const HEALTHY: &str = "keyward_revocation_listener_healthy";
+const ARGON2_STARTED: &str = "keyward_argon2_verifications_started_total";
 
 // Multi-threaded: the proxy keeps forwarding while this test blocks reading B's log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,4 +120,55 @@ async fn a_key_revoked_on_a_is_never_accepted_by_b_through_outages_and_stalls() 
     proxy.set(Mode::Open);
     never_accepted(&client, &b_address, &fresh.token, Duration::from_secs(5)).await;
     b.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_database_outage_cached_keys_serve_again_within_5_s_with_no_argon2() {
+    let proxy = DbProxy::start(database_server().upstream()).await;
+    let app = TestApp::spawn_with(Options {
+        database_via: Some(proxy.address),
+        ..Default::default()
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let org = app.org("Acme").await;
+    let mut keys = Vec::new();
+    for _ in 0..5 {
+        keys.push(app.key(org, None).await);
+    }
+    wait_for_metric(&app.metrics_address, HEALTHY, 1.0, Duration::from_secs(30)).await;
+    for key in &keys {
+        assert_eq!(status(&client, &app.address, &key.token).await, 200);
+    }
+    let verified = app.metric(ARGON2_STARTED).await;
+
+    proxy.set(Mode::Cut);
+    wait_for_metric(&app.metrics_address, HEALTHY, 0.0, Duration::from_secs(10)).await;
+    for key in &keys {
+        assert_eq!(
+            status(&client, &app.address, &key.token).await,
+            503,
+            "revocation cannot be checked: fail closed"
+        );
+    }
+
+    proxy.set(Mode::Open);
+    let back = Instant::now();
+    for key in &keys {
+        while status(&client, &app.address, &key.token).await != 200 {
+            assert!(
+                back.elapsed() < Duration::from_secs(5),
+                "not serving 5 s after the database came back"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(
+        app.metric(ARGON2_STARTED).await,
+        verified,
+        "the proofs survived the outage: no key was verified again"
+    );
 }
