@@ -29,6 +29,8 @@ pub struct Usage {
     pub server_cpu_other: f64,
     pub load_cpu_idle: f64,
     pub load_cpu_other: f64,
+    /// The larger share of the two pinned CPUs that the hypervisor gave to other machines.
+    pub stolen: f64,
 }
 
 /// The counters now, for the measured instance `pids[0]` among all instances `pids`; `None`
@@ -64,8 +66,9 @@ fn process_ticks(pid: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
-/// Idle share of `cpu`, and the share of its busy time not spent by `ours` ticks.
-fn shares(before: &Sample, after: &Sample, cpu: usize, ours: u64) -> Option<(f64, f64)> {
+/// Idle share of `cpu`, the share of its busy time not spent by `ours` ticks, and the share
+/// the hypervisor stole.
+fn shares(before: &Sample, after: &Sample, cpu: usize, ours: u64) -> Option<(f64, f64, f64)> {
     let (b, a) = (before.cpus.get(cpu)?, after.cpus.get(cpu)?);
     let delta = |i: usize| {
         a.get(i)
@@ -80,7 +83,8 @@ fn shares(before: &Sample, after: &Sample, cpu: usize, ours: u64) -> Option<(f64
     }
     let idle = delta(3) + delta(4);
     let other = (total - idle).saturating_sub(ours);
-    Some((idle as f64 / total as f64, other as f64 / total as f64))
+    let share = |ticks: u64| ticks as f64 / total as f64;
+    Some((share(idle), share(other), share(delta(7))))
 }
 
 pub fn usage(before: &Sample, after: &Sample, server_cpu: usize, load_cpu: usize) -> Usage {
@@ -89,9 +93,11 @@ pub fn usage(before: &Sample, after: &Sample, server_cpu: usize, load_cpu: usize
     let cores = |t: u64| t as f64 / TICKS_PER_SECOND / seconds;
     let server = ticks(before.server, after.server);
     let generator = ticks(before.generator, after.generator);
-    let (server_cpu_idle, server_cpu_other) =
-        shares(before, after, server_cpu, ticks(before.servers, after.servers)).unwrap_or((f64::NAN, f64::NAN));
-    let (load_cpu_idle, load_cpu_other) = shares(before, after, load_cpu, generator).unwrap_or((f64::NAN, f64::NAN));
+    let unknown = (f64::NAN, f64::NAN, 0.0);
+    let (server_cpu_idle, server_cpu_other, server_cpu_stolen) =
+        shares(before, after, server_cpu, ticks(before.servers, after.servers)).unwrap_or(unknown);
+    let (load_cpu_idle, load_cpu_other, load_cpu_stolen) =
+        shares(before, after, load_cpu, generator).unwrap_or(unknown);
     Usage {
         server: cores(server),
         server_seconds: server as f64 / TICKS_PER_SECOND,
@@ -100,5 +106,6 @@ pub fn usage(before: &Sample, after: &Sample, server_cpu: usize, load_cpu: usize
         server_cpu_other,
         load_cpu_idle,
         load_cpu_other,
+        stolen: server_cpu_stolen.max(load_cpu_stolen),
     }
 }

@@ -59,6 +59,13 @@ const WARM_LANES: usize = 4;
 const SETUP_LIMIT: Duration = Duration::from_secs(900);
 const REVOCATION_LIMIT: Duration = Duration::from_secs(900);
 const MAX_POLLS_PER_KEY: usize = 1_000_000;
+/// A round measured the machine's neighbours rather than keyward when, in either of its
+/// trials, the hypervisor stole more than this share of a pinned CPU, or (where only keyward
+/// should be busy on the server CPU) other work took more than this share of it. Such a round
+/// is set aside and run again, up to as many rounds again as were asked for.
+const DISTURBED: f64 = 0.10;
+/// Fewer undisturbed rounds than this and the phase cannot be measured.
+const MIN_ROUNDS: usize = 3;
 
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -322,12 +329,63 @@ impl Trials {
 struct Rounds {
     first: Trials,
     second: Trials,
+    /// Why each disturbed round was set aside.
+    set_aside: Vec<String>,
+}
+
+type TrialResult = (Tally, Duration, Option<Usage>);
+
+/// What counts as someone else's work during a trial.
+#[derive(Clone, Copy)]
+enum Neighbours {
+    /// Only the hypervisor's steal: the trial itself may make PostgreSQL work on the server CPU.
+    Steal,
+    /// Steal, or any work on the server CPU that is not keyward's.
+    StealOrOtherWork,
 }
 
 impl Rounds {
     fn ratios(&self) -> Vec<f64> {
         let (first, second) = (&self.first.rates, &self.second.rates);
         first.iter().zip(second).map(|(a, b)| b / a).collect()
+    }
+
+    fn complete(&self, settings: &Settings) -> bool {
+        self.first.rates.len() >= settings.trials
+    }
+
+    /// Records a round and returns its two rates, or sets it aside (returning why) when
+    /// neighbours disturbed either trial.
+    fn add(&mut self, neighbours: Neighbours, first: TrialResult, second: TrialResult) -> Result<(f64, f64), String> {
+        for usage in [&first.2, &second.2].into_iter().flatten() {
+            let other = match neighbours {
+                Neighbours::Steal => 0.0,
+                Neighbours::StealOrOtherWork => usage.server_cpu_other,
+            };
+            if usage.stolen > DISTURBED || other > DISTURBED {
+                let why = format!(
+                    "{:.0}% stolen by the hypervisor, {:.0}% other work on CPU {SERVER_CPU}",
+                    usage.stolen * 100.0,
+                    usage.server_cpu_other * 100.0
+                );
+                self.set_aside.push(why.clone());
+                return Err(why);
+            }
+        }
+        Ok((self.first.record(first), self.second.record(second)))
+    }
+
+    /// Fails when too few rounds were undisturbed to report a median.
+    fn enough(self, what: &str) -> anyhow::Result<Rounds> {
+        if self.first.rates.len() < MIN_ROUNDS {
+            bail!(
+                "{what}: only {} undisturbed rounds, {} set aside ({}); the machine is too busy to measure",
+                self.first.rates.len(),
+                self.set_aside.len(),
+                self.set_aside.join("; ")
+            );
+        }
+        Ok(self)
     }
 }
 
@@ -370,15 +428,18 @@ async fn measure_throughput(
     load(&keyed).await?;
     load(&bare).await?;
     let mut rounds = Rounds::default();
-    for round in 1..=settings.trials {
-        let bare = rounds.first.record(trial(pids, load(&bare)).await?);
-        let keyed = rounds.second.record(trial(pids, load(&keyed)).await?);
-        eprintln!(
-            "load:   round {round}/{}: bare {bare:.0}/s, keyed {keyed:.0}/s",
-            settings.trials
-        );
+    for round in 1..=settings.trials * 2 {
+        if rounds.complete(settings) {
+            break;
+        }
+        let bare_trial = trial(pids, load(&bare)).await?;
+        let keyed_trial = trial(pids, load(&keyed)).await?;
+        match rounds.add(Neighbours::StealOrOtherWork, bare_trial, keyed_trial) {
+            Ok((bare, keyed)) => eprintln!("load:   round {round}: bare {bare:.0}/s, keyed {keyed:.0}/s"),
+            Err(why) => eprintln!("load:   round {round}: set aside ({why})"),
+        }
     }
-    Ok(rounds)
+    rounds.enough("throughput")
 }
 
 /// Good-key throughput undisturbed and under the flood, interleaved; the flood's responses and
@@ -420,8 +481,11 @@ async fn measure_flood(
         argon2_caused: 0.0,
     };
     good_load().await?;
-    for round in 1..=settings.trials {
-        let undisturbed = flood.rounds.first.record(trial(pids, good_load()).await?);
+    for round in 1..=settings.trials * 2 {
+        if flood.rounds.complete(settings) {
+            break;
+        }
+        let undisturbed = trial(pids, good_load()).await?;
         let flooding = http::run(
             server,
             Some(FLOOD_FROM),
@@ -436,17 +500,19 @@ async fn measure_flood(
         };
         let (flooding, disturbed) = tokio::join!(flooding, disturbed);
         let (flood_answers, flood_took) = flooding?;
-        let flooded = flood.rounds.second.record(disturbed?);
         flood.flood.merge(&flood_answers);
         flood.flood_seconds += flood_took.as_secs_f64();
-        eprintln!(
-            "load:   round {round}/{}: undisturbed {undisturbed:.0}/s, flooded {flooded:.0}/s (flood {:.0}/s: {})",
-            settings.trials,
-            flood_answers.total() as f64 / flood_took.as_secs_f64().max(f64::EPSILON),
-            flood_answers.describe()
-        );
+        let flood_rate = flood_answers.total() as f64 / flood_took.as_secs_f64().max(f64::EPSILON);
+        match flood.rounds.add(Neighbours::Steal, undisturbed, disturbed?) {
+            Ok((undisturbed, flooded)) => eprintln!(
+                "load:   round {round}: undisturbed {undisturbed:.0}/s, flooded {flooded:.0}/s (flood {flood_rate:.0}/s: {})",
+                flood_answers.describe()
+            ),
+            Err(why) => eprintln!("load:   round {round}: set aside ({why})"),
+        }
     }
     flood.argon2_caused = metric(client, a.metrics, argon2_series).await? - argon2_before;
+    flood.rounds = flood.rounds.enough("flood")?;
     Ok(flood)
 }
 

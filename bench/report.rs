@@ -61,6 +61,14 @@ fn max_of(samples: &[Duration]) -> Duration {
     samples.iter().copied().max().unwrap_or_default()
 }
 
+fn set_aside(why: &[String]) -> String {
+    if why.is_empty() {
+        "none".to_owned()
+    } else {
+        format!("{}: {}", why.len(), why.join("; "))
+    }
+}
+
 fn list(rates: &[f64]) -> String {
     rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" ")
 }
@@ -90,9 +98,12 @@ impl Report {
             self.pinned, self.load_average
         );
         println!(
-            "{} interleaved rounds of {:.1} s trials after one warm-up round, {} keep-alive connections; medians",
-            settings.trials,
+            "interleaved rounds of {:.1} s trials after one warm-up round ({} and {} undisturbed rounds counted, \
+             {} asked for), {} keep-alive connections; medians",
             settings.trial.as_secs_f64(),
+            self.throughput.first.rates.len(),
+            self.flood.rounds.first.rates.len(),
+            settings.trials,
             settings.connections
         );
         println!();
@@ -191,6 +202,7 @@ impl Report {
                 format!("{}  ({})", list(&t.second.rates), t.second.answers.describe()),
             ),
             ("cached key / bare", ratios(&t.ratios())),
+            ("rounds set aside", set_aside(&t.set_aside)),
             ("CPU, bare trials", t.first.cpu()),
             ("CPU, cached-key trials", t.second.cpu()),
             (
@@ -252,6 +264,7 @@ impl Report {
                 ),
             ),
             ("under flood / undisturbed", ratios(&f.rounds.ratios())),
+            ("rounds set aside", set_aside(&f.rounds.set_aside)),
             ("CPU, undisturbed trials", f.rounds.first.cpu()),
             ("CPU, flooded trials", f.rounds.second.cpu()),
             (
