@@ -1,6 +1,9 @@
 //! `GET /admin/v1/key`: what the calling key is (keyward's own extension; any valid key).
+//! The answer is made of the key's immutable facts alone, so it is rendered once per cached
+//! key and kept beside those facts.
 
 use actix_web::{HttpResponse, web};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -35,6 +38,17 @@ fn scope_names<S: serde::Serializer>(scopes: &&[Scope], serializer: S) -> Result
 
 pub async fn show(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     super::authorize(&state, &caller, None, None)?;
+    let body = match caller.description.get() {
+        Some(body) => body.clone(),
+        None => {
+            let body = render(&caller)?;
+            caller.description.get_or_init(|| body).clone()
+        }
+    };
+    Ok(HttpResponse::Ok().content_type(JSON).body(body))
+}
+
+fn render(caller: &Caller) -> Result<Bytes, ApiError> {
     let body = Body {
         data: KeyView {
             id: caller.key_id,
@@ -48,5 +62,5 @@ pub async fn show(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
         },
     };
     let json = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type(JSON).body(json))
+    Ok(Bytes::from(json))
 }

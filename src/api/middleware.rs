@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use pin_project_lite::pin_project;
 
@@ -102,7 +103,7 @@ where
             .map(|a| a.ip())
             .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
         let ip = client_ip(peer, req.headers(), &state.trusted_proxies);
-        let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+        let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         match state.verifier.check(authorization, ip) {
             Check::Done(Ok(caller)) => {
                 req.extensions_mut().insert(caller);

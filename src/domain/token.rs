@@ -118,34 +118,7 @@ impl KeyToken {
     /// Reads a key by its structure, so keys of other lengths parse too. Checks only what the
     /// string itself can tell (shape and checksum): no database, no hashing.
     pub fn parse(s: &str) -> Result<KeyToken, TokenError> {
-        // Length first so huge input is not scanned; ASCII next so byte slicing below is safe.
-        if s.len() > MAX_TOKEN_LEN || !s.is_ascii() {
-            return Err(TokenError::NotAToken);
-        }
-        let rest = s.strip_prefix(PREFIX).ok_or(TokenError::NotAToken)?;
-        let (public_id, rest) = rest.split_once(SEPARATOR).ok_or(TokenError::NotAToken)?;
-        let public_id: PublicId = public_id.parse()?;
-
-        let (secret, checksum_given) = rest
-            .len()
-            .checked_sub(CHECKSUM_LEN)
-            .and_then(|at| rest.split_at_checked(at))
-            .ok_or(TokenError::BadSecret)?;
-        if !SECRET_LENS.contains(&secret.len()) || !is_base62(secret) {
-            return Err(TokenError::BadSecret);
-        }
-
-        // Everything before the checksum; the parts above are slices of `s`, so this is too.
-        let body = &s[..s.len() - CHECKSUM_LEN];
-        // A plain comparison is fine: anyone holding the string can compute its CRC anyway.
-        if checksum(body) != checksum_given {
-            return Err(TokenError::BadChecksum);
-        }
-
-        Ok(KeyToken {
-            public_id,
-            secret: SecretString::from(secret),
-        })
+        PresentedToken::parse(s).map(|token| token.to_key_token())
     }
 
     pub fn public_id(&self) -> &PublicId {
@@ -166,6 +139,65 @@ impl KeyToken {
     }
 }
 
+/// A token as presented in a request, checked by structure and checksum and borrowed from
+/// the request: the hot path of key verification reads it without copying the secret.
+pub struct PresentedToken<'a> {
+    public_id: &'a str,
+    secret: &'a str,
+}
+
+impl<'a> PresentedToken<'a> {
+    pub fn parse(s: &'a str) -> Result<PresentedToken<'a>, TokenError> {
+        if s.len() > MAX_TOKEN_LEN || !s.is_ascii() {
+            return Err(TokenError::NotAToken);
+        }
+        let rest = s.strip_prefix(PREFIX).ok_or(TokenError::NotAToken)?;
+        let (public_id, rest) = rest.split_once(SEPARATOR).ok_or(TokenError::NotAToken)?;
+        if !PUBLIC_ID_LENS.contains(&public_id.len()) || !is_base62(public_id) {
+            return Err(TokenError::BadPublicId);
+        }
+
+        let (secret, checksum_given) = rest
+            .len()
+            .checked_sub(CHECKSUM_LEN)
+            .and_then(|at| rest.split_at_checked(at))
+            .ok_or(TokenError::BadSecret)?;
+        if !SECRET_LENS.contains(&secret.len()) || !is_base62(secret) {
+            return Err(TokenError::BadSecret);
+        }
+
+        let body = &s[..s.len() - CHECKSUM_LEN];
+        if checksum_digits(body) != checksum_given.as_bytes() {
+            return Err(TokenError::BadChecksum);
+        }
+        Ok(PresentedToken { public_id, secret })
+    }
+
+    pub fn public_id(&self) -> &'a str {
+        self.public_id
+    }
+
+    pub fn expose_secret(&self) -> &'a str {
+        self.secret
+    }
+
+    pub fn to_key_token(&self) -> KeyToken {
+        KeyToken {
+            public_id: PublicId(self.public_id.to_owned()),
+            secret: SecretString::from(self.secret),
+        }
+    }
+}
+
+impl fmt::Debug for PresentedToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PresentedToken")
+            .field("public_id", &self.public_id)
+            .field("secret", &format_args!("[REDACTED]"))
+            .finish()
+    }
+}
+
 impl fmt::Debug for KeyToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyToken")
@@ -178,13 +210,17 @@ impl fmt::Debug for KeyToken {
 /// The CRC-32 (ISO-HDLC) of `body` in base62, most significant digit first, zero-padded to
 /// six characters.
 pub fn checksum(body: &str) -> String {
+    checksum_digits(body).iter().map(|&d| char::from(d)).collect()
+}
+
+fn checksum_digits(body: &str) -> [u8; CHECKSUM_LEN] {
     let mut value = crc32fast::hash(body.as_bytes());
     let mut digits = [b'0'; CHECKSUM_LEN];
     for digit in digits.iter_mut().rev() {
         *digit = ALPHABET[(value % 62) as usize];
         value /= 62;
     }
-    digits.iter().map(|&d| char::from(d)).collect()
+    digits
 }
 
 fn is_base62(s: &str) -> bool {

@@ -124,12 +124,7 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
 /// After (re)connecting, and before trusting the cache again: which cached keys were revoked
 /// while nobody listened. Exact whatever the clocks say.
 async fn catch_up(verifier: &KeyVerifier, own: &sqlx::PgPool) -> Result<(), String> {
-    let cached: Vec<String> = verifier
-        .inner
-        .proofs
-        .iter()
-        .map(|(public_id, _)| public_id.as_ref().clone())
-        .collect();
+    let cached: Vec<String> = verifier.inner.proofs.iter().map(|(public_id, _)| public_id).collect();
     for chunk in cached.chunks(10_000) {
         let read = async {
             let mut conn = own.acquire().await?;

@@ -12,9 +12,10 @@ mod listener;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -26,7 +27,7 @@ use uuid::Uuid;
 
 use crate::auth::argon2id;
 use crate::domain::Scope;
-use crate::domain::token::{KeyToken, PublicId};
+use crate::domain::token::{KeyToken, PresentedToken, PublicId};
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::store;
 use background::{BackgroundWrites, RejectedUse};
@@ -49,6 +50,9 @@ pub struct KeyFacts {
     /// The person answerable for the key (its creator, or its creator's creator).
     pub responsible_user_id: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
+    /// What `GET /admin/v1/key` answers for this key, rendered on its first use: it is made of
+    /// the facts above alone, which never change.
+    pub description: OnceLock<Bytes>,
 }
 
 /// A caller whose key was proven and is valid now. Derefs to the key's facts.
@@ -130,6 +134,8 @@ struct CachedKey {
     confirmed: AtomicBool,
     /// Unix seconds of the last recorded use, so last use is written about once a minute.
     last_use_recorded: AtomicI64,
+    /// `facts.expires_at` on the system clock, which every request reads.
+    expires: SystemTime,
 }
 
 type FillResult = Result<Arc<CachedKey>, Refusal>;
@@ -141,7 +147,7 @@ type FillSlot = (String, [u8; 32]);
 #[derive(Debug, Clone)]
 pub struct VerifierSettings {
     /// Proofs kept in memory at most.
-    pub cache_capacity: u64,
+    pub cache_capacity: usize,
     /// argon2 verifications run at once, and how many more may wait before 503.
     pub argon2_concurrency: usize,
     pub argon2_queue: usize,
@@ -169,7 +175,7 @@ pub struct KeyVerifier {
 
 struct Inner {
     pool: PgPool,
-    proofs: moka::sync::Cache<String, Arc<CachedKey>>,
+    proofs: quick_cache::sync::Cache<String, Arc<CachedKey>>,
     /// HMAC keyed with a per-process random key (its key schedule computed once): a memory dump
     /// of one instance proves nothing anywhere else, and nothing derived from a secret ever
     /// leaves the process.
@@ -195,9 +201,7 @@ impl KeyVerifier {
         let inner = Arc::new(Inner {
             background: BackgroundWrites::start(pool.clone()),
             pool,
-            proofs: moka::sync::Cache::builder()
-                .max_capacity(settings.cache_capacity)
-                .build(),
+            proofs: quick_cache::sync::Cache::new(settings.cache_capacity),
             #[allow(clippy::expect_used)] // HMAC takes keys of any length
             proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>()).expect("HMAC accepts any key length"),
             argon2_memory: Mutex::new(Vec::new()),
@@ -215,14 +219,14 @@ impl KeyVerifier {
     }
 
     pub fn cached_proofs(&self) -> u64 {
-        self.inner.proofs.entry_count()
+        self.inner.proofs.len() as u64
     }
 
-    fn proof(&self, public_id: &PublicId, token: &KeyToken) -> [u8; 32] {
+    fn proof(&self, token: &PresentedToken<'_>) -> [u8; 32] {
         let mut mac = self.inner.proof_mac.clone();
-        mac.update(public_id.as_str().as_bytes());
+        mac.update(token.public_id().as_bytes());
         mac.update(b"\0");
-        mac.update(token.secret().expose_secret().as_bytes());
+        mac.update(token.expose_secret().as_bytes());
         mac.finalize().into_bytes().into()
     }
 
@@ -234,12 +238,12 @@ impl KeyVerifier {
         let Some(token) = authorization
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(str::trim)
-            .and_then(|value| KeyToken::parse(value).ok())
+            .and_then(|value| PresentedToken::parse(value).ok())
         else {
             return Check::Done(Err(Refusal::Malformed));
         };
-        let proof = self.proof(token.public_id(), &token);
-        match self.inner.proofs.get(token.public_id().as_str()) {
+        let proof = self.proof(&token);
+        match self.inner.proofs.get(token.public_id()) {
             Some(entry) => {
                 self.inner.metrics.proof_cache_hits.fetch_add(1, Ordering::Relaxed);
                 if !bool::from(entry.proof.ct_eq(&proof)) {
@@ -247,7 +251,7 @@ impl KeyVerifier {
                 }
                 if self.needs_confirmation(&entry) {
                     return Check::Pending(Pending {
-                        token,
+                        token: token.to_key_token(),
                         proof,
                         ip,
                         entry: Some(entry),
@@ -257,13 +261,13 @@ impl KeyVerifier {
             }
             None => {
                 self.inner.metrics.proof_cache_misses.fetch_add(1, Ordering::Relaxed);
-                if let Err(throttled) = self.inner.limiter.check(token.public_id().as_str(), ip) {
+                if let Err(throttled) = self.inner.limiter.check(token.public_id(), ip) {
                     return Check::Done(Err(Refusal::Throttled {
                         retry_after_secs: throttled.retry_after_secs,
                     }));
                 }
                 Check::Pending(Pending {
-                    token,
+                    token: token.to_key_token(),
                     proof,
                     ip,
                     entry: None,
@@ -309,12 +313,13 @@ impl KeyVerifier {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip);
             return Err(Refusal::Revoked);
         }
-        let now = Utc::now();
-        if now >= entry.facts.expires_at {
+        let now = SystemTime::now();
+        if now >= entry.expires {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip);
             return Err(Refusal::Expired);
         }
-        self.note_use(entry, now.timestamp(), ip);
+        let unix_seconds = now.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+        self.note_use(entry, i64::try_from(unix_seconds).unwrap_or(i64::MAX), ip);
         Ok(Caller {
             facts: entry.facts.clone(),
             ip,
@@ -424,10 +429,12 @@ impl KeyVerifier {
                 scopes: row.scopes,
                 responsible_user_id: row.responsible_user_id,
                 expires_at: row.expires_at,
+                description: OnceLock::new(),
             }),
             revoked: AtomicBool::new(false),
             confirmed: AtomicBool::new(false),
             last_use_recorded: AtomicI64::new(0),
+            expires: SystemTime::from(row.expires_at),
         });
         self.inner.proofs.insert(public_id.as_str().to_owned(), entry.clone());
         if self.inner.generation.load(Ordering::SeqCst) == generation {
