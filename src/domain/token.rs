@@ -496,7 +496,14 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let token = KeyToken::generate().expect("CSPRNG available");
         let secret = token.secret().expose_secret();
-        for shown in [format!("{token:?}"), format!("{token:#?}")] {
+        let value = token.expose_token();
+        let presented = PresentedToken::parse(&value).expect("own token parses");
+        for shown in [
+            format!("{token:?}"),
+            format!("{token:#?}"),
+            format!("{presented:?}"),
+            format!("{presented:#?}"),
+        ] {
             assert!(!shown.contains(secret), "{shown}");
             assert!(!shown.contains(&token.expose_token()));
             assert!(shown.contains(token.public_id().as_str()));
