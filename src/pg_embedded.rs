@@ -32,6 +32,9 @@ const CONNECT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long `Drop` waits for another process's start/attach decision before stopping anyway.
 const DROP_LOCK_PATIENCE: Duration = Duration::from_secs(5);
 const LOG_TAIL_LINES: usize = 6;
+/// A start that finds postgres.log larger than this moves it to postgres.log.1 (replacing the
+/// one before), so the private cluster's log never grows without bound.
+const LOG_ROTATE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Where the private cluster lives.
 #[derive(Debug, Clone)]
@@ -689,6 +692,7 @@ impl Layout {
 
     async fn start_server(&self) -> Result<(), ClusterError> {
         self.remove_stale_pid_file()?;
+        rotate_log(&self.log, LOG_ROTATE_BYTES)?;
         // pg_ctl opens the log as the cluster's user, and the data dir stays root's.
         OpenOptions::new()
             .create(true)
@@ -970,6 +974,18 @@ fn failure_detail(output: &Output) -> String {
     let stdout = one_line(&String::from_utf8_lossy(&output.stdout), LOG_TAIL_LINES);
     let said = if stderr.is_empty() { stdout } else { stderr };
     format!("{}: {said}", output.status)
+}
+
+/// Moves `log` to `<log>.1` when it is larger than `limit` bytes.
+fn rotate_log(log: &Path, limit: u64) -> Result<(), ClusterError> {
+    match fs::metadata(log) {
+        Ok(metadata) if metadata.len() > limit => {
+            let mut previous = log.as_os_str().to_owned();
+            previous.push(".1");
+            fs::rename(log, PathBuf::from(previous)).map_err(io_error("rotate the log file", log))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The last lines of postgres.log, where PostgreSQL says why it did not start.
@@ -1273,6 +1289,26 @@ mod tests {
         }
         assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
         assert!(!dir.exists(), "watchdog removed {}", dir.display());
+    }
+
+    #[test]
+    fn a_log_over_its_limit_is_moved_aside_and_a_small_one_stays() {
+        let dir = tempfile::tempdir().expect("temporary dir");
+        let log = dir.path().join("postgres.log");
+        fs::write(&log, "x".repeat(100)).expect("write log");
+        rotate_log(&log, 100).expect("rotate");
+        assert!(log.exists(), "at the limit, the log stays");
+
+        fs::write(dir.path().join("postgres.log.1"), "older").expect("write old log");
+        fs::write(&log, "y".repeat(101)).expect("write log");
+        rotate_log(&log, 100).expect("rotate");
+        assert!(!log.exists(), "over the limit, the log is moved aside");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("postgres.log.1")).expect("moved log"),
+            "y".repeat(101),
+            "replacing the one before"
+        );
+        rotate_log(&log, 100).expect("no log at all is fine");
     }
 
     #[test]
