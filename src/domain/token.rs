@@ -60,7 +60,7 @@ impl FromStr for PublicId {
 
     /// For ids typed by admins or read from a URL: the same rules as inside a key.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if PUBLIC_ID_LENS.contains(&s.len()) && is_base62(s) {
+        if is_public_id(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(TokenError::BadPublicId)
@@ -148,12 +148,13 @@ pub struct PresentedToken<'a> {
 
 impl<'a> PresentedToken<'a> {
     pub fn parse(s: &'a str) -> Result<PresentedToken<'a>, TokenError> {
+        // Length first so huge input is not scanned; ASCII next so byte slicing below is safe.
         if s.len() > MAX_TOKEN_LEN || !s.is_ascii() {
             return Err(TokenError::NotAToken);
         }
         let rest = s.strip_prefix(PREFIX).ok_or(TokenError::NotAToken)?;
         let (public_id, rest) = rest.split_once(SEPARATOR).ok_or(TokenError::NotAToken)?;
-        if !PUBLIC_ID_LENS.contains(&public_id.len()) || !is_base62(public_id) {
+        if !is_public_id(public_id) {
             return Err(TokenError::BadPublicId);
         }
 
@@ -166,7 +167,9 @@ impl<'a> PresentedToken<'a> {
             return Err(TokenError::BadSecret);
         }
 
+        // Everything before the checksum; the parts above are slices of `s`, so this is too.
         let body = &s[..s.len() - CHECKSUM_LEN];
+        // A plain comparison is fine: anyone holding the string can compute its CRC anyway.
         if checksum_digits(body) != checksum_given.as_bytes() {
             return Err(TokenError::BadChecksum);
         }
@@ -177,10 +180,12 @@ impl<'a> PresentedToken<'a> {
         self.public_id
     }
 
+    /// The secret part alone, for hashing.
     pub fn expose_secret(&self) -> &'a str {
         self.secret
     }
 
+    /// An owned copy, its secret held as a `SecretString`, for work that outlives the request.
     pub fn to_key_token(&self) -> KeyToken {
         KeyToken {
             public_id: PublicId(self.public_id.to_owned()),
@@ -221,6 +226,11 @@ fn checksum_digits(body: &str) -> [u8; CHECKSUM_LEN] {
         value /= 62;
     }
     digits
+}
+
+/// The rule for a public id, whether it arrives alone or inside a token.
+fn is_public_id(s: &str) -> bool {
+    PUBLIC_ID_LENS.contains(&s.len()) && is_base62(s)
 }
 
 fn is_base62(s: &str) -> bool {
