@@ -134,8 +134,6 @@ struct CachedKey {
     confirmed: AtomicBool,
     /// Unix seconds of the last recorded use, so last use is written about once a minute.
     last_use_recorded: AtomicI64,
-    /// `facts.expires_at` on the system clock, which every request reads.
-    expires: SystemTime,
 }
 
 type FillResult = Result<Arc<CachedKey>, Refusal>;
@@ -313,8 +311,10 @@ impl KeyVerifier {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip);
             return Err(Refusal::Revoked);
         }
+        // The system clock compared with the expiry as a timestamp: no calendar arithmetic on
+        // the request path.
         let now = SystemTime::now();
-        if now >= entry.expires {
+        if now >= SystemTime::from(entry.facts.expires_at) {
             self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip);
             return Err(Refusal::Expired);
         }
@@ -434,7 +434,6 @@ impl KeyVerifier {
             revoked: AtomicBool::new(false),
             confirmed: AtomicBool::new(false),
             last_use_recorded: AtomicI64::new(0),
-            expires: SystemTime::from(row.expires_at),
         });
         self.inner.proofs.insert(public_id.as_str().to_owned(), entry.clone());
         if self.inner.generation.load(Ordering::SeqCst) == generation {
