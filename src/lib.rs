@@ -14,5 +14,6 @@ pub mod metrics;
 pub mod pg_embedded;
 pub mod random;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;

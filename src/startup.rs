@@ -16,21 +16,8 @@ use crate::auth::csrf::CsrfKey;
 use crate::config::ServeArgs;
 use crate::console::setup;
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::{api, console, metrics, store, telemetry};
-
-/// Everything a request handler may need, shared by all workers.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub csrf: CsrfKey,
-    pub public_base: String,
-    pub https: bool,
-    /// argon2 budget for people (setup, sign-in, creating keys), apart from the API's.
-    pub people_argon2: Argon2Pool,
-    pub verifier: KeyVerifier,
-    pub metrics: Arc<Metrics>,
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-}
 
 pub struct Application {
     port: u16,

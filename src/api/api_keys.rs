@@ -10,7 +10,7 @@ use super::error::{ApiError, JSON};
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
 use crate::keys;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::api_keys::{ApiKey, KeyCursor, Revocation};
 use crate::store::audit::Actor;

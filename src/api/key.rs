@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::error::{ApiError, JSON};
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct Body<'a> {

@@ -19,7 +19,7 @@ use pin_project_lite::pin_project;
 use super::error::ApiError;
 use crate::auth::api_key::{Caller, Check, Refusal};
 use crate::auth::client_ip::client_ip;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Wrap a scope in this to require a valid API key on every route in it.
 pub struct RequireKey;

@@ -12,7 +12,7 @@ use actix_web::web;
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
 use crate::metrics::AuthOutcome;
-use crate::startup::AppState;
+use crate::state::AppState;
 use error::ApiError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

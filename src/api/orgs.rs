@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::error::{ApiError, JSON};
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::orgs::Org;
 

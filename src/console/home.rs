@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{Layout, PageError, render};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 
 #[derive(Template)]

@@ -4,7 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub struct Presession {
     pub value: String,

@@ -13,7 +13,7 @@ use super::{Layout, PageError, presession, render};
 use crate::auth::argon2id;
 use crate::auth::csrf;
 use crate::domain::{DisplayName, Email, NewPassword, OrgName};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
 
