@@ -67,6 +67,12 @@ pub struct Metrics {
     pub listener_healthy: AtomicI64,
     pub listener_reconnects: AtomicU64,
     pub revocation_notices: AtomicU64,
+    pub key_row_reads: AtomicU64,
+    pub key_revocation_reads: AtomicU64,
+    pub fills_throttled: AtomicU64,
+    pub refused_id_hits: AtomicU64,
+    pub last_use_writes: AtomicU64,
+    pub background_dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -91,7 +97,7 @@ impl Metrics {
                 count.load(Ordering::Relaxed)
             );
         }
-        let series: [(&str, &str, &str, i128); 10] = [
+        let series: [(&str, &str, &str, i128); 16] = [
             (
                 "keyward_proof_cache_hits_total",
                 "counter",
@@ -151,6 +157,42 @@ impl Metrics {
                 "counter",
                 "Revocation notices received.",
                 self.revocation_notices.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_key_row_reads_total",
+                "counter",
+                "Key rows read to fill the proof cache.",
+                self.key_row_reads.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_key_revocation_reads_total",
+                "counter",
+                "Per-request revocation reads (the listener was not trusted, or an entry not yet confirmed).",
+                self.key_revocation_reads.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_key_fills_throttled_total",
+                "counter",
+                "Cache misses refused because the instance's fill budget was spent.",
+                self.fills_throttled.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_refused_id_hits_total",
+                "counter",
+                "Unknown or revoked public ids answered from memory, with no database read.",
+                self.refused_id_hits.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_key_last_use_writes_total",
+                "counter",
+                "Last-use records written (at most about one a minute per key).",
+                self.last_use_writes.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_background_writes_dropped_total",
+                "counter",
+                "Last-use records and refused-use audit events dropped because the writer's queue was full.",
+                self.background_dropped.load(Ordering::Relaxed).into(),
             ),
         ];
         for (name, kind, help, value) in series {

@@ -104,7 +104,8 @@ where
             .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
         let ip = client_ip(peer, req.headers(), &state.trusted_proxies);
         let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        match state.verifier.check(authorization, ip) {
+        let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+        match state.verifier.check(authorization, ip, user_agent) {
             Check::Done(Ok(caller)) => {
                 req.extensions_mut().insert(caller);
                 Keyed::Forward {

@@ -83,17 +83,23 @@ impl DatabaseServer {
     /// Options for `database` reached over TCP at `via` (a proxy).
     pub fn options_via(&self, via: std::net::SocketAddr, database: &str) -> PgConnectOptions {
         let direct = self.options(database);
+        // No TLS on loopback: the proxy reads the protocol's messages.
         PgConnectOptions::new()
             .host(&via.ip().to_string())
             .port(via.port())
             .username(direct.get_username())
             .database(database)
+            .ssl_mode(sqlx::postgres::PgSslMode::Disable)
     }
 
     /// A URL for the database reached through `via`, for running the `keyward` binary.
     pub fn url_via(&self, via: std::net::SocketAddr, database: &str) -> String {
         let direct = self.options(database);
-        format!("postgres://{}@{}/{database}", direct.get_username(), via)
+        format!(
+            "postgres://{}@{}/{database}?sslmode=disable",
+            direct.get_username(),
+            via
+        )
     }
 
     /// A URL for the same database, for running the `keyward` binary against it.

@@ -10,3 +10,4 @@ mod cli;
 mod schema;
 mod server;
 mod setup;
+mod verification;

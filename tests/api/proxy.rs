@@ -1,6 +1,8 @@
 //! A loopback TCP proxy in front of the database, which a test can cut (drop every connection
 //! and refuse new ones), stall (keep connections open but move no bytes) and restore, to prove
-//! from outside how keyward behaves when its database goes away.
+//! from outside how keyward behaves when its database goes away; and which can drop the
+//! database's notifications (PostgreSQL's NotificationResponse messages) on one channel or on
+//! all, to prove how it behaves when a notice is lost. Connections through it must not use TLS.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +19,15 @@ pub enum Mode {
     Stalled,
 }
 
+/// Which notifications from the database reach the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notices {
+    Pass,
+    /// Those on this channel are dropped; the others pass.
+    DropChannel(&'static str),
+    DropAll,
+}
+
 #[derive(Debug, Clone)]
 pub enum Upstream {
     Tcp(SocketAddr),
@@ -26,6 +37,7 @@ pub enum Upstream {
 pub struct DbProxy {
     pub address: SocketAddr,
     mode: Arc<watch::Sender<Mode>>,
+    notices: Arc<watch::Sender<Notices>>,
 }
 
 impl DbProxy {
@@ -34,6 +46,8 @@ impl DbProxy {
         let address = listener.local_addr().expect("proxy address");
         let mode = Arc::new(watch::channel(Mode::Open).0);
         let modes = mode.clone();
+        let notices = Arc::new(watch::channel(Notices::Pass).0);
+        let filters = notices.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if *modes.borrow() == Mode::Cut {
@@ -42,32 +56,79 @@ impl DbProxy {
                 }
                 let upstream = upstream.clone();
                 let watch = modes.subscribe();
+                let filter = filters.subscribe();
                 tokio::spawn(async move {
                     match upstream {
                         Upstream::Tcp(addr) => {
                             if let Ok(server) = TcpStream::connect(addr).await {
-                                pipe(client, server, watch).await;
+                                pipe(client, server, watch, filter).await;
                             }
                         }
                         Upstream::Unix(path) => {
                             if let Ok(server) = UnixStream::connect(path).await {
-                                pipe(client, server, watch).await;
+                                pipe(client, server, watch, filter).await;
                             }
                         }
                     }
                 });
             }
         });
-        DbProxy { address, mode }
+        DbProxy { address, mode, notices }
     }
 
     pub fn set(&self, mode: Mode) {
         self.mode.send_replace(mode);
     }
+
+    pub fn notices(&self, notices: Notices) {
+        self.notices.send_replace(notices);
+    }
+}
+
+/// The server's byte stream cut into protocol messages (a type byte, then a length that counts
+/// itself), so notifications can be dropped whole. After start-up, without TLS, everything the
+/// server sends is such a message.
+#[derive(Default)]
+struct ServerMessages {
+    buffered: Vec<u8>,
+}
+
+impl ServerMessages {
+    /// Takes `bytes` in and returns what may go on to the client: every complete message but
+    /// the notifications `filter` drops.
+    fn pass(&mut self, bytes: &[u8], filter: &Notices) -> Vec<u8> {
+        self.buffered.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while self.buffered.len() - at >= 5 {
+            let length = u32::from_be_bytes(self.buffered[at + 1..at + 5].try_into().expect("4 bytes")) as usize;
+            let end = at + 1 + length;
+            if self.buffered.len() < end {
+                break;
+            }
+            let message = &self.buffered[at..end];
+            if !(message[0] == b'A' && dropped(&message[9..], filter)) {
+                out.extend_from_slice(message);
+            }
+            at = end;
+        }
+        self.buffered.drain(..at);
+        out
+    }
+}
+
+/// Whether a NotificationResponse whose body (after its process id) is `body` is dropped.
+fn dropped(body: &[u8], filter: &Notices) -> bool {
+    let channel = body.split(|&b| b == 0).next().unwrap_or_default();
+    match filter {
+        Notices::Pass => false,
+        Notices::DropAll => true,
+        Notices::DropChannel(name) => channel == name.as_bytes(),
+    }
 }
 
 /// Copies bytes both ways while open; drops both ends when cut; holds them idle when stalled.
-async fn pipe<S>(client: TcpStream, server: S, mut mode: watch::Receiver<Mode>)
+async fn pipe<S>(client: TcpStream, server: S, mut mode: watch::Receiver<Mode>, filter: watch::Receiver<Notices>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -75,6 +136,7 @@ where
     let (mut server_read, mut server_write) = tokio::io::split(server);
     let mut up = [0u8; 16 * 1024];
     let mut down = [0u8; 16 * 1024];
+    let mut messages = ServerMessages::default();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     loop {
         let current = *mode.borrow();
@@ -96,7 +158,10 @@ where
             },
             read = server_read.read(&mut down) => match read {
                 Ok(0) | Err(_) => return,
-                Ok(n) => if client_write.write_all(&down[..n]).await.is_err() { return },
+                Ok(n) => {
+                    let passed = messages.pass(&down[..n], &filter.borrow());
+                    if client_write.write_all(&passed).await.is_err() { return }
+                }
             },
         }
     }

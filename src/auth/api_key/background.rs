@@ -1,10 +1,13 @@
 //! Writes the key middleware makes off the request path: when and from where a key was last
 //! used (at most about once a minute per key, decided by the caller), and audit events for
-//! revoked or expired keys that are still presented (at most once a minute per key). Both go
-//! through bounded channels; when the database is slow, records are dropped, never queued
-//! without bound.
+//! revoked or expired keys that are still presented (at most once a minute per key, client
+//! address and proof, so a thief's attempts never hide behind a forgotten integration's). Both
+//! go through a bounded channel; when the database is slow, records are dropped, never queued
+//! without bound, and every dropped record is counted in a metric.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,10 +15,15 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::limiter::address_unit;
+use crate::metrics::Metrics;
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
 
-pub struct RejectedUse {
+/// Longer user agents are cut to this many characters in the audit log.
+const USER_AGENT_MAX: usize = 512;
+
+pub struct RejectedUse<'a> {
     pub key_id: Uuid,
     pub org_id: Uuid,
     pub reason: &'static str,
@@ -23,6 +31,16 @@ pub struct RejectedUse {
     /// who merely knows a public id can hide a thief's attempts behind their own.
     pub proven: bool,
     pub ip: IpAddr,
+    pub user_agent: Option<&'a str>,
+}
+
+struct Rejected {
+    key_id: Uuid,
+    org_id: Uuid,
+    reason: &'static str,
+    proven: bool,
+    ip: IpAddr,
+    user_agent: Option<String>,
 }
 
 enum Write {
@@ -31,19 +49,21 @@ enum Write {
         ip: IpAddr,
         at: chrono::DateTime<Utc>,
     },
-    Rejected(RejectedUse),
+    Rejected(Rejected),
 }
 
 pub struct BackgroundWrites {
     sender: mpsc::Sender<Write>,
-    rejected_recently: moka::sync::Cache<(Uuid, bool), ()>,
+    rejected_recently: moka::sync::Cache<(Uuid, bool, IpAddr), ()>,
+    metrics: Arc<Metrics>,
 }
 
 impl BackgroundWrites {
-    pub fn start(pool: PgPool) -> BackgroundWrites {
+    pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> BackgroundWrites {
         let (sender, receiver) = mpsc::channel(4096);
-        tokio::spawn(run(pool, receiver));
+        tokio::spawn(run(pool, receiver, metrics.clone()));
         BackgroundWrites {
+            metrics,
             sender,
             rejected_recently: moka::sync::Cache::builder()
                 .max_capacity(100_000)
@@ -53,29 +73,48 @@ impl BackgroundWrites {
     }
 
     pub fn last_use(&self, key_id: Uuid, ip: IpAddr) {
-        let _ = self.sender.try_send(Write::LastUse {
+        self.send(Write::LastUse {
             key_id,
             ip,
             at: Utc::now(),
         });
     }
 
-    pub fn rejected_use(&self, rejected: RejectedUse) {
-        let throttle = (rejected.key_id, rejected.proven);
+    pub fn rejected_use(&self, rejected: RejectedUse<'_>) {
+        let throttle = (rejected.key_id, rejected.proven, address_unit(rejected.ip));
         if self.rejected_recently.contains_key(&throttle) {
             return;
         }
         self.rejected_recently.insert(throttle, ());
-        let _ = self.sender.try_send(Write::Rejected(rejected));
+        self.send(Write::Rejected(Rejected {
+            key_id: rejected.key_id,
+            org_id: rejected.org_id,
+            reason: rejected.reason,
+            proven: rejected.proven,
+            ip: rejected.ip,
+            user_agent: rejected
+                .user_agent
+                .map(|agent| agent.chars().take(USER_AGENT_MAX).collect()),
+        }));
+    }
+
+    fn send(&self, write: Write) {
+        if self.sender.try_send(write).is_err() {
+            self.metrics.background_dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
-async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>) {
+async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>, metrics: Arc<Metrics>) {
     while let Some(write) = receiver.recv().await {
         let result = async {
             let mut conn = pool.acquire().await?;
             match write {
-                Write::LastUse { key_id, ip, at } => store::api_keys::record_last_use(&mut conn, key_id, at, ip).await,
+                Write::LastUse { key_id, ip, at } => {
+                    store::api_keys::record_last_use(&mut conn, key_id, at, ip).await?;
+                    metrics.last_use_writes.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
                 Write::Rejected(rejected) => store::audit::record(
                     &mut conn,
                     NewEvent {
@@ -85,7 +124,7 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>) {
                         target_kind: Some("api_key"),
                         target_id: Some(rejected.key_id.to_string()),
                         ip: Some(rejected.ip),
-                        user_agent: None,
+                        user_agent: rejected.user_agent.as_deref(),
                         details: serde_json::json!({ "reason": rejected.reason, "secret_proven": rejected.proven }),
                     },
                 )

@@ -1,15 +1,26 @@
-//! Limits failed verifications that missed the proof cache (unknown public ids, wrong
-//! secrets), per public id and per client address, so nobody can make the server burn argon2
-//! time at will. The limit is checked before the row read and never on a cache hit; failures
-//! are counted when they happen. Concurrent attempts beyond the limit are bounded by the argon2
-//! pool and its queue. Counters are fixed one-minute windows in a bounded moka cache, per
-//! instance (DESIGN.md section 2).
+//! Limits the verifications that missed the proof cache, so nobody can make the server burn
+//! argon2 time or database reads at will, and nobody who merely knows a public id (it is not
+//! secret) can lock the key out for the address its owner uses:
+//! - wrong secrets count per (public id, client address), so failures from one address never
+//!   throttle the same key elsewhere;
+//! - every failure (a wrong secret, or a public id nobody issued) counts per client address,
+//!   so one address cannot spread its guesses over many known public ids;
+//! - revoked and expired presentations cost no argon2 and are not failures;
+//! - all fills of the instance draw on one token bucket (`FillBudget`), so a flood spread over
+//!   many addresses still cannot take the argon2 pool or the request pool.
+//!
+//! The limits are checked before the row read and never on a cache hit; failures are counted
+//! when they happen. Failure counters are fixed one-minute windows in bounded moka caches, per
+//! instance (DESIGN.md section 2). An IPv6 client counts as its /64.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use governor::clock::{Clock, DefaultClock};
+use governor::{Quota, RateLimiter};
 use moka::sync::Cache;
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -19,87 +30,112 @@ struct Window {
     attempts: AtomicU32,
 }
 
-pub struct FailureLimiter {
-    per_public_id: u32,
-    per_address: u32,
-    by_public_id: Cache<String, Arc<Window>>,
-    by_address: Cache<IpAddr, Arc<Window>>,
-}
-
 /// The unit an address limit applies to: one IPv4 address, or one IPv6 /64 (what a single
 /// subscriber usually holds, so rotating through it gains nothing).
-fn address_key(address: IpAddr) -> IpAddr {
-    match address {
+pub(super) fn address_unit(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => {
-            let segments = v6.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(
-                segments[0],
-                segments[1],
-                segments[2],
-                segments[3],
-                0,
-                0,
-                0,
-                0,
-            ))
+            let [a, b, c, d, ..] = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
         }
     }
 }
 
-/// Over the limit: retry after this many seconds.
+/// Over a limit: retry after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttled {
     pub retry_after_secs: u64,
 }
 
+pub struct FailureLimiter {
+    wrong_secrets_per_key_and_address: u32,
+    failures_per_address: u32,
+    by_key_and_address: Cache<(String, IpAddr), Arc<Window>>,
+    by_address: Cache<IpAddr, Arc<Window>>,
+}
+
 impl FailureLimiter {
-    pub fn new(per_public_id: u32, per_address: u32) -> FailureLimiter {
+    pub fn new(wrong_secrets_per_key_and_address: u32, failures_per_address: u32) -> FailureLimiter {
         FailureLimiter {
-            per_public_id,
-            per_address,
-            by_public_id: Cache::builder().max_capacity(100_000).time_to_live(WINDOW).build(),
+            wrong_secrets_per_key_and_address,
+            failures_per_address,
+            by_key_and_address: Cache::builder().max_capacity(100_000).time_to_live(WINDOW).build(),
             by_address: Cache::builder().max_capacity(100_000).time_to_live(WINDOW).build(),
         }
     }
 
-    fn window<K>(cache: &Cache<K, Arc<Window>>, key: K) -> Arc<Window>
+    fn count<K>(cache: &Cache<K, Arc<Window>>, key: K)
     where
         K: std::hash::Hash + Eq + Send + Sync + 'static,
     {
-        cache.get_with(key, || {
-            Arc::new(Window {
-                started: Instant::now(),
-                attempts: AtomicU32::new(0),
+        cache
+            .get_with(key, || {
+                Arc::new(Window {
+                    started: Instant::now(),
+                    attempts: AtomicU32::new(0),
+                })
             })
-        })
+            .attempts
+            .fetch_add(1, Ordering::Relaxed);
     }
 
-    fn retry_after(window: &Window) -> Throttled {
-        let left = WINDOW.saturating_sub(window.started.elapsed()).as_secs().max(1);
-        Throttled { retry_after_secs: left }
-    }
-
-    /// Refuses when `public_id` or `address` has failed too often in the current window.
+    /// Refuses when `address` has failed too often in the current window, or has presented
+    /// wrong secrets for `public_id` too often.
     pub fn check(&self, public_id: &str, address: IpAddr) -> Result<(), Throttled> {
-        let over =
-            |window: Option<Arc<Window>>, limit: u32| window.filter(|w| w.attempts.load(Ordering::Relaxed) >= limit);
-        match over(self.by_address.get(&address_key(address)), self.per_address)
-            .or_else(|| over(self.by_public_id.get(public_id), self.per_public_id))
-        {
-            Some(window) => Err(Self::retry_after(&window)),
+        let unit = address_unit(address);
+        let over = |window: Option<Arc<Window>>, limit: u32| {
+            window.filter(|window| window.attempts.load(Ordering::Relaxed) >= limit)
+        };
+        match over(self.by_address.get(&unit), self.failures_per_address).or_else(|| {
+            over(
+                self.by_key_and_address.get(&(public_id.to_owned(), unit)),
+                self.wrong_secrets_per_key_and_address,
+            )
+        }) {
+            Some(window) => Err(Throttled {
+                retry_after_secs: WINDOW.saturating_sub(window.started.elapsed()).as_secs().max(1),
+            }),
             None => Ok(()),
         }
     }
 
-    /// Counts a failed verification against both the public id and the address.
-    pub fn record_failure(&self, public_id: &str, address: IpAddr) {
-        Self::window(&self.by_address, address_key(address))
-            .attempts
-            .fetch_add(1, Ordering::Relaxed);
-        Self::window(&self.by_public_id, public_id.to_owned())
-            .attempts
-            .fetch_add(1, Ordering::Relaxed);
+    /// A wrong secret for `public_id` from `address`.
+    pub fn record_wrong_secret(&self, public_id: &str, address: IpAddr) {
+        let unit = address_unit(address);
+        Self::count(&self.by_address, unit);
+        Self::count(&self.by_key_and_address, (public_id.to_owned(), unit));
+    }
+
+    /// A public id nobody issued, presented from `address`.
+    pub fn record_unknown(&self, address: IpAddr) {
+        Self::count(&self.by_address, address_unit(address));
+    }
+}
+
+/// The instance's budget of fills (a row read, then argon2id): one token per fill started;
+/// coalesced waiters and negative-cache answers take none.
+pub struct FillBudget {
+    bucket: RateLimiter<governor::state::NotKeyed, governor::state::InMemoryState, DefaultClock>,
+    clock: DefaultClock,
+}
+
+impl FillBudget {
+    pub fn new(per_second: u32, burst: u32) -> FillBudget {
+        let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let clock = DefaultClock::default();
+        FillBudget {
+            bucket: RateLimiter::direct_with_clock(Quota::per_second(per_second).allow_burst(burst), clock.clone()),
+            clock,
+        }
+    }
+
+    /// Takes a token for a fill, or says when the next one will be there.
+    pub fn take(&self) -> Result<(), Throttled> {
+        self.bucket.check().map_err(|not_until| Throttled {
+            retry_after_secs: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
+        })
     }
 }
 
@@ -111,49 +147,84 @@ mod tests {
         s.parse().expect("ip")
     }
 
+    const KEY: &str = "abcdefghijkl";
+    const OTHER_KEY: &str = "bcdefghijklm";
+
     #[test]
-    fn failures_beyond_the_limit_are_refused_per_id_from_any_address() {
+    fn wrong_secrets_throttle_that_key_from_that_address_only() {
         let limiter = FailureLimiter::new(3, 100);
         for _ in 0..3 {
-            assert!(limiter.check("abcdefghijkl", ip("127.0.0.2")).is_ok());
-            limiter.record_failure("abcdefghijkl", ip("127.0.0.2"));
+            assert!(limiter.check(KEY, ip("127.0.0.2")).is_ok());
+            limiter.record_wrong_secret(KEY, ip("127.0.0.2"));
         }
-        let refused = limiter
-            .check("abcdefghijkl", ip("127.0.0.3"))
-            .expect_err("the id is over its limit");
+        let refused = limiter.check(KEY, ip("127.0.0.2")).expect_err("over the limit");
         assert!(refused.retry_after_secs >= 1);
         assert!(
-            limiter.check("bcdefghijklm", ip("127.0.0.3")).is_ok(),
-            "other ids are unaffected"
+            limiter.check(KEY, ip("127.0.0.1")).is_ok(),
+            "the key's own address is not locked out by another's failures"
+        );
+        assert!(
+            limiter.check(OTHER_KEY, ip("127.0.0.2")).is_ok(),
+            "other keys are unaffected"
         );
     }
 
     #[test]
-    fn failures_beyond_the_limit_are_refused_per_address_for_any_id() {
-        let limiter = FailureLimiter::new(100, 2);
-        limiter.record_failure("abcdefghijkl", ip("127.0.0.2"));
-        limiter.record_failure("bcdefghijklm", ip("127.0.0.2"));
-        assert!(limiter.check("cdefghijklmn", ip("127.0.0.2")).is_err());
+    fn every_failure_of_an_address_counts_against_it_for_any_key() {
+        let limiter = FailureLimiter::new(100, 3);
+        limiter.record_unknown(ip("127.0.0.2"));
+        limiter.record_unknown(ip("127.0.0.2"));
+        limiter.record_wrong_secret(KEY, ip("127.0.0.2"));
+        assert!(limiter.check(OTHER_KEY, ip("127.0.0.2")).is_err());
         assert!(
-            limiter.check("cdefghijklmn", ip("127.0.0.1")).is_ok(),
+            limiter.check(OTHER_KEY, ip("127.0.0.1")).is_ok(),
             "other addresses are unaffected"
         );
     }
 
     #[test]
-    fn an_ipv6_subscriber_cannot_escape_by_rotating_through_its_64() {
+    fn the_address_limit_is_reached_exactly_at_its_count() {
         let limiter = FailureLimiter::new(100, 2);
-        limiter.record_failure("abcdefghijkl", ip("2001:db8:1:2::1"));
-        limiter.record_failure("abcdefghijkl", ip("2001:db8:1:2::ffff"));
-        assert!(limiter.check("bcdefghijklm", ip("2001:db8:1:2:abcd::9")).is_err());
-        assert!(limiter.check("bcdefghijklm", ip("2001:db8:1:3::1")).is_ok());
+        limiter.record_unknown(ip("127.0.0.2"));
+        assert!(
+            limiter.check(KEY, ip("127.0.0.2")).is_ok(),
+            "one failure is below a limit of two"
+        );
+        limiter.record_unknown(ip("127.0.0.2"));
+        assert!(limiter.check(KEY, ip("127.0.0.2")).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_subscriber_cannot_escape_by_rotating_through_its_64() {
+        let limiter = FailureLimiter::new(2, 100);
+        limiter.record_wrong_secret(KEY, ip("2001:db8:1:2::1"));
+        limiter.record_wrong_secret(KEY, ip("2001:db8:1:2::ffff"));
+        assert!(limiter.check(KEY, ip("2001:db8:1:2:abcd::9")).is_err());
+        assert!(limiter.check(KEY, ip("2001:db8:1:3::1")).is_ok());
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_counts_as_its_ipv4_address() {
+        let limiter = FailureLimiter::new(100, 1);
+        limiter.record_unknown(ip("::ffff:192.0.2.1"));
+        assert!(limiter.check(KEY, ip("192.0.2.1")).is_err());
     }
 
     #[test]
     fn checking_alone_counts_nothing() {
         let limiter = FailureLimiter::new(1, 1);
         for _ in 0..10 {
-            assert!(limiter.check("abcdefghijkl", ip("127.0.0.1")).is_ok());
+            assert!(limiter.check(KEY, ip("127.0.0.1")).is_ok());
         }
+    }
+
+    #[test]
+    fn the_fill_budget_allows_its_burst_then_says_when_to_retry() {
+        let budget = FillBudget::new(1, 3);
+        for _ in 0..3 {
+            assert!(budget.take().is_ok());
+        }
+        let refused = budget.take().expect_err("the burst is spent");
+        assert!(refused.retry_after_secs >= 1);
     }
 }

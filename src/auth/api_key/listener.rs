@@ -22,7 +22,7 @@ const HEARTBEAT_LATE: Duration = Duration::from_millis(1500);
 pub fn spawn(verifier: KeyVerifier) {
     tokio::spawn(async move {
         let instance = uuid::Uuid::new_v4().simple().to_string();
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::default();
         loop {
             let started = Instant::now();
             if let Err(reason) = listen(&verifier, &instance).await {
@@ -34,13 +34,39 @@ pub fn spawn(verifier: KeyVerifier) {
                 .metrics
                 .listener_reconnects
                 .fetch_add(1, Ordering::Relaxed);
-            if started.elapsed() > Duration::from_secs(10) {
-                backoff = Duration::from_millis(100);
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
+            tokio::time::sleep(backoff.after(started.elapsed())).await;
         }
     });
+}
+
+/// How long to wait before rebuilding the listener: doubling from 100 ms to at most 2 s while
+/// attempts keep failing, and back to 100 ms after a listener that lasted.
+#[derive(Debug)]
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(2);
+    /// A listener that lived this long was healthy: its end starts a new series of attempts.
+    const LASTED: Duration = Duration::from_secs(10);
+
+    /// The wait after a listener that lived `lived`.
+    fn after(&mut self, lived: Duration) -> Duration {
+        if lived > Self::LASTED {
+            self.next = Self::FIRST;
+        }
+        let wait = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        wait
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff { next: Self::FIRST }
+    }
 }
 
 fn set_healthy(verifier: &KeyVerifier, healthy: bool) {
@@ -139,4 +165,27 @@ async fn catch_up(verifier: &KeyVerifier, own: &sqlx::PgPool) -> Result<(), Stri
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_attempts_back_off_doubling_up_to_two_seconds() {
+        let mut backoff = Backoff::default();
+        let quick = Duration::from_millis(5);
+        let waits: Vec<u128> = (0..7).map(|_| backoff.after(quick).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 2000, 2000]);
+    }
+
+    #[test]
+    fn a_listener_that_lasted_starts_the_backoff_afresh() {
+        let mut backoff = Backoff::default();
+        for _ in 0..5 {
+            backoff.after(Duration::from_millis(5));
+        }
+        assert_eq!(backoff.after(Duration::from_secs(11)), Duration::from_millis(100));
+        assert_eq!(backoff.after(Duration::from_secs(10)), Duration::from_millis(200));
+    }
 }

@@ -8,6 +8,7 @@
 mod background;
 pub mod limiter;
 mod listener;
+mod refused;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
 use crate::auth::argon2id;
@@ -31,7 +32,8 @@ use crate::domain::token::{KeyToken, PresentedToken, PublicId};
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::store;
 use background::{BackgroundWrites, RejectedUse};
-use limiter::FailureLimiter;
+use limiter::{FailureLimiter, FillBudget};
+use refused::{RefusedId, RefusedIds};
 
 /// How long a request may wait for the database (connection and read) before it is answered 503.
 const DB_WAIT: Duration = Duration::from_secs(1);
@@ -120,6 +122,7 @@ pub struct Pending {
     token: KeyToken,
     proof: [u8; 32],
     ip: IpAddr,
+    user_agent: Option<String>,
     entry: Option<Arc<CachedKey>>,
 }
 
@@ -140,6 +143,8 @@ type FillResult = Result<Arc<CachedKey>, Refusal>;
 /// Concurrent misses coalesce on the public id and the keyed hash of the presented secret,
 /// never on the public id alone (a wrong secret must not share a right one's result).
 type FillSlot = (String, [u8; 32]);
+/// The fills in progress: each slot's receiver gets the fill's result when it is done.
+type Fills = Mutex<HashMap<FillSlot, watch::Receiver<Option<FillResult>>>>;
 
 /// Settings of the verifier.
 #[derive(Debug, Clone)]
@@ -149,19 +154,29 @@ pub struct VerifierSettings {
     /// argon2 verifications run at once, and how many more may wait before 503.
     pub argon2_concurrency: usize,
     pub argon2_queue: usize,
-    pub failures_per_public_id: u32,
+    /// Wrong secrets a minute for one key from one address (an IPv6 /64).
+    pub wrong_secrets_per_key_and_address: u32,
+    /// Failures a minute (wrong secrets and unknown public ids) from one address.
     pub failures_per_address: u32,
+    /// The instance's fill budget: fills started per second, and the burst allowed.
+    pub fills_per_second: u32,
+    pub fill_burst: u32,
 }
 
 impl Default for VerifierSettings {
     fn default() -> VerifierSettings {
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let (argon2_concurrency, argon2_queue) = (cores, cores * 8);
         VerifierSettings {
             cache_capacity: 1_000_000,
-            argon2_concurrency: cores,
-            argon2_queue: cores * 8,
-            failures_per_public_id: 10,
+            argon2_concurrency,
+            argon2_queue,
+            wrong_secrets_per_key_and_address: 10,
             failures_per_address: 30,
+            // About what the argon2 pool verifies in a second; a burst at least the pool and its
+            // queue, so a restart's wave of first requests is not refused by the budget first.
+            fills_per_second: u32::try_from(cores * 25).unwrap_or(u32::MAX),
+            fill_burst: u32::try_from((argon2_concurrency + argon2_queue).max(64)).unwrap_or(u32::MAX),
         }
     }
 }
@@ -183,7 +198,9 @@ struct Inner {
     /// Bumped by every revocation notice and every listener state change; see `fill`.
     generation: AtomicU64,
     listener_healthy: AtomicBool,
-    fills: Mutex<HashMap<FillSlot, Arc<OnceCell<FillResult>>>>,
+    fills: Fills,
+    fill_budget: FillBudget,
+    refused: RefusedIds,
     argon2_permits: Arc<Semaphore>,
     /// Places to wait for an argon2 permit; a request that finds none is answered 503.
     argon2_queue: Semaphore,
@@ -197,7 +214,7 @@ impl KeyVerifier {
     /// current runtime.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>, settings: VerifierSettings) -> KeyVerifier {
         let inner = Arc::new(Inner {
-            background: BackgroundWrites::start(pool.clone()),
+            background: BackgroundWrites::start(pool.clone(), metrics.clone()),
             pool,
             proofs: quick_cache::sync::Cache::new(settings.cache_capacity),
             #[allow(clippy::expect_used)] // HMAC takes keys of any length
@@ -206,9 +223,11 @@ impl KeyVerifier {
             generation: AtomicU64::new(0),
             listener_healthy: AtomicBool::new(false),
             fills: Mutex::new(HashMap::new()),
+            fill_budget: FillBudget::new(settings.fills_per_second, settings.fill_burst),
+            refused: RefusedIds::new(100_000),
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
             argon2_queue: Semaphore::new(settings.argon2_queue),
-            limiter: FailureLimiter::new(settings.failures_per_public_id, settings.failures_per_address),
+            limiter: FailureLimiter::new(settings.wrong_secrets_per_key_and_address, settings.failures_per_address),
             metrics,
         });
         let verifier = KeyVerifier { inner };
@@ -231,16 +250,24 @@ impl KeyVerifier {
     /// Verifies the `Authorization` header of an admin API request from `ip` as far as it can
     /// without waiting: a refusal that needs no I/O, or a proof found in the cache, is decided
     /// here; a miss, or a cached entry that must be checked against the database, is `Pending`
-    /// and finished by `finish`.
-    pub fn check(&self, authorization: Option<&str>, ip: IpAddr) -> Check {
+    /// and finished by `finish`. `user_agent` is recorded with refused uses.
+    pub fn check(&self, authorization: Option<&str>, ip: IpAddr, user_agent: Option<&str>) -> Check {
         let Some(token) = authorization
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .map(str::trim)
+            .and_then(bearer_credentials)
             .and_then(|value| PresentedToken::parse(value).ok())
         else {
             return Check::Done(Err(Refusal::Malformed));
         };
         let proof = self.proof(&token);
+        let pending = |entry| {
+            Check::Pending(Pending {
+                token: token.to_key_token(),
+                proof,
+                ip,
+                user_agent: user_agent.map(str::to_owned),
+                entry,
+            })
+        };
         match self.inner.proofs.get(token.public_id()) {
             Some(entry) => {
                 self.inner.metrics.proof_cache_hits.fetch_add(1, Ordering::Relaxed);
@@ -248,28 +275,28 @@ impl KeyVerifier {
                     return Check::Done(Err(Refusal::Invalid(AuthOutcome::WrongSecret)));
                 }
                 if self.needs_confirmation(&entry) {
-                    return Check::Pending(Pending {
-                        token: token.to_key_token(),
-                        proof,
-                        ip,
-                        entry: Some(entry),
-                    });
+                    return pending(Some(entry));
                 }
-                Check::Done(self.judge(&entry, ip))
+                Check::Done(self.judge(&entry, ip, user_agent))
             }
             None => {
                 self.inner.metrics.proof_cache_misses.fetch_add(1, Ordering::Relaxed);
+                if let Some(refused) = self.inner.refused.get(token.public_id()) {
+                    self.inner.metrics.refused_id_hits.fetch_add(1, Ordering::Relaxed);
+                    return Check::Done(Err(match refused {
+                        RefusedId::Unknown => Refusal::Invalid(AuthOutcome::Unknown),
+                        RefusedId::Revoked { key_id, org_id } => {
+                            self.reject_use(key_id, org_id, "revoked", false, ip, user_agent);
+                            Refusal::Invalid(AuthOutcome::Revoked)
+                        }
+                    }));
+                }
                 if let Err(throttled) = self.inner.limiter.check(token.public_id(), ip) {
                     return Check::Done(Err(Refusal::Throttled {
                         retry_after_secs: throttled.retry_after_secs,
                     }));
                 }
-                Check::Pending(Pending {
-                    token: token.to_key_token(),
-                    proof,
-                    ip,
-                    entry: None,
-                })
+                pending(None)
             }
         }
     }
@@ -280,21 +307,26 @@ impl KeyVerifier {
             token,
             proof,
             ip,
+            user_agent,
             entry,
         } = pending;
-        let public_id = token.public_id();
         let entry = match entry {
             Some(entry) => entry,
-            None => self.fill_coalesced(public_id, proof, token.secret(), ip).await?,
+            None => self.fill_coalesced(&token, proof, ip, user_agent.as_deref()).await?,
         };
         if self.needs_confirmation(&entry) {
             match self.read_revoked(entry.facts.key_id).await? {
                 // The entry is in the cache, so any later revocation's mark will find it.
                 Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
-                _ => self.mark_revoked(public_id.as_str()),
+                // Revoked (or gone): this request is refused whatever the cache holds now; the
+                // entry this request judges may have left the cache since it was looked up.
+                Some(true) | None => {
+                    entry.revoked.store(true, Ordering::SeqCst);
+                    self.mark_revoked(&entry.facts.public_id);
+                }
             }
         }
-        self.judge(&entry, ip)
+        self.judge(&entry, ip, user_agent.as_deref())
     }
 
     /// Revocation is known from the cache only while the listener is healthy and the entry
@@ -306,16 +338,16 @@ impl KeyVerifier {
 
     /// Step 3 on a proven key: revoked or expired (checked on every request) is refused;
     /// otherwise the caller may go on, and its use is noted.
-    fn judge(&self, entry: &CachedKey, ip: IpAddr) -> Result<Caller, Refusal> {
+    fn judge(&self, entry: &CachedKey, ip: IpAddr, user_agent: Option<&str>) -> Result<Caller, Refusal> {
         if entry.revoked.load(Ordering::SeqCst) {
-            self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip);
+            self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip, user_agent);
             return Err(Refusal::Revoked);
         }
         // The system clock compared with the expiry as a timestamp: no calendar arithmetic on
         // the request path.
         let now = SystemTime::now();
         if now >= SystemTime::from(entry.facts.expires_at) {
-            self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip);
+            self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip, user_agent);
             return Err(Refusal::Expired);
         }
         let unix_seconds = now.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
@@ -327,6 +359,7 @@ impl KeyVerifier {
     }
 
     async fn read_revoked(&self, key_id: Uuid) -> Result<Option<bool>, Refusal> {
+        self.inner.metrics.key_revocation_reads.fetch_add(1, Ordering::Relaxed);
         let read = async {
             let mut conn = self.inner.pool.acquire().await?;
             store::api_keys::is_revoked(&mut conn, key_id).await
@@ -339,42 +372,83 @@ impl KeyVerifier {
 
     /// Misses with the same public id and the same presented secret share one fill, so a
     /// hundred first requests with a new key cost one argon2 verification. The fill runs as a
-    /// task of its own: a client that hangs up cannot stop it from recording its failure.
+    /// task of its own that holds its slot until its result is in the cache or it failed:
+    /// waiters that hang up neither stop it nor let a second fill start beside it.
     async fn fill_coalesced(
+        &self,
+        token: &KeyToken,
+        proof: [u8; 32],
+        ip: IpAddr,
+        user_agent: Option<&str>,
+    ) -> FillResult {
+        let public_id = token.public_id();
+        let slot = (public_id.as_str().to_owned(), proof);
+        let mut result = {
+            let mut fills = self.inner.fills.lock().map_err(|_| Refusal::Unavailable)?;
+            match fills.get(&slot) {
+                Some(fill) => fill.clone(),
+                None => {
+                    // A fill that ended since `check` put its proof in the cache before it
+                    // left the map.
+                    if let Some(entry) = self.inner.proofs.get(public_id.as_str()) {
+                        return match bool::from(entry.proof.ct_eq(&proof)) {
+                            true => Ok(entry),
+                            false => Err(Refusal::Invalid(AuthOutcome::WrongSecret)),
+                        };
+                    }
+                    if let Err(throttled) = self.inner.fill_budget.take() {
+                        self.inner.metrics.fills_throttled.fetch_add(1, Ordering::Relaxed);
+                        return Err(Refusal::Throttled {
+                            retry_after_secs: throttled.retry_after_secs,
+                        });
+                    }
+                    let (done, result) = watch::channel(None);
+                    fills.insert(slot.clone(), result.clone());
+                    let slot = FillSlotGuard {
+                        inner: self.inner.clone(),
+                        slot,
+                        result: result.clone(),
+                    };
+                    let (verifier, public_id, secret) = (self.clone(), public_id.clone(), token.secret().clone());
+                    let user_agent = user_agent.map(str::to_owned);
+                    tokio::spawn(async move {
+                        let filled = verifier
+                            .fill(&public_id, proof, secret, ip, user_agent.as_deref())
+                            .await;
+                        drop(slot);
+                        done.send_replace(Some(filled));
+                    });
+                    result
+                }
+            }
+        };
+        match result.wait_for(Option::is_some).await {
+            Ok(filled) => filled.clone().unwrap_or(Err(Refusal::Unavailable)),
+            // The fill's task ended without a result (it panicked).
+            Err(_) => Err(Refusal::Unavailable),
+        }
+    }
+
+    /// Reads the row, verifies the secret with argon2id, caches the proof; counts a failure
+    /// against the limiter and remembers a refused public id.
+    async fn fill(
         &self,
         public_id: &PublicId,
         proof: [u8; 32],
-        secret: &SecretString,
+        secret: SecretString,
         ip: IpAddr,
+        user_agent: Option<&str>,
     ) -> FillResult {
-        let slot = (public_id.as_str().to_owned(), proof);
-        let cell = {
-            let mut fills = self.inner.fills.lock().map_err(|_| Refusal::Unavailable)?;
-            fills.entry(slot.clone()).or_default().clone()
-        };
-        let _release = FillSlotGuard {
-            fills: &self.inner.fills,
-            slot,
-            cell: cell.clone(),
-        };
-        cell.get_or_init(|| {
-            let (verifier, public_id, secret) = (self.clone(), public_id.clone(), secret.clone());
-            async move {
-                tokio::spawn(async move { verifier.fill(&public_id, proof, secret, ip).await })
-                    .await
-                    .unwrap_or(Err(Refusal::Unavailable))
+        let result = self.fill_uncounted(public_id, proof, secret, ip, user_agent).await;
+        match result {
+            Err(Refusal::Invalid(AuthOutcome::WrongSecret)) => {
+                self.inner.limiter.record_wrong_secret(public_id.as_str(), ip);
             }
-        })
-        .await
-        .clone()
-    }
-
-    /// Reads the row, verifies the secret with argon2id, caches the proof, and counts a
-    /// failure against the limiter.
-    async fn fill(&self, public_id: &PublicId, proof: [u8; 32], secret: SecretString, ip: IpAddr) -> FillResult {
-        let result = self.fill_uncounted(public_id, proof, secret, ip).await;
-        if let Err(Refusal::Invalid(_)) = result {
-            self.inner.limiter.record_failure(public_id.as_str(), ip);
+            Err(Refusal::Invalid(AuthOutcome::Unknown)) => {
+                self.inner.limiter.record_unknown(ip);
+                self.inner.refused.remember(public_id.as_str(), RefusedId::Unknown);
+            }
+            _ => {}
         }
         result
     }
@@ -388,8 +462,10 @@ impl KeyVerifier {
         proof: [u8; 32],
         secret: SecretString,
         ip: IpAddr,
+        user_agent: Option<&str>,
     ) -> FillResult {
         let generation = self.inner.generation.load(Ordering::SeqCst);
+        self.inner.metrics.key_row_reads.fetch_add(1, Ordering::Relaxed);
         let read = async {
             let mut conn = self.inner.pool.acquire().await?;
             store::api_keys::for_verification(&mut conn, public_id).await
@@ -406,11 +482,16 @@ impl KeyVerifier {
             if let Some(entry) = self.inner.proofs.get(public_id.as_str()) {
                 entry.revoked.store(true, Ordering::SeqCst);
             }
-            self.reject_use(row.id, row.org_id, "revoked", false, ip);
+            let refused = RefusedId::Revoked {
+                key_id: row.id,
+                org_id: row.org_id,
+            };
+            self.inner.refused.remember(public_id.as_str(), refused);
+            self.reject_use(row.id, row.org_id, "revoked", false, ip, user_agent);
             return Err(Refusal::Invalid(AuthOutcome::Revoked));
         }
         if Utc::now() >= row.expires_at {
-            self.reject_use(row.id, row.org_id, "expired", false, ip);
+            self.reject_use(row.id, row.org_id, "expired", false, ip, user_agent);
             return Err(Refusal::Invalid(AuthOutcome::Expired));
         }
 
@@ -499,13 +580,22 @@ impl KeyVerifier {
 
     /// `proven`: whether the caller showed the right secret (else anyone who knows the public
     /// id could have sent it).
-    fn reject_use(&self, key_id: Uuid, org_id: Uuid, reason: &'static str, proven: bool, ip: IpAddr) {
+    fn reject_use(
+        &self,
+        key_id: Uuid,
+        org_id: Uuid,
+        reason: &'static str,
+        proven: bool,
+        ip: IpAddr,
+        user_agent: Option<&str>,
+    ) {
         self.inner.background.rejected_use(RejectedUse {
             key_id,
             org_id,
             reason,
             proven,
             ip,
+            user_agent,
         });
     }
 
@@ -519,23 +609,30 @@ impl KeyVerifier {
     }
 }
 
-/// Frees a fill's place in the coalescing map when its last waiter is done, however it ends.
-struct FillSlotGuard<'a> {
-    fills: &'a Mutex<HashMap<FillSlot, Arc<OnceCell<FillResult>>>>,
+/// Frees a fill's slot in the coalescing map when its task ends, however it ends.
+struct FillSlotGuard {
+    inner: Arc<Inner>,
     slot: FillSlot,
-    cell: Arc<OnceCell<FillResult>>,
+    result: watch::Receiver<Option<FillResult>>,
 }
 
-impl Drop for FillSlotGuard<'_> {
+impl Drop for FillSlotGuard {
     fn drop(&mut self) {
-        if let Ok(mut fills) = self.fills.lock()
+        if let Ok(mut fills) = self.inner.fills.lock()
             && fills
                 .get(&self.slot)
-                .is_some_and(|current| Arc::ptr_eq(current, &self.cell))
+                .is_some_and(|current| current.same_channel(&self.result))
         {
             fills.remove(&self.slot);
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer <token>` header; the scheme is matched
+/// without regard to case (RFC 7235).
+fn bearer_credentials(authorization: &str) -> Option<&str> {
+    let (scheme, credentials) = authorization.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
 }
 
 /// Counts itself in a gauge while alive.
@@ -551,5 +648,95 @@ impl GaugeGuard<'_> {
 impl Drop for GaugeGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::postgres::PgConnectOptions;
+    use sqlx::{Connection, PgConnection};
+
+    use super::*;
+    use crate::auth::argon2id::Argon2Pool;
+    use crate::domain::api_key::{Expiry, KeyName};
+    use crate::keys::{self, KeyRequest};
+    use crate::pg_embedded::PrivateCluster;
+    use crate::store::audit::Actor;
+
+    /// A fresh migrated database: on `DATABASE_URL`'s server when set, else on a private
+    /// cluster that lives as long as the returned guard.
+    async fn database() -> (PgPool, Option<PrivateCluster>) {
+        let (server, cluster): (PgConnectOptions, _) = match std::env::var("DATABASE_URL") {
+            Ok(url) => (url.parse().expect("DATABASE_URL"), None),
+            Err(_) => {
+                let cluster = PrivateCluster::start_temporary().await.expect("private cluster");
+                (cluster.connect_options("postgres"), Some(cluster))
+            }
+        };
+        let name = format!("kw_unit_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect_with(&server).await.expect("connect");
+        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let pool = PgPool::connect_with(server.database(&name)).await.expect("connect");
+        store::migrate(&pool).await.expect("migrate");
+        (pool, cluster)
+    }
+
+    async fn new_key(pool: &PgPool, org_id: Uuid) -> (Uuid, KeyToken) {
+        let now = Utc::now();
+        let request = KeyRequest {
+            org_id,
+            name: KeyName::parse("unit").expect("name"),
+            scopes: None,
+            created_at: now,
+            expiry: Expiry::at(now, now + chrono::Duration::days(1)).expect("expiry"),
+            created_by: Actor::System,
+            responsible_user_id: None,
+            ip: None,
+        };
+        keys::create(pool, &Argon2Pool::new(1), &request).await.expect("key")
+    }
+
+    fn header(token: &KeyToken) -> String {
+        format!("Bearer {}", token.expose_token())
+    }
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[tokio::test]
+    async fn a_database_read_that_says_revoked_refuses_the_request_even_after_its_entry_left_the_cache() {
+        let (pool, _cluster) = database().await;
+        let mut conn = pool.acquire().await.expect("connection");
+        let org = store::orgs::create(&mut conn, &crate::domain::OrgName::parse("Acme").expect("name"))
+            .await
+            .expect("org")
+            .id;
+        let (key_id, token) = new_key(&pool, org).await;
+        let settings = VerifierSettings {
+            cache_capacity: 1,
+            ..VerifierSettings::default()
+        };
+        let verifier = KeyVerifier::start(pool.clone(), Arc::new(Metrics::default()), settings);
+        let Check::Pending(first) = verifier.check(Some(&header(&token)), IP, None) else {
+            panic!("a new key misses the cache");
+        };
+        verifier.finish(first).await.expect("a good key");
+        let public_id = token.public_id().as_str();
+        // As when the fill straddled a revocation notice: the entry must be confirmed by a read.
+        let entry = verifier.inner.proofs.get(public_id).expect("cached");
+        entry.confirmed.store(false, Ordering::SeqCst);
+
+        let Check::Pending(pending) = verifier.check(Some(&header(&token)), IP, None) else {
+            panic!("an unconfirmed entry is checked against the database");
+        };
+        // Evicted meanwhile (the cache holds one entry and another key came along).
+        verifier.inner.proofs.remove(public_id);
+        keys::revoke(&pool, None, org, key_id, Actor::System, None)
+            .await
+            .expect("revoke");
+
+        assert!(matches!(verifier.finish(pending).await, Err(Refusal::Revoked)));
     }
 }
