@@ -473,6 +473,12 @@ async fn a_hundred_simultaneous_first_requests_cost_one_argon2_verification() {
         assert_eq!(request.await.expect("task"), 200);
     }
     assert_eq!(app.metric(ARGON2_STARTED).await - before, 1.0);
+    assert_eq!(
+        app.metric("keyward_argon2_pool_in_flight").await,
+        0.0,
+        "the pool is idle again"
+    );
+    assert_eq!(app.metric("keyward_argon2_pool_waiting").await, 0.0);
 }
 
 #[tokio::test]

@@ -169,50 +169,6 @@ async fn a_key_revoked_while_the_listener_was_down_is_refused_once_it_is_back() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fill_whose_first_client_hangs_up_serves_the_next_99_with_one_argon2() {
-    let (proxy, app) = behind_proxy().await;
-    let org = app.org("Acme").await;
-    let key = app.key(org, None).await;
-    let before = app.metric(ARGON2_STARTED).await;
-    let url = format!("{}/admin/v1/key", app.address);
-
-    proxy.set(Mode::Stalled);
-    let first = reqwest::Client::builder()
-        .timeout(Duration::from_millis(150))
-        .build()
-        .expect("client");
-    let hung_up = first.get(&url).bearer_auth(&key.token).send().await;
-    assert!(
-        hung_up.is_err(),
-        "the first client gave up while the database was stalled"
-    );
-    let mut requests = Vec::new();
-    for _ in 0..99 {
-        let (url, token) = (url.clone(), key.token.clone());
-        requests.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("client");
-            client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map(|res| res.status().as_u16())
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    proxy.set(Mode::Open);
-    for request in requests {
-        assert_eq!(request.await.expect("task").expect("answered"), 200);
-    }
-    assert_eq!(app.metric(ARGON2_STARTED).await - before, 1.0);
-    wait_for_metric(&app, "keyward_argon2_pool_in_flight", 0.0).await;
-    assert_eq!(app.metric("keyward_argon2_pool_waiting").await, 0.0);
-}
-
 #[tokio::test]
 async fn wrong_secrets_from_one_address_never_lock_the_key_out_for_its_own() {
     let app = TestApp::spawn().await;

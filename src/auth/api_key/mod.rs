@@ -739,4 +739,49 @@ mod tests {
 
         assert!(matches!(verifier.finish(pending).await, Err(Refusal::Revoked)));
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fill_whose_first_waiter_is_dropped_still_serves_the_next_99_with_one_argon2() {
+        let (pool, _cluster) = database().await;
+        let mut conn = pool.acquire().await.expect("connection");
+        let org = store::orgs::create(&mut conn, &crate::domain::OrgName::parse("Acme").expect("name"))
+            .await
+            .expect("org")
+            .id;
+        drop(conn);
+        let (_, token) = new_key(&pool, org).await;
+        let metrics = Arc::new(Metrics::default());
+        let verifier = KeyVerifier::start(pool.clone(), metrics.clone(), VerifierSettings::default());
+
+        // The database stalls the fill's row read until the lock is released.
+        let mut stall = pool.begin().await.expect("transaction");
+        sqlx::query("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *stall)
+            .await
+            .expect("lock");
+        let Check::Pending(first) = verifier.check(Some(&header(&token)), IP, None) else {
+            panic!("a new key misses the cache");
+        };
+        let hung_up = tokio::spawn({
+            let verifier = verifier.clone();
+            async move { verifier.finish(first).await.is_ok() }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        hung_up.abort();
+        let mut waiters = Vec::new();
+        for _ in 0..99 {
+            let Check::Pending(pending) = verifier.check(Some(&header(&token)), IP, None) else {
+                panic!("still a miss while the fill waits");
+            };
+            let verifier = verifier.clone();
+            waiters.push(tokio::spawn(async move { verifier.finish(pending).await.is_ok() }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stall.rollback().await.expect("release the lock");
+
+        for waiter in waiters {
+            assert!(waiter.await.expect("waiter"), "served");
+        }
+        assert_eq!(metrics.argon2_started.load(Ordering::Relaxed), 1);
+    }
 }
