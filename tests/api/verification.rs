@@ -121,6 +121,24 @@ async fn every_request_reads_revocation_while_the_listener_hears_nothing_and_sti
 }
 
 #[tokio::test]
+async fn a_listener_whose_connection_delivers_no_notice_is_never_trusted() {
+    let (proxy, app) = behind_proxy().await;
+    proxy.notices(Notices::DropAll);
+    wait_for_metric(&app, HEALTHY, 0.0).await;
+    let reconnects = app.metric("keyward_revocation_listener_reconnects_total").await;
+    let watched = Instant::now();
+    while watched.elapsed() < Duration::from_secs(5) {
+        assert_eq!(
+            app.metric(HEALTHY).await,
+            0.0,
+            "LISTEN succeeds on every reconnect, but no heartbeat ever comes back"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(app.metric("keyward_revocation_listener_reconnects_total").await > reconnects);
+}
+
+#[tokio::test]
 async fn the_revoking_instance_refuses_the_key_before_its_own_notice_arrives() {
     let (proxy, app) = behind_proxy().await;
     let org = app.org("Acme").await;

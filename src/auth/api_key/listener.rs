@@ -1,7 +1,8 @@
 //! Keeps the proof cache's revocation state current: `LISTEN keyward_keys` on a connection of
 //! its own (never one borrowed from the request pool, which a load spike can starve). When the
 //! connection is lost, reset, or its heartbeat is late, the verifier falls back to a database
-//! read per request until a new listener is connected and has caught up.
+//! read per request until a new listener is connected, has caught up, and has heard its own
+//! heartbeat come back.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -109,9 +110,10 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
     // that read its row before this point re-check, even if it lands after the snapshot below.
     verifier.inner.generation.fetch_add(1, Ordering::SeqCst);
     catch_up(verifier, &own).await?;
-    set_healthy(verifier, true);
-    tracing::info!("revocation listener connected");
 
+    // Trusted only once its own first heartbeat has come back through it: a connection that
+    // takes LISTEN but never delivers a notice (a transaction-pooling proxy, say) never is.
+    let mut trusted = false;
     let mut heartbeat = interval(HEARTBEAT_EVERY);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
@@ -126,6 +128,11 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
                 Ok(Some(notice)) => {
                     if notice.payload().starts_with(instance) {
                         last_heard = Instant::now();
+                        if !trusted {
+                            trusted = true;
+                            set_healthy(verifier, true);
+                            tracing::info!("revocation listener connected");
+                        }
                     }
                 }
                 Ok(None) => return Err("connection lost".into()),
