@@ -316,7 +316,8 @@ impl KeyVerifier {
         };
         if self.needs_confirmation(&entry) {
             match self.read_revoked(entry.facts.key_id).await? {
-                // The entry is in the cache, so any later revocation's mark will find it.
+                // Not revoked when read. While the entry stays in the cache, any later
+                // revocation's mark finds it, so it needs no more reads.
                 Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
                 // Revoked (or gone): this request is refused whatever the cache holds now; the
                 // entry this request judges may have left the cache since it was looked up.
