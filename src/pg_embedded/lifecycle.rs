@@ -1,5 +1,5 @@
-//! The cluster's lifecycle: initdb, start, wait until it accepts connections, stop, the
-//! application database, and the watchdog that stops a temporary cluster whatever happens.
+//! The cluster's lifecycle: initdb, start, wait until it accepts connections, stop, and the
+//! watchdog that stops a temporary cluster whatever happens.
 
 use std::fs::{self, OpenOptions};
 use std::io;
@@ -185,32 +185,6 @@ impl Layout {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-
-    pub(super) async fn ensure_app_database(&self) -> Result<(), ClusterError> {
-        const DATABASE: &str = "keyward";
-        let failed = |source| ClusterError::CreateDatabase {
-            database: DATABASE,
-            source,
-        };
-        let mut conn = PgConnection::connect_with(&self.connect_options("postgres"))
-            .await
-            .map_err(failed)?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(DATABASE)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(failed)?;
-        if !exists {
-            // CREATE DATABASE cannot run in a transaction: simple protocol.
-            sqlx::raw_sql("CREATE DATABASE keyward")
-                .execute(&mut conn)
-                .await
-                .map_err(failed)?;
-            tracing::info!("created the database {DATABASE} in the private PostgreSQL");
-        }
-        let _ = conn.close().await;
-        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod lifecycle;
 mod lock;
 mod log;
+mod roles;
 
 use std::fs::{self, File};
 use std::io;
@@ -169,6 +170,17 @@ impl PrivateCluster {
     /// Connects over the Unix socket as the cluster's superuser (trust authentication).
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         self.layout.connect_options(database)
+    }
+
+    /// The application database as its owner, for migrations.
+    pub fn owner_options(&self) -> PgConnectOptions {
+        self.layout.app_options(roles::OWNER_ROLE)
+    }
+
+    /// The application database as the serving login: a member of `keyward_app`, no superuser,
+    /// owner of nothing.
+    pub fn serving_options(&self) -> PgConnectOptions {
+        self.layout.app_options(roles::SERVING_ROLE)
     }
 
     pub fn socket_dir(&self) -> &Path {

@@ -45,6 +45,19 @@ fn processes_mentioning(path: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// Pids still mentioning `path` after up to 5 s: the postmaster removes its pid file (which
+/// `pg_ctl stop -w` waits for) a moment before it exits.
+fn processes_left(path: &Path) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_mentioning(path);
+        if left.is_empty() || std::time::Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn dead_pid() -> u32 {
     (1000..32_000)
         .rev()
@@ -87,7 +100,7 @@ async fn temporary_cluster_serves_on_a_socket_only_and_leaves_nothing_behind() {
 
     cluster.stop().await.expect("stop");
 
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
     assert!(!dir.exists(), "temporary directory removed");
 }
 
@@ -120,14 +133,14 @@ async fn second_process_attaches_as_guest_and_data_survives_restart() {
     assert_eq!(query_one(&owner, "keyward", "SELECT 1::int8").await, 1);
 
     owner.stop().await.expect("owner stop");
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
     assert!(!cfg.data_dir.join("cluster.owner").exists());
 
     let again = PrivateCluster::start_or_attach(&cfg).await.expect("restart");
     assert_eq!(again.role(), ClusterRole::Owner);
     assert_eq!(query_one(&again, "keyward", "SELECT sum(id) FROM survivor").await, 7);
     again.stop().await.expect("stop again");
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
 }
 
 #[tokio::test]
@@ -156,7 +169,7 @@ async fn stale_postmaster_pid_does_not_prevent_a_start() {
     assert_eq!(second.role(), ClusterRole::Owner);
     assert_eq!(query_one(&second, "keyward", "SELECT 1::int8").await, 1);
     second.stop().await.expect("stop");
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
 }
 
 #[tokio::test]
@@ -173,7 +186,7 @@ async fn cluster_whose_owner_died_is_taken_over() {
     assert_eq!(heir.role(), ClusterRole::Owner);
     assert_eq!(query_one(&heir, "keyward", "SELECT 1::int8").await, 1);
     heir.stop().await.expect("heir stop");
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
 
     // The first owner finds it already stopped, which is fine.
     crashed.stop().await.expect("first stop");
@@ -200,7 +213,7 @@ async fn long_data_dir_serves_from_a_short_socket_dir() {
     guest.stop().await.expect("guest stop");
     owner.stop().await.expect("stop");
 
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
 }
 
 /// The shared socket directory lives outside the test's tempdir.
@@ -221,7 +234,7 @@ async fn dropping_an_owner_stops_its_cluster() {
     let owner = PrivateCluster::start_or_attach(&cfg).await.expect("start");
     let pgdata = owner.layout.pgdata.clone();
     drop(owner);
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
     assert!(!cfg.data_dir.join("cluster.owner").exists());
 }
 
@@ -294,6 +307,91 @@ fn watchdog_stops_the_cluster_of_a_killed_process() {
     while (!processes_mentioning(&pgdata).is_empty() || dir.exists()) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(processes_mentioning(&pgdata), Vec::<u32>::new());
+    assert_eq!(processes_left(&pgdata), Vec::<u32>::new());
     assert!(!dir.exists(), "watchdog removed {}", dir.display());
+}
+
+/// Every object of schema public in the cluster's application database and its owner.
+async fn owners(cluster: &PrivateCluster) -> Vec<(String, String)> {
+    let mut conn = PgConnection::connect_with(&cluster.connect_options("keyward"))
+        .await
+        .expect("connect");
+    let owners = sqlx::query_as(
+        "SELECT c.relname::text, pg_get_userbyid(c.relowner)::text FROM pg_class c
+         WHERE c.relnamespace = 'public'::regnamespace
+         UNION ALL SELECT p.proname::text, pg_get_userbyid(p.proowner)::text FROM pg_proc p
+         WHERE p.pronamespace = 'public'::regnamespace
+         UNION ALL SELECT t.typname::text, pg_get_userbyid(t.typowner)::text FROM pg_type t
+         WHERE t.typnamespace = 'public'::regnamespace
+         UNION ALL SELECT 'database', pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = 'keyward'
+         UNION ALL SELECT 'schema', pg_get_userbyid(nspowner)::text FROM pg_namespace WHERE nspname = 'public'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("owners");
+    conn.close().await.expect("close");
+    owners
+}
+
+#[tokio::test]
+async fn the_serving_login_owns_nothing_and_an_older_data_dir_is_handed_to_the_owner() {
+    let tmp = reachable_tempdir();
+    let cfg = ClusterConfig {
+        data_dir: tmp.path().join("data"),
+    };
+    let cluster = PrivateCluster::start_or_attach(&cfg).await.expect("start");
+    let owner = sqlx::PgPool::connect_with(cluster.owner_options())
+        .await
+        .expect("owner");
+    crate::store::migrate(&owner).await.expect("migrate as the owner");
+    owner.close().await;
+
+    let mut serving = PgConnection::connect_with(&cluster.serving_options())
+        .await
+        .expect("serving login");
+    let (user, superuser, owned, delete): (String, bool, i64, bool) = sqlx::query_as(
+        "SELECT current_user::text, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+                (SELECT count(*) FROM pg_class c WHERE pg_has_role(current_user, c.relowner, 'USAGE')
+                   AND c.relnamespace = 'public'::regnamespace),
+                has_table_privilege('api_keys', 'DELETE')",
+    )
+    .fetch_one(&mut serving)
+    .await
+    .expect("serving role");
+    serving.close().await.expect("close");
+    assert_eq!(user, "keyward");
+    assert!(!superuser, "the serving login is no superuser");
+    assert_eq!(owned, 0, "the serving login owns no table");
+    assert!(!delete, "nor may it delete keys");
+    assert!(owners(&cluster).await.iter().all(|(_, owner)| owner == "keyward_owner"));
+
+    // What an earlier keyward left: everything owned by initdb's superuser.
+    let mut superuser = PgConnection::connect_with(&cluster.connect_options("keyward"))
+        .await
+        .expect("superuser");
+    sqlx::raw_sql(
+        "ALTER DATABASE keyward OWNER TO postgres; ALTER SCHEMA public OWNER TO postgres;
+         ALTER TABLE api_keys OWNER TO postgres; ALTER TABLE _sqlx_migrations OWNER TO postgres;
+         ALTER TYPE actor_kind OWNER TO postgres; ALTER FUNCTION api_keys_guard_update() OWNER TO postgres;
+         CREATE TABLE legacy (id int)",
+    )
+    .execute(&mut superuser)
+    .await
+    .expect("make it look old");
+    superuser.close().await.expect("close");
+    cluster.stop().await.expect("stop");
+
+    let again = PrivateCluster::start_or_attach(&cfg).await.expect("restart");
+    let not_the_owners: Vec<_> = owners(&again)
+        .await
+        .into_iter()
+        .filter(|(_, owner)| owner != "keyward_owner")
+        .collect();
+    assert_eq!(not_the_owners, Vec::<(String, String)>::new());
+    let owner = sqlx::PgPool::connect_with(again.owner_options()).await.expect("owner");
+    crate::store::migrate(&owner)
+        .await
+        .expect("migrations still run as the owner");
+    owner.close().await;
+    again.stop().await.expect("stop again");
 }
