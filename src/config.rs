@@ -2,7 +2,7 @@
 //! start-up with one clear line (exit status 2), never a panic trace.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use url::Url;
@@ -16,6 +16,7 @@ use url::Url;
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// Serve flags given without a subcommand (`keyward --listen X` is `keyward serve --listen X`).
     #[command(flatten)]
     pub serve: ServeArgs,
     /// What to do; `serve` when omitted.
@@ -27,36 +28,77 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL server to use. Without it keyward runs a private cluster under --data-dir.
+    /// Requests are served as this URL's role, which should own nothing (see README).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, value_parser = parse_database_url)]
     pub database_url: Option<DatabaseUrl>,
+    /// The role that owns keyward's tables on that server, used only to apply migrations.
+    /// Without it migrations run as --database-url's role.
+    #[arg(
+        long,
+        env = "KEYWARD_MIGRATE_DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        value_parser = parse_database_url
+    )]
+    pub migrate_database_url: Option<DatabaseUrl>,
     /// Directory for the private PostgreSQL cluster (used when no database URL is given).
-    #[arg(long, env = "KEYWARD_DATA_DIR", global = true, default_value = "./keyward-data")]
-    pub data_dir: PathBuf,
+    /// Defaults to ./keyward-data, or /var/lib/keyward when run as root.
+    #[arg(long, env = "KEYWARD_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The private cluster's data directory when none is given by a non-root user.
+pub const DEFAULT_DATA_DIR: &str = "./keyward-data";
+/// The same for root, whose checkout usually sits under a private `/root` that the cluster's
+/// unprivileged user cannot enter.
+pub const ROOT_DEFAULT_DATA_DIR: &str = "/var/lib/keyward";
+
+/// The data directory to use: the one given, else the default for who we are. A directory
+/// given explicitly is kept even as root, so an unreachable one is still reported clearly.
+pub fn choose_data_dir(explicit: Option<&Path>, is_root: bool) -> PathBuf {
+    match explicit {
+        Some(dir) => dir.to_path_buf(),
+        None if is_root => PathBuf::from(ROOT_DEFAULT_DATA_DIR),
+        None => PathBuf::from(DEFAULT_DATA_DIR),
+    }
+}
+
+impl DatabaseArgs {
+    /// The data directory of the private cluster, given or defaulted.
+    pub fn data_dir(&self) -> PathBuf {
+        choose_data_dir(self.data_dir.as_deref(), running_as_root())
+    }
+}
+
+/// Whether the effective uid is 0 (`/proc/self` belongs to it).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").is_ok_and(|me| me.uid() == 0)
 }
 
 /// How the server listens and presents itself.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address the console and the admin API listen on.
-    #[arg(long, env = "KEYWARD_LISTEN", global = true, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "KEYWARD_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// The address people use to reach keyward; an https URL turns on secure cookies and HSTS.
     /// Defaults to http://<listen address>.
-    #[arg(long, env = "KEYWARD_PUBLIC_URL", global = true, value_parser = parse_public_url)]
+    #[arg(long, env = "KEYWARD_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<Url>,
     /// Address of the Prometheus metrics endpoint (`GET /metrics`); off unless given. Keep it
     /// off the public network.
-    #[arg(long, env = "KEYWARD_METRICS_LISTEN", global = true)]
+    #[arg(long, env = "KEYWARD_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
     /// Proxies (CIDRs, comma-separated) whose X-Forwarded-For is believed; none by default.
-    #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", global = true, value_delimiter = ',')]
+    #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the console and the admin API (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage console administrators.
@@ -171,6 +213,21 @@ fn parse_public_url(value: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+impl Cli {
+    /// How to serve: the `serve` subcommand's flags, or the top level's when it is omitted.
+    pub fn serve_args(&self) -> &ServeArgs {
+        match &self.command {
+            Some(Command::Serve(serve)) => serve,
+            _ => &self.serve,
+        }
+    }
+
+    /// Whether this run serves (no subcommand, or `serve`).
+    pub fn serves(&self) -> bool {
+        matches!(self.command, None | Some(Command::Serve(_)))
+    }
+}
+
 impl ServeArgs {
     /// The public base URL without a trailing slash, for links such as the setup link.
     pub fn public_base(&self) -> String {
@@ -185,9 +242,38 @@ impl ServeArgs {
     }
 }
 
+/// The serve flags, by argument id: they belong to `serve` (and to the top level, which is
+/// `serve` when no command follows).
+const SERVE_FLAGS: [&str; 4] = ["listen", "public_url", "metrics_listen", "trusted_proxies"];
+
+/// Parses a command line. A serve flag given before another command is refused rather than
+/// silently ignored, and one given before `serve` would be shadowed by `serve`'s defaults.
+pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let mut command = Cli::command();
+    let matches = command.try_get_matches_from_mut(args)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|err| err.format(&mut command))?;
+    if let Some(subcommand) = matches.subcommand_name()
+        && let Some(flag) = SERVE_FLAGS
+            .iter()
+            .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+    {
+        let flag = flag.replace('_', "-");
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("--{flag} is a flag of `keyward serve`, not of `keyward {subcommand}`"),
+        ));
+    }
+    Ok(cli)
+}
+
 /// Parses the command line; on a bad value prints one line and exits with status 2.
 pub fn parse_or_exit() -> Cli {
-    match Cli::try_parse() {
+    match try_parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(err) => {
             use clap::error::ErrorKind;
@@ -202,5 +288,49 @@ pub fn parse_or_exit() -> Cli {
             eprintln!("keyward: {}", line.trim_start_matches("error: "));
             std::process::exit(2);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_defaults_to_a_system_directory_and_an_explicit_one_is_kept() {
+        let given = Path::new("/root/checkout/keyward-data");
+        assert_eq!(choose_data_dir(None, false), PathBuf::from("./keyward-data"));
+        assert_eq!(choose_data_dir(None, true), PathBuf::from("/var/lib/keyward"));
+        assert_eq!(choose_data_dir(Some(given), true), given);
+        assert_eq!(choose_data_dir(Some(given), false), given);
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        try_parse_from(std::iter::once("keyward").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn serve_flags_work_at_the_top_level_and_on_serve_only() {
+        let top = parse(&["--listen", "127.0.0.1:9000"]).expect("top-level serve flag");
+        assert_eq!(top.serve_args().listen.port(), 9000);
+        assert!(top.serves());
+        let serve = parse(&["serve", "--listen", "127.0.0.1:9001"]).expect("serve flag");
+        assert_eq!(serve.serve_args().listen.port(), 9001);
+        let keys = parse(&[
+            "--data-dir",
+            "/tmp/x",
+            "keys",
+            "list",
+            "--org",
+            &uuid::Uuid::nil().to_string(),
+        ]);
+        assert!(keys.is_ok(), "database flags before a command");
+        let org = uuid::Uuid::nil().to_string();
+        assert!(parse(&["keys", "list", "--org", &org, "--listen", "127.0.0.1:9000"]).is_err());
+        let misplaced = parse(&["--listen", "127.0.0.1:9000", "keys", "list", "--org", &org]).expect_err("refused");
+        assert!(
+            misplaced.to_string().contains("--listen is a flag of `keyward serve`"),
+            "{misplaced}"
+        );
+        assert!(parse(&["--listen", "127.0.0.1:9000", "serve"]).is_err());
     }
 }

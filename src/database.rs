@@ -1,7 +1,11 @@
 //! Opens the database a command works on: the server named by `--database-url`, or else the
 //! private cluster under `--data-dir` (started, or shared with a keyward already running there).
+//! Migrations run as the owner of the tables, requests as a role that owns nothing.
+
+use std::time::Duration;
 
 use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::config::DatabaseArgs;
 use crate::pg_embedded::{ClusterConfig, ClusterError, PrivateCluster};
@@ -30,30 +34,37 @@ impl DatabaseError {
 }
 
 impl Database {
-    /// Connects and applies pending migrations.
+    /// Applies pending migrations as the owner of the tables (a short-lived pool of its own),
+    /// then connects the request pool as the serving role.
     pub async fn open(args: &DatabaseArgs) -> Result<Database, DatabaseError> {
-        let (options, cluster) = match &args.database_url {
-            Some(url) => (url.0.clone(), None),
+        let (owner, serving, cluster) = match &args.database_url {
+            Some(url) => {
+                let owner = args.migrate_database_url.as_ref().unwrap_or(url);
+                (owner.0.clone(), url.0.clone(), None)
+            }
             None => {
-                let cluster = PrivateCluster::start_or_attach(&ClusterConfig {
-                    data_dir: args.data_dir.clone(),
-                })
-                .await?;
-                (cluster.connect_options("keyward"), Some(cluster))
+                let data_dir = args.data_dir();
+                tracing::info!("private PostgreSQL data directory: {}", data_dir.display());
+                let cluster = PrivateCluster::start_or_attach(&ClusterConfig { data_dir }).await?;
+                (cluster.owner_options(), cluster.serving_options(), Some(cluster))
             }
         };
-        let database = match store::connect(options).await {
+        let opened = async {
+            migrate_as_owner(owner).await?;
+            store::connect(serving).await.map_err(DatabaseError::Connect)
+        }
+        .await;
+        let database = match opened {
             Ok(pool) => Database { pool, cluster },
             Err(err) => {
                 if let Some(cluster) = cluster {
                     let _ = cluster.stop().await;
                 }
-                return Err(DatabaseError::Connect(err));
+                return Err(err);
             }
         };
-        if let Err(err) = store::migrate(&database.pool).await {
-            database.close().await;
-            return Err(err.into());
+        if args.database_url.is_some() {
+            warn_if_serving_role_is_privileged(&database.pool).await;
         }
         Ok(database)
     }
@@ -66,5 +77,40 @@ impl Database {
         {
             tracing::error!(error = %err, "stopping the private PostgreSQL cluster failed");
         }
+    }
+}
+
+/// One connection, closed as soon as the migrations are applied: the owner's privileges are
+/// never lent to a request.
+async fn migrate_as_owner(owner: PgConnectOptions) -> Result<(), DatabaseError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(owner)
+        .await
+        .map_err(DatabaseError::Connect)?;
+    let migrated = store::migrate(&pool).await;
+    pool.close().await;
+    Ok(migrated?)
+}
+
+/// A serving role that is a superuser or owns the tables can switch every guarding trigger off:
+/// say so once, at start (the server still runs: that is how keyward ran before it had roles).
+async fn warn_if_serving_role_is_privileged(pool: &PgPool) {
+    match store::roles::serving_role(pool).await {
+        Ok(role) if role.is_superuser || role.owned_tables > 0 => tracing::warn!(
+            role = %role.name,
+            database = %role.database,
+            superuser = role.is_superuser,
+            owned_tables = role.owned_tables,
+            "requests are served as role {} in database {}, which {}: it can switch off the \
+             triggers that keep keys and the audit log honest; serve as a member of keyward_app \
+             that owns nothing and pass the owner as --migrate-database-url (see README)",
+            role.name,
+            role.database,
+            if role.is_superuser { "is a superuser" } else { "owns keyward's tables" }
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not check the privileges of the serving role"),
     }
 }

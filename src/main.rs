@@ -36,7 +36,7 @@ async fn run(cli: Cli) -> ExitCode {
     };
     let outcome = tokio::select! {
         outcome = command(&cli, &database) => outcome,
-        _ = interrupted(), if !matches!(cli.command, None | Some(Command::Serve)) => {
+        _ = interrupted(), if !cli.serves() => {
             Err(CliError::Invalid("interrupted".into()))
         }
     };
@@ -55,14 +55,15 @@ async fn run(cli: Cli) -> ExitCode {
 
 async fn command(cli: &Cli, database: &Database) -> Result<(), CliError> {
     match &cli.command {
-        None | Some(Command::Serve) => {
-            let listener = TcpListener::bind(cli.serve.listen)
-                .map_err(|e| CliError::Invalid(format!("cannot listen on {}: {e}", cli.serve.listen)))?;
-            let app = Application::build(listener, database.pool.clone(), &cli.serve)
+        None | Some(Command::Serve(_)) => {
+            let serve = cli.serve_args();
+            let listener = TcpListener::bind(serve.listen)
+                .map_err(|e| CliError::Invalid(format!("cannot listen on {}: {e}", serve.listen)))?;
+            let app = Application::build(listener, database.pool.clone(), serve)
                 .await
                 .map_err(|e| CliError::Invalid(e.to_string()))?;
-            tracing::info!("keyward listening on http://{}:{}", cli.serve.listen.ip(), app.port());
-            if let (Some(metrics), Some(port)) = (cli.serve.metrics_listen, app.metrics_port()) {
+            tracing::info!("keyward listening on http://{}:{}", serve.listen.ip(), app.port());
+            if let (Some(metrics), Some(port)) = (serve.metrics_listen, app.metrics_port()) {
                 tracing::info!("metrics on http://{}:{port}/metrics", metrics.ip());
             }
             app.run_until_stopped().await?;

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod orgs;
+pub mod roles;
 pub mod secrets;
 pub mod setup_tokens;
 pub mod users;

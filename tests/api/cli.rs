@@ -423,3 +423,31 @@ async fn keys_create_list_and_revoke_from_the_command_line() {
         .expect("count");
     assert_eq!(keys, 4, "refused commands wrote nothing");
 }
+
+#[test]
+fn each_command_lists_only_the_flags_it_uses() {
+    let help = |args: &[&str]| {
+        let output = keyward().args(args).stdin(Stdio::null()).output().expect("run keyward");
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    for command in [
+        &["keys", "--help"][..],
+        &["keys", "create", "--help"],
+        &["admin", "--help"],
+        &["orgs", "--help"],
+        &["migrate", "--help"],
+    ] {
+        let text = help(command);
+        for serve_only in ["--listen", "--metrics-listen", "--trusted-proxies", "--public-url"] {
+            assert!(!text.contains(serve_only), "{command:?} lists {serve_only}:\n{text}");
+        }
+        assert!(text.contains("--database-url"), "{command:?}:\n{text}");
+        assert!(text.contains("--migrate-database-url"), "{command:?}:\n{text}");
+    }
+    for command in [&["serve", "--help"][..], &["--help"]] {
+        let text = help(command);
+        assert!(text.contains("--listen"), "{command:?}:\n{text}");
+        assert!(text.contains("--database-url"), "{command:?}:\n{text}");
+    }
+}

@@ -33,7 +33,7 @@ impl Write for LogSink {
     }
 }
 
-fn init_logs() {
+pub fn init_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         let _ = tracing_subscriber::fmt()
@@ -80,14 +80,22 @@ impl DatabaseServer {
         }
     }
 
-    /// Options for `database` reached over TCP at `via` (a proxy).
-    pub fn options_via(&self, via: std::net::SocketAddr, database: &str) -> PgConnectOptions {
-        let direct = self.options(database);
+    /// Options for `database` as the serving login: a member of `keyward_app` that owns
+    /// nothing, as production serves (see `fresh_database`).
+    pub fn serving_options(&self, database: &str) -> PgConnectOptions {
+        self.options(database)
+            .username(TEST_SERVING_ROLE)
+            .password(TEST_SERVING_ROLE)
+    }
+
+    /// Serving options for `database` reached over TCP at `via` (a proxy).
+    pub fn serving_options_via(&self, via: std::net::SocketAddr, database: &str) -> PgConnectOptions {
         // No TLS on loopback: the proxy reads the protocol's messages.
         PgConnectOptions::new()
             .host(&via.ip().to_string())
             .port(via.port())
-            .username(direct.get_username())
+            .username(TEST_SERVING_ROLE)
+            .password(TEST_SERVING_ROLE)
             .database(database)
             .ssl_mode(sqlx::postgres::PgSslMode::Disable)
     }
@@ -127,7 +135,29 @@ pub fn database_server() -> &'static DatabaseServer {
     })
 }
 
-/// A new, empty, migrated database.
+/// The login tests serve through: like production's serving role, a member of `keyward_app`
+/// that owns nothing. Its password only matters on a server that asks for one.
+pub const TEST_SERVING_ROLE: &str = "keyward_test_app";
+
+/// Creates the serving login once per server. Roles are cluster-wide and tests run in parallel
+/// (in several processes too), so a concurrent creator's error is caught, not prevented.
+const CREATE_TEST_SERVING_ROLE: &str = r#"
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'keyward_test_app') THEN
+        BEGIN
+            CREATE ROLE keyward_test_app LOGIN PASSWORD 'keyward_test_app' NOSUPERUSER NOCREATEDB NOCREATEROLE
+                IN ROLE keyward_app;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
+    END IF;
+END
+$$"#;
+
+/// A new, empty database, migrated as the server's superuser (the owner of its tables); the
+/// pool returned is that owner's, for arranging and inspecting what a test needs. The app
+/// itself is served through `TEST_SERVING_ROLE` (`DatabaseServer::serving_options`).
 pub async fn fresh_database() -> (String, PgPool) {
     let server = database_server();
     let name = format!("kw_test_{}", uuid::Uuid::new_v4().simple());
@@ -144,13 +174,20 @@ pub async fn fresh_database() -> (String, PgPool) {
     keyward::store::migrate(&pool)
         .await
         .expect("migrations apply to an empty database");
+    sqlx::raw_sql(CREATE_TEST_SERVING_ROLE)
+        .execute(&pool)
+        .await
+        .expect("the serving login exists");
     (name, pool)
 }
 
 pub struct TestApp {
     pub address: String,
     pub metrics_address: String,
+    /// The owner's pool (the tables' owner): for arranging and inspecting by SQL.
     pub pool: PgPool,
+    /// The pool the app serves with: the serving login, which owns nothing.
+    pub app_pool: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
 }
@@ -172,12 +209,13 @@ impl TestApp {
     pub async fn spawn_with(options: Options) -> TestApp {
         init_logs();
         let (db_name, pool) = fresh_database().await;
-        let app_pool = match options.database_via {
-            Some(proxy) => keyward::store::connect(database_server().options_via(proxy, &db_name))
-                .await
-                .expect("connect through the proxy"),
-            None => pool.clone(),
+        let app_options = match options.database_via {
+            Some(proxy) => database_server().serving_options_via(proxy, &db_name),
+            None => database_server().serving_options(&db_name),
         };
+        let app_pool = keyward::store::connect(app_options)
+            .await
+            .expect("connect as the serving login");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let port = listener.local_addr().expect("address").port();
         let serve = ServeArgs {
@@ -186,7 +224,7 @@ impl TestApp {
             metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
             trusted_proxies: options.trusted_proxies,
         };
-        let app = Application::build(listener, app_pool, &serve)
+        let app = Application::build(listener, app_pool.clone(), &serve)
             .await
             .expect("application builds");
         let metrics_port = app.metrics_port().expect("metrics listener");
@@ -195,6 +233,7 @@ impl TestApp {
             address: format!("http://127.0.0.1:{port}"),
             metrics_address: format!("http://127.0.0.1:{metrics_port}"),
             pool,
+            app_pool,
             db_name,
             client: browser(),
         }

@@ -19,7 +19,7 @@ async fn healthz_and_readyz_answer_when_the_database_does() {
 #[tokio::test]
 async fn readyz_is_503_when_the_database_cannot_answer() {
     let app = TestApp::spawn().await;
-    app.pool.close().await;
+    app.app_pool.close().await;
     assert_eq!(app.get("/readyz").await.status(), 503);
     assert_eq!(
         app.get("/healthz").await.status(),
