@@ -93,6 +93,14 @@ pub struct ServeArgs {
     /// Proxies (CIDRs, comma-separated) whose X-Forwarded-For is believed; none by default.
     #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Key verifications (a row read, then argon2id) this instance starts a second for keys
+    /// that miss its cache, whoever presents them; 25 per core by default.
+    #[arg(long, env = "KEYWARD_KEY_VERIFICATIONS_PER_SECOND", value_parser = clap::value_parser!(u32).range(1..))]
+    pub key_verifications_per_second: Option<u32>,
+    /// How many more may start at once when the instance has been quiet; by default the
+    /// argon2id pool and its queue, and at least 64.
+    #[arg(long, env = "KEYWARD_KEY_VERIFICATION_BURST", value_parser = clap::value_parser!(u32).range(1..))]
+    pub key_verification_burst: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,7 +252,14 @@ impl ServeArgs {
 
 /// The serve flags, by argument id: they belong to `serve` (and to the top level, which is
 /// `serve` when no command follows).
-const SERVE_FLAGS: [&str; 4] = ["listen", "public_url", "metrics_listen", "trusted_proxies"];
+const SERVE_FLAGS: [&str; 6] = [
+    "listen",
+    "public_url",
+    "metrics_listen",
+    "trusted_proxies",
+    "key_verifications_per_second",
+    "key_verification_burst",
+];
 
 /// Parses a command line. A serve flag given before another command is refused rather than
 /// silently ignored, and one given before `serve` would be shadowed by `serve`'s defaults.

@@ -55,7 +55,13 @@ impl Application {
             .map_err(StartupError::Setup)?;
 
         let metrics = Arc::new(Metrics::default());
-        let verifier = KeyVerifier::start(pool.clone(), metrics.clone(), VerifierSettings::default());
+        let defaults = VerifierSettings::default();
+        let settings = VerifierSettings {
+            fills_per_second: serve.key_verifications_per_second.unwrap_or(defaults.fills_per_second),
+            fill_burst: serve.key_verification_burst.unwrap_or(defaults.fill_burst),
+            ..defaults
+        };
+        let verifier = KeyVerifier::start(pool.clone(), metrics.clone(), settings);
         let (metrics_server, metrics_port) = match serve.metrics_listen {
             Some(address) => {
                 let listener = TcpListener::bind(address)?;

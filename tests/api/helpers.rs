@@ -199,6 +199,8 @@ pub struct Options {
     /// instead of straight to the database server.
     pub database_via: Option<std::net::SocketAddr>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `--key-verifications-per-second` and `--key-verification-burst`.
+    pub key_verification_budget: Option<(u32, u32)>,
 }
 
 impl TestApp {
@@ -223,6 +225,8 @@ impl TestApp {
             public_url: None,
             metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
             trusted_proxies: options.trusted_proxies,
+            key_verifications_per_second: options.key_verification_budget.map(|(rate, _)| rate),
+            key_verification_burst: options.key_verification_budget.map(|(_, burst)| burst),
         };
         let app = Application::build(listener, app_pool.clone(), &serve)
             .await

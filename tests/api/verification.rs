@@ -388,3 +388,50 @@ async fn the_bearer_scheme_is_matched_whatever_its_case() {
         .expect("request");
     assert_eq!(basic.status(), 401);
 }
+
+#[tokio::test]
+async fn a_flood_spread_over_many_addresses_is_held_to_the_instance_budget() {
+    let app = TestApp::spawn_with(Options {
+        key_verification_budget: Some((1, 5)),
+        ..Default::default()
+    })
+    .await;
+    let org = app.org("Acme").await;
+    let cached = app.key(org, None).await;
+    let client = reqwest::Client::new();
+    assert_eq!(
+        status_of(&client, &app, &cached.token).await,
+        200,
+        "cached before the flood"
+    );
+    let mut keys = Vec::new();
+    for _ in 0..20 {
+        keys.push(app.key(org, None).await);
+    }
+    let argon2_before = app.metric(ARGON2_STARTED).await;
+
+    let mut statuses = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        // One wrong secret for each key, each from an address of its own: no per-address or
+        // per-key limit is near, only the instance's budget.
+        let attacker = client_from(&format!("127.0.1.{}", i + 1));
+        statuses.push(status_of(&attacker, &app, &forged(key.public_id(), 'Z')).await);
+        assert_eq!(
+            status_of(&client, &app, &cached.token).await,
+            200,
+            "cached keys keep serving"
+        );
+    }
+    let verified = app.metric(ARGON2_STARTED).await - argon2_before;
+    let throttled = statuses.iter().filter(|&&status| status == 429).count();
+    assert!(
+        throttled >= 5,
+        "beyond a burst of 5 (and about one a second), fills are refused: {statuses:?}"
+    );
+    assert_eq!(
+        verified,
+        (statuses.len() - throttled) as f64,
+        "a refused fill runs no argon2"
+    );
+    assert!(app.metric("keyward_key_fills_throttled_total").await >= 5.0);
+}
