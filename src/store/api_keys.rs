@@ -174,7 +174,7 @@ pub async fn revoke(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid, by: Act
         .execute(&mut *conn)
         .await?;
     let revoked = sqlx::query_scalar!(
-        "UPDATE api_keys SET revoked_at = now(), revoked_by_kind = $3, revoked_by_id = $4
+        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
          WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL
          RETURNING public_id",
         key_id,
@@ -213,7 +213,7 @@ pub async fn revoke_by_responsible(
         .execute(&mut *conn)
         .await?;
     let rows = sqlx::query!(
-        "UPDATE api_keys SET revoked_at = now(), revoked_by_kind = $3, revoked_by_id = $4
+        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
          WHERE org_id = $1 AND responsible_user_id = $2 AND revoked_at IS NULL
          RETURNING id, public_id",
         org_id,

@@ -160,6 +160,32 @@ async fn revocation_is_permanent_and_stamped_by_the_database_clock() {
 }
 
 #[tokio::test]
+async fn revocation_is_stamped_when_its_statement_runs_not_when_its_transaction_began() {
+    let (_, pool) = fresh_database().await;
+    let (org_id, creator) = (org(&pool).await, user(&pool).await);
+    let key = insert_key(&pool, org_id, creator, 30, &[]).await.expect("key");
+
+    let mut tx = pool.begin().await.expect("tx");
+    sqlx::query("SELECT pg_sleep(0.3)")
+        .execute(&mut *tx)
+        .await
+        .expect("a transaction that waited");
+    let outcome = keyward::store::api_keys::revoke(&mut tx, org_id, key, keyward::store::audit::Actor::System)
+        .await
+        .expect("revoke");
+    assert!(matches!(outcome, keyward::store::api_keys::Revocation::Revoked { .. }));
+    // now() is the transaction's start.
+    let late_enough: bool =
+        sqlx::query_scalar("SELECT revoked_at >= now() + interval '250 milliseconds' FROM api_keys WHERE id = $1")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("read");
+    tx.commit().await.expect("commit");
+    assert!(late_enough, "revoked_at is the revoking statement's time");
+}
+
+#[tokio::test]
 async fn identity_fields_of_a_key_never_change_but_last_use_does() {
     let (_, pool) = fresh_database().await;
     let (org_id, creator) = (org(&pool).await, user(&pool).await);
