@@ -560,3 +560,31 @@ async fn a_saturated_argon2_pool_answers_503_with_retry_after() {
     );
     assert!(app.metric(&auth("unavailable")).await >= f64::from(unavailable));
 }
+
+#[tokio::test]
+async fn every_admin_api_answer_is_no_store_successes_included() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let admin = app.key(org, None).await;
+    let victim = app.key(org, None).await;
+    let calls = [
+        (Method::GET, "/admin/v1/key".to_owned(), 200),
+        (Method::GET, "/admin/v1/orgs".to_owned(), 200),
+        (Method::GET, format!("/admin/api-access/v1/orgs/{org}/api-keys"), 200),
+        (
+            Method::PATCH,
+            format!("/admin/api-access/v1/orgs/{org}/api-keys/revoke/{}", victim.id),
+            204,
+        ),
+        (Method::GET, "/users/nothing-here".to_owned(), 404),
+    ];
+    for (method, path, status) in calls {
+        let res = app.api(method, &path, &admin.token).await;
+        assert_eq!(res.status(), status, "{path}");
+        assert_eq!(
+            res.headers().get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"no-store"[..]),
+            "{path}"
+        );
+    }
+}
