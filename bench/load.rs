@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use chrono::Utc;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
@@ -214,13 +213,11 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
     for n in 0..count {
         let (pool, argon2) = (pool.clone(), argon2.clone());
         tasks.spawn(async move {
-            let now = Utc::now();
             let request = KeyRequest {
                 org_id: org,
                 name: KeyName::parse(&format!("bench key {n}"))?,
                 scopes: None,
-                created_at: now,
-                expiry: Expiry::in_days(now, 30)?,
+                expiry: Expiry::in_days(30)?,
                 created_by: Actor::System,
                 responsible_user_id: None,
                 ip: None,

@@ -35,3 +35,17 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+
+-- created_at was whatever the application sent, and the expiry window's CHECK measured from
+-- it: an instance whose clock ran ahead could issue a key that lives past a year of real time.
+-- The insert statement's time is forced whatever is sent (or when nothing is: NOT NULL is
+-- checked after this trigger), and keyward computes expires_at in SQL from the same
+-- statement_timestamp(), so the CHECK holds against the database clock.
+CREATE OR REPLACE FUNCTION api_keys_stamp_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.created_xact := pg_current_xact_id();
+    NEW.created_at := statement_timestamp();
+    RETURN NEW;
+END;
+$$;

@@ -223,9 +223,11 @@ async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<stor
 
 async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     let name = KeyName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
-    let created_at = chrono::Utc::now();
-    let expiry = Expiry::in_days(created_at, args.expires_in_days)
-        .map_err(|e| CliError::Invalid(format!("--expires-in-days: {e}")))?;
+    let (expiry_flag, expiry) = match &args.expires_at {
+        Some(at) => ("--expires-at", Expiry::parse_at(at)),
+        None => ("--expires-in-days", Expiry::in_days(args.expires_in_days)),
+    };
+    let expiry = expiry.map_err(|e| CliError::Invalid(format!("{expiry_flag}: {e}")))?;
     let scopes = if args.unscoped {
         None
     } else {
@@ -260,7 +262,6 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
         org_id: org.id,
         name,
         scopes,
-        created_at,
         expiry,
         created_by,
         responsible_user_id: responsible,
@@ -270,6 +271,7 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
         .await
         .map_err(|e| match e {
             keys::KeyError::Database(db) => CliError::Database(db),
+            keys::KeyError::Expiry(e) => CliError::Invalid(format!("{expiry_flag}: {e}")),
             other => CliError::Invalid(other.to_string()),
         })?;
     eprintln!(

@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -12,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::domain::Scope;
-use crate::domain::api_key::{Expiry, KeyName};
+use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
 use crate::domain::token::KeyToken;
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
@@ -24,7 +23,7 @@ pub struct KeyRequest {
     pub name: KeyName,
     /// `None` for an unscoped key.
     pub scopes: Option<Vec<Scope>>,
-    pub created_at: DateTime<Utc>,
+    /// The database sets the key's creation time and computes its expiry from it.
     pub expiry: Expiry,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
@@ -35,6 +34,10 @@ pub struct KeyRequest {
 pub enum KeyError {
     #[error("a scoped key needs at least one scope")]
     NoScopes,
+    /// The database refused the expiry (`api_keys_expiry_window`): for the one who asked, a
+    /// mistake in the expiry field, never a server error.
+    #[error("{0}")]
+    Expiry(ExpiryError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("hashing failed: {0}")]
@@ -66,14 +69,16 @@ pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) ->
                 secret_hash: &secret_hash,
                 created_by: request.created_by,
                 responsible_user_id: request.responsible_user_id,
-                created_at: request.created_at,
-                expires_at: request.expiry.time(),
+                expiry: request.expiry,
             },
         )
         .await;
-        let id = match inserted {
-            Ok(id) => id,
+        let inserted = match inserted {
+            Ok(inserted) => inserted,
             Err(err) if store::violates(&err, "api_keys_public_id_unique") => continue,
+            Err(err) if store::violates(&err, "api_keys_expiry_window") => {
+                return Err(KeyError::Expiry(ExpiryError::OutOfWindow));
+            }
             Err(err) => return Err(err.into()),
         };
         let scopes: Option<Vec<&str>> = request.scopes.as_ref().map(|s| s.iter().map(|s| s.name()).collect());
@@ -84,20 +89,20 @@ pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) ->
                 actor: request.created_by,
                 action: "api_key.created",
                 target_kind: Some("api_key"),
-                target_id: Some(id.to_string()),
+                target_id: Some(inserted.id.to_string()),
                 ip: request.ip,
                 user_agent: None,
                 details: serde_json::json!({
                     "name": request.name.as_str(),
                     "public_id": token.public_id().as_str(),
                     "scopes": scopes,
-                    "expires_at": request.expiry.time(),
+                    "expires_at": inserted.expires_at,
                 }),
             },
         )
         .await?;
         tx.commit().await?;
-        return Ok((id, token));
+        return Ok((inserted.id, token));
     }
     Err(KeyError::Database(sqlx::Error::Protocol(
         "could not find a free public id".into(),

@@ -43,7 +43,9 @@ async fn every_kind_of_presented_key_gets_its_answer() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let good = app.key(org, Some(&[Scope::ReadOrgs])).await;
-    let expired = app.key_with(org, None, Duration::days(2), Duration::days(-1)).await;
+    // Expired by the time it is presented: the database stamps creation, so it lives briefly.
+    let expired = app.key_with(org, None, Duration::seconds(1)).await;
+    let expired_by = tokio::time::Instant::now() + std::time::Duration::from_millis(1100);
     let revoked = app.key(org, None).await;
     let uncached = app.key(org, None).await;
     keyward::keys::revoke(
@@ -56,6 +58,8 @@ async fn every_kind_of_presented_key_gets_its_answer() {
     )
     .await
     .expect("revoke");
+
+    tokio::time::sleep_until(expired_by).await;
 
     let path = "/admin/v1/orgs";
     let unauthorized_cases: [(&str, Option<String>); 8] = [
@@ -118,7 +122,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
 async fn a_key_that_expires_while_cached_is_refused_and_told_so() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
-    let short = app.key_with(org, None, Duration::days(1), Duration::seconds(2)).await;
+    let short = app.key_with(org, None, Duration::seconds(2)).await;
     assert_eq!(app.api(Method::GET, "/admin/v1/key", &short.token).await.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let res = app.api(Method::GET, "/admin/v1/key", &short.token).await;
@@ -587,4 +591,41 @@ async fn every_admin_api_answer_is_no_store_successes_included() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothing() {
+    use keyward::domain::api_key::{Expiry, ExpiryError, KeyName};
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
+    let now = chrono::Utc::now();
+    for expiry in [
+        Expiry::InDays(400),
+        Expiry::At(now + Duration::days(366)),
+        Expiry::At(now - Duration::seconds(1)),
+    ] {
+        let request = keyward::keys::KeyRequest {
+            org_id: org,
+            name: KeyName::parse("too long").expect("name"),
+            scopes: None,
+            expiry,
+            created_by: keyward::store::audit::Actor::System,
+            responsible_user_id: None,
+            ip: None,
+        };
+        let refused = keyward::keys::create(&app.pool, &argon2, &request).await;
+        assert!(
+            matches!(refused, Err(keyward::keys::KeyError::Expiry(ExpiryError::OutOfWindow))),
+            "{expiry:?}: {:?}",
+            refused.map(|(id, _)| id)
+        );
+    }
+    let written: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM api_keys), (SELECT count(*) FROM audit_events WHERE action = 'api_key.created')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(written, (0, 0));
 }
