@@ -220,7 +220,7 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
                 expiry: Expiry::in_days(30)?,
                 created_by: Actor::System,
                 responsible_user_id: None,
-                ip: None,
+                origin: Default::default(),
             };
             let (id, token) = keys::create(&pool, &argon2, &request).await?;
             anyhow::Ok((

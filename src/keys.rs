@@ -2,8 +2,6 @@
 //! so every key gets its argon2id hash, its scopes and its audit event in one transaction, and
 //! every revocation reaches the verification cache before it is reported done.
 
-use std::net::IpAddr;
-
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -15,7 +13,7 @@ use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
 use crate::domain::token::KeyToken;
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
-use crate::store::audit::{Actor, NewEvent};
+use crate::store::audit::{Actor, NewEvent, Origin};
 
 /// A key to create, already parsed.
 pub struct KeyRequest {
@@ -27,7 +25,8 @@ pub struct KeyRequest {
     pub expiry: Expiry,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
-    pub ip: Option<IpAddr>,
+    /// The request that asked for the key, when one did.
+    pub origin: Origin,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,8 +89,8 @@ pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) ->
                 action: "api_key.created",
                 target_kind: Some("api_key"),
                 target_id: Some(inserted.id.to_string()),
-                ip: request.ip,
-                user_agent: None,
+                ip: request.origin.ip,
+                user_agent: request.origin.user_agent(),
                 details: serde_json::json!({
                     "name": request.name.as_str(),
                     "public_id": token.public_id().as_str(),
@@ -118,13 +117,13 @@ pub async fn revoke(
     org_id: Uuid,
     key_id: Uuid,
     by: Actor,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Revocation, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
     if let Revocation::Revoked { public_id } = &outcome {
         let details = serde_json::json!({ "public_id": public_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, ip, details)).await?;
+        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
     }
     tx.commit().await?;
     if let (Some(verifier), Revocation::Revoked { public_id }) = (verifier, &outcome) {
@@ -142,13 +141,13 @@ pub async fn revoke_by_creator(
     org_id: Uuid,
     user_id: Uuid,
     by: Actor,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
     for (key_id, public_id) in &revoked {
         let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, ip, details)).await?;
+        store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, origin, details)).await?;
     }
     tx.commit().await?;
     if let Some(verifier) = verifier {
@@ -160,21 +159,21 @@ pub async fn revoke_by_creator(
 }
 
 /// The audit event of one key's revocation.
-fn revocation_event(
+fn revocation_event<'a>(
     org_id: Uuid,
     by: Actor,
     key_id: Uuid,
-    ip: Option<IpAddr>,
+    origin: &'a Origin,
     details: serde_json::Value,
-) -> NewEvent<'static> {
+) -> NewEvent<'a> {
     NewEvent {
         org_id: Some(org_id),
         actor: by,
         action: "api_key.revoked",
         target_kind: Some("api_key"),
         target_id: Some(key_id.to_string()),
-        ip,
-        user_agent: None,
+        ip: origin.ip,
+        user_agent: origin.user_agent(),
         details,
     }
 }

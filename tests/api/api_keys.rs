@@ -54,7 +54,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
         org,
         revoked.id,
         keyward::store::audit::Actor::System,
-        None,
+        &Default::default(),
     )
     .await
     .expect("revoke");
@@ -388,9 +388,16 @@ async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
-    keyward::keys::revoke(&app.pool, None, org, key.id, keyward::store::audit::Actor::System, None)
-        .await
-        .expect("revoke");
+    keyward::keys::revoke(
+        &app.pool,
+        None,
+        org,
+        key.id,
+        keyward::store::audit::Actor::System,
+        &Default::default(),
+    )
+    .await
+    .expect("revoke");
     for _ in 0..5 {
         assert_eq!(app.api(Method::GET, "/admin/v1/key", &key.token).await.status(), 401);
     }
@@ -612,7 +619,7 @@ async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothi
             expiry,
             created_by: keyward::store::audit::Actor::System,
             responsible_user_id: None,
-            ip: None,
+            origin: Default::default(),
         };
         let refused = keyward::keys::create(&app.pool, &argon2, &request).await;
         assert!(
@@ -628,4 +635,33 @@ async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothi
     .await
     .expect("count");
     assert_eq!(written, (0, 0));
+}
+
+#[tokio::test]
+async fn a_revocation_through_the_api_records_the_callers_user_agent() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let admin = app.key(org, Some(&[Scope::DeleteKeys])).await;
+    let victim = app.key(org, None).await;
+    let res = app
+        .client
+        .patch(format!(
+            "{}/admin/api-access/v1/orgs/{org}/api-keys/revoke/{}",
+            app.address, victim.id
+        ))
+        .bearer_auth(&admin.token)
+        .header("User-Agent", "keyward-test/1.0")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    let (agent, ip): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT user_agent, host(ip) FROM audit_events WHERE action = 'api_key.revoked' AND target_id = $1",
+    )
+    .bind(victim.id.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .expect("the revocation's event");
+    assert_eq!(agent.as_deref(), Some("keyward-test/1.0"));
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
 }

@@ -305,7 +305,7 @@ impl TestApp {
             expiry: Expiry::At(chrono::Utc::now() + expires_in),
             created_by: keyward::store::audit::Actor::System,
             responsible_user_id: None,
-            ip: None,
+            origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
         let (id, token) = keyward::keys::create(&self.pool, &argon2, &request).await.expect("key");
