@@ -1,7 +1,8 @@
 //! `cargo bench --bench load`: the throughput, first-request, revocation and flood budgets of
 //! DESIGN.md section 9, measured against two real `keyward` processes the way section 9 says
 //! to on a 2-core machine (servers and load generator on different cores, interleaved warmed
-//! trials, medians, flood from 127.0.0.2, ≥ 1,000 samples for a p99). See bench/README.md.
+//! trials over 15 rounds, medians with their interquartile range, CPU per answer, flood from
+//! 127.0.0.2, ≥ 1,000 samples for a p99). See bench/README.md.
 
 mod cpu;
 mod http;
@@ -17,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use chrono::Utc;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
@@ -33,7 +33,7 @@ use keyward::store::audit::Actor;
 
 use cpu::Usage;
 use http::{Connection, Pace, Tally};
-use report::{Report, median};
+use report::{Report, median, quartiles};
 use servers::{BenchDatabase, Instance, Instances, metric};
 
 /// Both `keyward` instances run here...
@@ -102,7 +102,7 @@ impl Settings {
         Ok(Settings {
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
-            trials: setting("KEYWARD_BENCH_TRIALS", 7usize)?.clamp(5, 100),
+            trials: setting("KEYWARD_BENCH_TRIALS", 15usize)?.clamp(5, 100),
             trial: Duration::from_secs_f64(setting("KEYWARD_BENCH_TRIAL_SECS", 2.0f64)?.clamp(0.5, 60.0)),
             connections: setting("KEYWARD_BENCH_CONNECTIONS", 32usize)?.clamp(1, 1024),
             revocations: setting("KEYWARD_BENCH_REVOCATIONS", 1_000usize)?.clamp(1, 100_000),
@@ -214,16 +214,14 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
     for n in 0..count {
         let (pool, argon2) = (pool.clone(), argon2.clone());
         tasks.spawn(async move {
-            let now = Utc::now();
             let request = KeyRequest {
                 org_id: org,
                 name: KeyName::parse(&format!("bench key {n}"))?,
                 scopes: None,
-                created_at: now,
-                expiry: Expiry::in_days(now, 30)?,
+                expiry: Expiry::in_days(30)?,
                 created_by: Actor::System,
                 responsible_user_id: None,
-                ip: None,
+                origin: Default::default(),
             };
             let (id, token) = keys::create(&pool, &argon2, &request).await?;
             anyhow::Ok((
@@ -294,25 +292,28 @@ struct Trials {
 }
 
 impl Trials {
-    /// Adds one trial; returns its rate.
-    fn record(&mut self, (answers, took, usage): (Tally, Duration, Option<Usage>)) -> f64 {
+    /// Adds one trial; returns its rate and, when its CPU use was measured, the server's µs per
+    /// answer.
+    fn record(&mut self, (answers, took, usage): (Tally, Duration, Option<Usage>)) -> (f64, Option<f64>) {
         let rate = answers.count(200) as f64 / took.as_secs_f64().max(f64::EPSILON);
         self.rates.push(rate);
         self.answers.merge(&answers);
-        if let Some(usage) = usage {
+        let cost = usage.map(|usage| {
             self.cpu.push(usage);
-            self.cost
-                .push(usage.server_seconds * 1e6 / (answers.total() as f64).max(1.0));
-        }
-        rate
+            let cost = usage.server_seconds * 1e6 / (answers.total() as f64).max(1.0);
+            self.cost.push(cost);
+            cost
+        });
+        (rate, cost)
     }
 
     /// Medians of the CPU use during its trials.
     fn cpu(&self) -> String {
         let of = |field: fn(&Usage) -> f64| median(&self.cpu.iter().map(field).collect::<Vec<_>>());
+        let (p25, p75) = quartiles(&self.cost);
         format!(
-            "A used {:.2} cores ({:.1} µs per answer), the load generator {:.2}; CPU {SERVER_CPU} idle {:.0}%, \
-             other work {:.0}%; CPU {LOAD_CPU} idle {:.0}%, other work {:.0}%",
+            "A used {:.2} cores ({:.1} µs per answer, IQR {p25:.1}–{p75:.1}), the load generator {:.2}; \
+             CPU {SERVER_CPU} idle {:.0}%, other work {:.0}%; CPU {LOAD_CPU} idle {:.0}%, other work {:.0}%",
             of(|u| u.server),
             median(&self.cost),
             of(|u| u.generator),
@@ -329,6 +330,10 @@ impl Trials {
 struct Rounds {
     first: Trials,
     second: Trials,
+    /// Per round in which both trials' CPU use was measured: the first kind's µs per answer over
+    /// the second's, i.e. what second / first throughput would be if the server's own CPU time
+    /// were all that limited it.
+    cpu_ratios: Vec<f64>,
     /// Why each disturbed round was set aside.
     set_aside: Vec<String>,
 }
@@ -372,7 +377,12 @@ impl Rounds {
                 return Err(why);
             }
         }
-        Ok((self.first.record(first), self.second.record(second)))
+        let ((first_rate, first_cost), (second_rate, second_cost)) =
+            (self.first.record(first), self.second.record(second));
+        if let (Some(first_cost), Some(second_cost)) = (first_cost, second_cost) {
+            self.cpu_ratios.push(first_cost / second_cost.max(f64::EPSILON));
+        }
+        Ok((first_rate, second_rate))
     }
 
     /// Fails when too few rounds were undisturbed to report a median.

@@ -25,6 +25,28 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The 25th and 75th percentiles, interpolated between the nearest samples the way the median
+/// is (so p25 ≤ median ≤ p75): the interquartile range, which says how far the rounds agree.
+pub fn quartiles(values: &[f64]) -> (f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank = p * (sorted.len() - 1) as f64;
+        let (below, above) = (rank.floor() as usize, rank.ceil() as usize);
+        sorted[below] + (sorted[above] - sorted[below]) * (rank - below as f64)
+    };
+    (at(0.25), at(0.75))
+}
+
+/// A median with its interquartile range: `0.912 [0.880–0.951]`.
+fn spread(values: &[f64]) -> String {
+    let (p25, p75) = quartiles(values);
+    format!("{:.3} [{p25:.3}–{p75:.3}]", median(values))
+}
+
 /// Nearest-rank percentile (the smallest sample with at least `p` % of samples at or below it).
 fn percentile(samples: &[Duration], p: f64) -> Duration {
     let mut sorted = samples.to_vec();
@@ -80,7 +102,7 @@ fn row(what: &str, measured: &str, budget: &str, verdict: Option<bool>) {
         Some(false) => "MISS",
         None => "",
     };
-    println!("{what:<44} {measured:>16}   {budget:<26} {verdict}");
+    println!("{what:<44} {measured:>24}   {budget:<26} {verdict}");
 }
 
 impl Report {
@@ -99,7 +121,8 @@ impl Report {
         );
         println!(
             "interleaved rounds of {:.1} s trials after one warm-up round ({} and {} undisturbed rounds counted, \
-             {} asked for), {} keep-alive connections; medians",
+             {} asked for), {} keep-alive connections; medians, and for the per-round ratios the \
+             interquartile range [p25–p75] beside them",
             settings.trial.as_secs_f64(),
             self.throughput.first.rates.len(),
             self.flood.rounds.first.rates.len(),
@@ -120,9 +143,15 @@ impl Report {
         );
         row(
             "  cached key / bare",
-            &format!("{ratio:.3}"),
-            "≥ 0.85",
+            &spread(&t.ratios()),
+            "≥ 0.85 (median)",
             check(ratio >= 0.85),
+        );
+        row(
+            "  CPU per answer, bare / cached key",
+            &spread(&t.cpu_ratios),
+            "(diagnostic)",
+            None,
         );
 
         let c = &self.cold;
@@ -185,9 +214,15 @@ impl Report {
         let verdict = check(flood_ratio >= 0.8);
         row(
             "  under flood / undisturbed",
-            &format!("{flood_ratio:.3}"),
-            "≥ 0.8",
+            &spread(&f.rounds.ratios()),
+            "≥ 0.8 (median)",
             verdict,
+        );
+        row(
+            "  CPU per answer, undisturbed / flooded",
+            &spread(&f.rounds.cpu_ratios),
+            "(diagnostic)",
+            None,
         );
 
         println!();
@@ -205,10 +240,7 @@ impl Report {
             ("rounds set aside", set_aside(&t.set_aside)),
             ("CPU, bare trials", t.first.cpu()),
             ("CPU, cached-key trials", t.second.cpu()),
-            (
-                "CPU per answer, bare/keyed",
-                format!("{:.3}", median(&t.first.cost) / median(&t.second.cost)),
-            ),
+            ("CPU per answer, bare/keyed", ratios(&t.cpu_ratios)),
             (
                 "first requests",
                 format!(
@@ -264,6 +296,7 @@ impl Report {
                 ),
             ),
             ("under flood / undisturbed", ratios(&f.rounds.ratios())),
+            ("CPU per answer, undisturbed/flood", ratios(&f.rounds.cpu_ratios)),
             ("rounds set aside", set_aside(&f.rounds.set_aside)),
             ("CPU, undisturbed trials", f.rounds.first.cpu()),
             ("CPU, flooded trials", f.rounds.second.cpu()),
@@ -288,7 +321,7 @@ impl Report {
             ),
         ];
         for (what, value) in lines {
-            println!("  {what:<26} {value}");
+            println!("  {what:<34} {value}");
         }
         let passed = verdicts.iter().all(|&v| v);
         println!();

@@ -12,7 +12,7 @@ use crate::domain::{DisplayName, Email, NewPassword, OrgName, Scope};
 use crate::keys;
 use crate::store;
 use crate::store::api_keys::Revocation;
-use crate::store::audit::{Actor, NewEvent};
+use crate::store::audit::{Actor, NewEvent, Origin};
 
 /// A command that failed: the message is one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +184,8 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
             if let Some(email) = created_by {
                 let user = known_user(&mut conn, email).await?;
                 drop(conn);
-                let revoked = keys::revoke_by_creator(pool, None, org.id, user.id, Actor::System, None).await?;
+                let revoked =
+                    keys::revoke_by_creator(pool, None, org.id, user.id, Actor::System, &Origin::default()).await?;
                 eprintln!("revoked {} active key(s) of {}", revoked.len(), user.email);
                 for (id, public_id) in revoked {
                     println!("{id}\t{public_id}");
@@ -196,7 +197,7 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
                 .await?
                 .ok_or_else(|| CliError::Invalid(format!("no key {key} in organization {}", org.id)))?;
             drop(conn);
-            match keys::revoke(pool, None, org.id, found.id, Actor::System, None).await? {
+            match keys::revoke(pool, None, org.id, found.id, Actor::System, &Origin::default()).await? {
                 Revocation::Revoked { public_id } => eprintln!("revoked {} ({public_id})", found.id),
                 Revocation::AlreadyRevoked => eprintln!("{} was already revoked", found.id),
                 Revocation::NotFound => {
@@ -223,9 +224,11 @@ async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<stor
 
 async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     let name = KeyName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
-    let created_at = chrono::Utc::now();
-    let expiry = Expiry::in_days(created_at, args.expires_in_days)
-        .map_err(|e| CliError::Invalid(format!("--expires-in-days: {e}")))?;
+    let (expiry_flag, expiry) = match &args.expires_at {
+        Some(at) => ("--expires-at", Expiry::parse_at(at)),
+        None => ("--expires-in-days", Expiry::in_days(args.expires_in_days)),
+    };
+    let expiry = expiry.map_err(|e| CliError::Invalid(format!("{expiry_flag}: {e}")))?;
     let scopes = if args.unscoped {
         None
     } else {
@@ -260,16 +263,16 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
         org_id: org.id,
         name,
         scopes,
-        created_at,
         expiry,
         created_by,
         responsible_user_id: responsible,
-        ip: None,
+        origin: Origin::default(),
     };
     let (id, token) = keys::create(pool, &Argon2Pool::new(1), &request)
         .await
         .map_err(|e| match e {
             keys::KeyError::Database(db) => CliError::Database(db),
+            keys::KeyError::Expiry(e) => CliError::Invalid(format!("{expiry_flag}: {e}")),
             other => CliError::Invalid(other.to_string()),
         })?;
     eprintln!(

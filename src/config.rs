@@ -157,6 +157,10 @@ pub struct KeysCreate {
     pub unscoped: bool,
     #[arg(long, default_value_t = 30)]
     pub expires_in_days: i64,
+    /// Instead of --expires-in-days: a date (the key stops working as that day begins, UTC) or an
+    /// RFC 3339 time, at most 365 days ahead.
+    #[arg(long, conflicts_with = "expires_in_days")]
+    pub expires_at: Option<String>,
     /// Email of the admin answerable for the key; without it the actor is the system.
     #[arg(long)]
     pub created_by: Option<String>,

@@ -2,9 +2,6 @@
 //! so every key gets its argon2id hash, its scopes and its audit event in one transaction, and
 //! every revocation reaches the verification cache before it is reported done.
 
-use std::net::IpAddr;
-
-use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -12,11 +9,11 @@ use uuid::Uuid;
 use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::domain::Scope;
-use crate::domain::api_key::{Expiry, KeyName};
+use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
 use crate::domain::token::KeyToken;
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
-use crate::store::audit::{Actor, NewEvent};
+use crate::store::audit::{Actor, NewEvent, Origin};
 
 /// A key to create, already parsed.
 pub struct KeyRequest {
@@ -24,17 +21,22 @@ pub struct KeyRequest {
     pub name: KeyName,
     /// `None` for an unscoped key.
     pub scopes: Option<Vec<Scope>>,
-    pub created_at: DateTime<Utc>,
+    /// The database sets the key's creation time and computes its expiry from it.
     pub expiry: Expiry,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
-    pub ip: Option<IpAddr>,
+    /// The request that asked for the key, when one did.
+    pub origin: Origin,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("a scoped key needs at least one scope")]
     NoScopes,
+    /// The database refused the expiry (`api_keys_expiry_window`): for the one who asked, a
+    /// mistake in the expiry field, never a server error.
+    #[error("{0}")]
+    Expiry(ExpiryError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("hashing failed: {0}")]
@@ -66,14 +68,16 @@ pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) ->
                 secret_hash: &secret_hash,
                 created_by: request.created_by,
                 responsible_user_id: request.responsible_user_id,
-                created_at: request.created_at,
-                expires_at: request.expiry.time(),
+                expiry: request.expiry,
             },
         )
         .await;
-        let id = match inserted {
-            Ok(id) => id,
+        let inserted = match inserted {
+            Ok(inserted) => inserted,
             Err(err) if store::violates(&err, "api_keys_public_id_unique") => continue,
+            Err(err) if store::violates(&err, "api_keys_expiry_window") => {
+                return Err(KeyError::Expiry(ExpiryError::OutOfWindow));
+            }
             Err(err) => return Err(err.into()),
         };
         let scopes: Option<Vec<&str>> = request.scopes.as_ref().map(|s| s.iter().map(|s| s.name()).collect());
@@ -84,20 +88,20 @@ pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) ->
                 actor: request.created_by,
                 action: "api_key.created",
                 target_kind: Some("api_key"),
-                target_id: Some(id.to_string()),
-                ip: request.ip,
-                user_agent: None,
+                target_id: Some(inserted.id.to_string()),
+                ip: request.origin.ip,
+                user_agent: request.origin.user_agent(),
                 details: serde_json::json!({
                     "name": request.name.as_str(),
                     "public_id": token.public_id().as_str(),
                     "scopes": scopes,
-                    "expires_at": request.expiry.time(),
+                    "expires_at": inserted.expires_at,
                 }),
             },
         )
         .await?;
         tx.commit().await?;
-        return Ok((id, token));
+        return Ok((inserted.id, token));
     }
     Err(KeyError::Database(sqlx::Error::Protocol(
         "could not find a free public id".into(),
@@ -113,13 +117,13 @@ pub async fn revoke(
     org_id: Uuid,
     key_id: Uuid,
     by: Actor,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Revocation, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
     if let Revocation::Revoked { public_id } = &outcome {
         let details = serde_json::json!({ "public_id": public_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, ip, details)).await?;
+        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
     }
     tx.commit().await?;
     if let (Some(verifier), Revocation::Revoked { public_id }) = (verifier, &outcome) {
@@ -137,13 +141,13 @@ pub async fn revoke_by_creator(
     org_id: Uuid,
     user_id: Uuid,
     by: Actor,
-    ip: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
     for (key_id, public_id) in &revoked {
         let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, ip, details)).await?;
+        store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, origin, details)).await?;
     }
     tx.commit().await?;
     if let Some(verifier) = verifier {
@@ -155,21 +159,21 @@ pub async fn revoke_by_creator(
 }
 
 /// The audit event of one key's revocation.
-fn revocation_event(
+fn revocation_event<'a>(
     org_id: Uuid,
     by: Actor,
     key_id: Uuid,
-    ip: Option<IpAddr>,
+    origin: &'a Origin,
     details: serde_json::Value,
-) -> NewEvent<'static> {
+) -> NewEvent<'a> {
     NewEvent {
         org_id: Some(org_id),
         actor: by,
         action: "api_key.revoked",
         target_kind: Some("api_key"),
         target_id: Some(key_id.to_string()),
-        ip,
-        user_agent: None,
+        ip: origin.ip,
+        user_agent: origin.user_agent(),
         details,
     }
 }

@@ -1,6 +1,7 @@
 //! API keys API (`/admin/api-access/v1/orgs/{orgId}/api-keys`): list and revoke.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::USER_AGENT;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -8,12 +9,12 @@ use uuid::Uuid;
 
 use super::error::{ApiError, JSON};
 use crate::auth::api_key::Caller;
-use crate::domain::Scope;
+use crate::domain::{Scope, UserAgent};
 use crate::keys;
 use crate::state::AppState;
 use crate::store;
 use crate::store::api_keys::{ApiKey, KeyCursor, Revocation};
-use crate::store::audit::Actor;
+use crate::store::audit::{Actor, Origin};
 
 const PAGE: i64 = 50;
 const MAX_PAGE: i64 = 100;
@@ -110,6 +111,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (org, key) = path.into_inner();
     super::authorize(&state, &caller, Some(&org), Some(Scope::DeleteKeys))?;
@@ -121,13 +123,20 @@ pub async fn revoke(
         )
     };
     let key_id: Uuid = key.parse().map_err(|_| not_found())?;
+    let origin = Origin {
+        ip: Some(caller.ip),
+        user_agent: req
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| UserAgent::parse(v.as_bytes())),
+    };
     let outcome = keys::revoke(
         &state.pool,
         Some(&state.verifier),
         caller.org_id,
         key_id,
         Actor::Key(caller.key_id),
-        Some(caller.ip),
+        &origin,
     )
     .await?;
     match outcome {

@@ -69,6 +69,20 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// For the key-creation endpoint: what the caller asked wrongly is a 400 naming the field, the
+/// rest is the server's.
+impl From<crate::keys::KeyError> for ApiError {
+    fn from(err: crate::keys::KeyError) -> ApiError {
+        use crate::keys::KeyError;
+        match err {
+            KeyError::NoScopes => ApiError::bad_request("ADMIN-400-2", "Invalid scopes", err.to_string()),
+            KeyError::Expiry(expiry) => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", expiry.to_string()),
+            KeyError::Database(db) => db.into(),
+            KeyError::Hashing(e) => ApiError::Internal(e),
+        }
+    }
+}
+
 fn application(status: StatusCode, code: &str, title: &str, detail: &str) -> serde_json::Value {
     json!({ "errors": [{
         "id": crate::telemetry::next_id(),
@@ -142,5 +156,25 @@ impl ResponseError for ApiError {
             }
         };
         res.body(body.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::api_key::ExpiryError;
+    use crate::keys::KeyError;
+
+    #[test]
+    fn an_expiry_the_database_refused_is_a_400_naming_the_expiry() {
+        let err = ApiError::from(KeyError::Expiry(ExpiryError::OutOfWindow));
+        assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
+        assert!(matches!(
+            err,
+            ApiError::Application {
+                title: "Invalid expiry",
+                ..
+            }
+        ));
     }
 }

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::{Layout, PageError, presession, render};
 use crate::auth::argon2id;
 use crate::auth::csrf;
-use crate::domain::{DisplayName, Email, NewPassword, OrgName};
+use crate::domain::{DisplayName, Email, NewPassword, OrgName, UserAgent};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
@@ -243,7 +243,10 @@ pub async fn submit(
     let ip = req
         .peer_addr()
         .map(|peer| crate::auth::client_ip::client_ip(peer.ip(), req.headers(), &state.trusted_proxies));
-    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| UserAgent::parse(v.as_bytes()));
     for (action, target_kind, target_id) in [
         ("org.created", "org", org.id.to_string()),
         ("user.created", "user", user.id.to_string()),
@@ -258,7 +261,7 @@ pub async fn submit(
                 target_kind: Some(target_kind),
                 target_id: Some(target_id),
                 ip,
-                user_agent,
+                user_agent: user_agent.as_ref().map(UserAgent::as_str),
                 details: serde_json::json!({ "via": "setup" }),
             },
         )

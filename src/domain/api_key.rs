@@ -1,7 +1,7 @@
 //! The rules of an admin API key that do not depend on storage: its name, its lifetime and
 //! its status at a given time.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::names::NameError;
 
@@ -31,9 +31,18 @@ impl KeyName {
     }
 }
 
-/// When a key stops working: after its creation, and at most a year later.
+/// When a key stops working, as it was asked for. The database turns it into `expires_at`
+/// against its own clock, at the statement that inserts the key, and its CHECK keeps that after
+/// the key's creation and at most a year later (`api_keys_expiry_window`): no application clock
+/// can stretch a key past a year. Parsing refuses what is plainly out of range early, with a
+/// message for the person who asked; the CHECK is the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expiry(DateTime<Utc>);
+pub enum Expiry {
+    /// This many days after the key's creation.
+    InDays(u16),
+    /// At this time; whether it is in the window is the database's to say.
+    At(DateTime<Utc>),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExpiryError {
@@ -41,36 +50,36 @@ pub enum ExpiryError {
     NotInFuture,
     #[error("A key can live at most {} days.", Expiry::MAX_DAYS)]
     TooFar,
+    #[error("Give a date (2027-01-31) or a time with its offset (2027-01-31T09:00:00Z).")]
+    Unreadable,
+    #[error("The expiry must be in the future and at most {} days away.", Expiry::MAX_DAYS)]
+    OutOfWindow,
 }
 
 impl Expiry {
-    pub const MAX_DAYS: i64 = 365;
-    pub const DEFAULT_DAYS: i64 = 30;
+    pub const MAX_DAYS: u16 = 365;
+    pub const DEFAULT_DAYS: u16 = 30;
 
-    /// `expires_at` for a key created at `created_at`.
-    pub fn at(created_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<Expiry, ExpiryError> {
-        if expires_at <= created_at {
-            return Err(ExpiryError::NotInFuture);
-        }
-        if expires_at > created_at + Duration::days(Self::MAX_DAYS) {
-            return Err(ExpiryError::TooFar);
-        }
-        Ok(Expiry(expires_at))
-    }
-
-    /// A key created at `created_at` that lives `days` days.
-    pub fn in_days(created_at: DateTime<Utc>, days: i64) -> Result<Expiry, ExpiryError> {
+    /// A key that lives `days` days (1 to 365) from its creation.
+    pub fn in_days(days: i64) -> Result<Expiry, ExpiryError> {
         if days < 1 {
             return Err(ExpiryError::NotInFuture);
         }
-        if days > Self::MAX_DAYS {
-            return Err(ExpiryError::TooFar);
+        match u16::try_from(days) {
+            Ok(days) if days <= Self::MAX_DAYS => Ok(Expiry::InDays(days)),
+            _ => Err(ExpiryError::TooFar),
         }
-        Expiry::at(created_at, created_at + Duration::days(days))
     }
 
-    pub fn time(self) -> DateTime<Utc> {
-        self.0
+    /// A key that stops working at a given time: an RFC 3339 time, or a date, which means the
+    /// start of that day in UTC (so a date a year ahead is still within the year).
+    pub fn parse_at(input: &str) -> Result<Expiry, ExpiryError> {
+        let input = input.trim();
+        if let Ok(time) = DateTime::parse_from_rfc3339(input) {
+            return Ok(Expiry::At(time.with_timezone(&Utc)));
+        }
+        let date = NaiveDate::parse_from_str(input, "%Y-%m-%d").map_err(|_| ExpiryError::Unreadable)?;
+        Ok(Expiry::At(date.and_time(NaiveTime::MIN).and_utc()))
     }
 }
 
@@ -115,24 +124,37 @@ mod tests {
     }
 
     #[test]
-    fn expiry_is_after_creation_and_within_a_year() {
-        let now = Utc::now();
-        assert!(Expiry::in_days(now, 1).is_ok());
-        assert!(Expiry::in_days(now, 365).is_ok());
-        assert_eq!(Expiry::in_days(now, 366), Err(ExpiryError::TooFar));
-        assert_eq!(Expiry::in_days(now, 0), Err(ExpiryError::NotInFuture));
+    fn expiry_in_days_is_one_to_365() {
+        assert_eq!(Expiry::in_days(1), Ok(Expiry::InDays(1)));
+        assert_eq!(Expiry::in_days(365), Ok(Expiry::InDays(365)));
+        assert_eq!(Expiry::in_days(366), Err(ExpiryError::TooFar));
+        assert_eq!(Expiry::in_days(400), Err(ExpiryError::TooFar));
+        assert_eq!(Expiry::in_days(i64::MAX), Err(ExpiryError::TooFar));
+        assert_eq!(Expiry::in_days(0), Err(ExpiryError::NotInFuture));
+        assert_eq!(Expiry::in_days(-30), Err(ExpiryError::NotInFuture));
+    }
+
+    #[test]
+    fn an_expiry_time_is_a_date_or_an_rfc3339_time() {
+        let midnight = DateTime::parse_from_rfc3339("2027-01-31T00:00:00Z").expect("time");
+        assert_eq!(Expiry::parse_at("2027-01-31"), Ok(Expiry::At(midnight.to_utc())));
         assert_eq!(
-            Expiry::at(now, now - Duration::seconds(1)),
-            Err(ExpiryError::NotInFuture)
+            Expiry::parse_at(" 2027-01-31T09:00:00+09:00 "),
+            Ok(Expiry::At(midnight.to_utc())),
+            "an offset is honoured"
         );
-        assert_eq!(
-            Expiry::at(now, now + Duration::days(365) + Duration::seconds(1)),
-            Err(ExpiryError::TooFar)
-        );
+        for unreadable in ["", "tomorrow", "2027-02-30", "31/01/2027", "2027-01-31T09:00:00"] {
+            assert_eq!(
+                Expiry::parse_at(unreadable),
+                Err(ExpiryError::Unreadable),
+                "{unreadable}"
+            );
+        }
     }
 
     #[test]
     fn revocation_outranks_expiry() {
+        use chrono::Duration;
         let now = Utc::now();
         assert_eq!(KeyStatus::at(now, now + Duration::days(1), None), KeyStatus::Active);
         assert_eq!(KeyStatus::at(now, now, None), KeyStatus::Expired);

@@ -7,8 +7,10 @@ pub mod names;
 pub mod password;
 pub mod scope;
 pub mod token;
+pub mod user_agent;
 
 pub use email::Email;
 pub use names::{DisplayName, OrgName};
 pub use password::NewPassword;
 pub use scope::Scope;
+pub use user_agent::UserAgent;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::audit::{Actor, ActorKind};
 use crate::domain::Scope;
-use crate::domain::api_key::{KeyName, KeyStatus};
+use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
 use crate::domain::token::PublicId;
 
 /// A key as the console and the API show it. Never any part of the secret.
@@ -64,6 +64,14 @@ pub struct NewApiKey<'a> {
     pub secret_hash: &'a str,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
+    /// Turned into `expires_at` by the database, against its own clock.
+    pub expiry: Expiry,
+}
+
+/// What the database decided for a key it inserted.
+#[derive(Debug, Clone, Copy)]
+pub struct InsertedKey {
+    pub id: Uuid,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -74,12 +82,21 @@ fn parse_scopes(names: Vec<String>) -> Vec<Scope> {
 }
 
 /// Inserts the key and its scopes. Run it in the transaction that also records the audit event.
-pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<Uuid, sqlx::Error> {
+/// `created_at` is the insert statement's time (a trigger forces it whatever is sent) and the
+/// expiry is computed from it in SQL, so the CHECK of the expiry window holds against the
+/// database clock; a refusal is the `api_keys_expiry_window` violation.
+pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<InsertedKey, sqlx::Error> {
     let id = Uuid::new_v4();
-    sqlx::query!(
-        "INSERT INTO api_keys (id, org_id, public_id, name, scoped, secret_hash, created_by_kind, created_by_id,
-                               responsible_user_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    let (in_days, at) = match key.expiry {
+        Expiry::InDays(days) => (Some(i32::from(days)), None),
+        Expiry::At(at) => (None, Some(at)),
+    };
+    let inserted = sqlx::query!(
+        r#"INSERT INTO api_keys (id, org_id, public_id, name, scoped, secret_hash, created_by_kind, created_by_id,
+                                responsible_user_id, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, statement_timestamp(),
+                   COALESCE(statement_timestamp() + make_interval(days => $10::int4), $11::timestamptz))
+           RETURNING created_at, expires_at"#,
         id,
         key.org_id,
         key.public_id.as_str(),
@@ -89,10 +106,10 @@ pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<Uuid
         key.created_by.kind() as ActorKind,
         key.created_by.id(),
         key.responsible_user_id,
-        key.created_at,
-        key.expires_at
+        in_days,
+        at
     )
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     if let Some(scopes) = key.scopes {
         let names: Vec<String> = scopes.iter().map(|s| s.name().to_owned()).collect();
@@ -104,7 +121,11 @@ pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<Uuid
         .execute(&mut *conn)
         .await?;
     }
-    Ok(id)
+    Ok(InsertedKey {
+        id,
+        created_at: inserted.created_at,
+        expires_at: inserted.expires_at,
+    })
 }
 
 /// The row behind a public id, for verifying a presented secret.
@@ -174,7 +195,7 @@ pub async fn revoke(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid, by: Act
         .execute(&mut *conn)
         .await?;
     let revoked = sqlx::query_scalar!(
-        "UPDATE api_keys SET revoked_at = now(), revoked_by_kind = $3, revoked_by_id = $4
+        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
          WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL
          RETURNING public_id",
         key_id,
@@ -213,7 +234,7 @@ pub async fn revoke_by_responsible(
         .execute(&mut *conn)
         .await?;
     let rows = sqlx::query!(
-        "UPDATE api_keys SET revoked_at = now(), revoked_by_kind = $3, revoked_by_id = $4
+        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
          WHERE org_id = $1 AND responsible_user_id = $2 AND revoked_at IS NULL
          RETURNING id, public_id",
         org_id,

@@ -4,6 +4,8 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::UserAgent;
+
 /// Who did something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
 #[sqlx(type_name = "actor_kind", rename_all = "lowercase")]
@@ -42,6 +44,20 @@ impl Actor {
             (ActorKind::Key, Some(id)) => Actor::Key(id),
             _ => Actor::System,
         }
+    }
+}
+
+/// Where a request came from, as the audit events it causes record it. Empty for the command
+/// line and for the system's own work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<UserAgent>,
+}
+
+impl Origin {
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_ref().map(UserAgent::as_str)
     }
 }
 

@@ -43,7 +43,9 @@ async fn every_kind_of_presented_key_gets_its_answer() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let good = app.key(org, Some(&[Scope::ReadOrgs])).await;
-    let expired = app.key_with(org, None, Duration::days(2), Duration::days(-1)).await;
+    // Expired by the time it is presented: the database stamps creation, so it lives briefly.
+    let expired = app.key_with(org, None, Duration::seconds(1)).await;
+    let expired_by = tokio::time::Instant::now() + std::time::Duration::from_millis(1100);
     let revoked = app.key(org, None).await;
     let uncached = app.key(org, None).await;
     keyward::keys::revoke(
@@ -52,10 +54,12 @@ async fn every_kind_of_presented_key_gets_its_answer() {
         org,
         revoked.id,
         keyward::store::audit::Actor::System,
-        None,
+        &Default::default(),
     )
     .await
     .expect("revoke");
+
+    tokio::time::sleep_until(expired_by).await;
 
     let path = "/admin/v1/orgs";
     let unauthorized_cases: [(&str, Option<String>); 8] = [
@@ -118,7 +122,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
 async fn a_key_that_expires_while_cached_is_refused_and_told_so() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
-    let short = app.key_with(org, None, Duration::days(1), Duration::seconds(2)).await;
+    let short = app.key_with(org, None, Duration::seconds(2)).await;
     assert_eq!(app.api(Method::GET, "/admin/v1/key", &short.token).await.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let res = app.api(Method::GET, "/admin/v1/key", &short.token).await;
@@ -384,9 +388,16 @@ async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
-    keyward::keys::revoke(&app.pool, None, org, key.id, keyward::store::audit::Actor::System, None)
-        .await
-        .expect("revoke");
+    keyward::keys::revoke(
+        &app.pool,
+        None,
+        org,
+        key.id,
+        keyward::store::audit::Actor::System,
+        &Default::default(),
+    )
+    .await
+    .expect("revoke");
     for _ in 0..5 {
         assert_eq!(app.api(Method::GET, "/admin/v1/key", &key.token).await.status(), 401);
     }
@@ -565,4 +576,98 @@ async fn a_saturated_argon2_pool_answers_503_with_retry_after() {
         "the excess beyond the pool and its queue is refused, not queued"
     );
     assert!(app.metric(&auth("unavailable")).await >= f64::from(unavailable));
+}
+
+#[tokio::test]
+async fn every_admin_api_answer_is_no_store_successes_included() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let admin = app.key(org, None).await;
+    let victim = app.key(org, None).await;
+    let calls = [
+        (Method::GET, "/admin/v1/key".to_owned(), 200),
+        (Method::GET, "/admin/v1/orgs".to_owned(), 200),
+        (Method::GET, format!("/admin/api-access/v1/orgs/{org}/api-keys"), 200),
+        (
+            Method::PATCH,
+            format!("/admin/api-access/v1/orgs/{org}/api-keys/revoke/{}", victim.id),
+            204,
+        ),
+        (Method::GET, "/users/nothing-here".to_owned(), 404),
+    ];
+    for (method, path, status) in calls {
+        let res = app.api(method, &path, &admin.token).await;
+        assert_eq!(res.status(), status, "{path}");
+        assert_eq!(
+            res.headers().get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"no-store"[..]),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothing() {
+    use keyward::domain::api_key::{Expiry, ExpiryError, KeyName};
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
+    let now = chrono::Utc::now();
+    for expiry in [
+        Expiry::InDays(400),
+        Expiry::At(now + Duration::days(366)),
+        Expiry::At(now - Duration::seconds(1)),
+    ] {
+        let request = keyward::keys::KeyRequest {
+            org_id: org,
+            name: KeyName::parse("too long").expect("name"),
+            scopes: None,
+            expiry,
+            created_by: keyward::store::audit::Actor::System,
+            responsible_user_id: None,
+            origin: Default::default(),
+        };
+        let refused = keyward::keys::create(&app.pool, &argon2, &request).await;
+        assert!(
+            matches!(refused, Err(keyward::keys::KeyError::Expiry(ExpiryError::OutOfWindow))),
+            "{expiry:?}: {:?}",
+            refused.map(|(id, _)| id)
+        );
+    }
+    let written: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM api_keys), (SELECT count(*) FROM audit_events WHERE action = 'api_key.created')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(written, (0, 0));
+}
+
+#[tokio::test]
+async fn a_revocation_through_the_api_records_the_callers_user_agent() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let admin = app.key(org, Some(&[Scope::DeleteKeys])).await;
+    let victim = app.key(org, None).await;
+    let res = app
+        .client
+        .patch(format!(
+            "{}/admin/api-access/v1/orgs/{org}/api-keys/revoke/{}",
+            app.address, victim.id
+        ))
+        .bearer_auth(&admin.token)
+        .header("User-Agent", "keyward-test/1.0")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    let (agent, ip): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT user_agent, host(ip) FROM audit_events WHERE action = 'api_key.revoked' AND target_id = $1",
+    )
+    .bind(victim.id.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .expect("the revocation's event");
+    assert_eq!(agent.as_deref(), Some("keyward-test/1.0"));
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
 }

@@ -451,3 +451,80 @@ fn each_command_lists_only_the_flags_it_uses() {
         assert!(text.contains("--database-url"), "{command:?}:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn keys_create_refuses_an_expiry_past_a_year_as_a_field_error_and_writes_nothing() {
+    let (db_name, pool) = fresh_database().await;
+    let url = database_server().url(&db_name);
+    let mut add = keyward();
+    add.env("DATABASE_URL", &url);
+    let org = String::from_utf8_lossy(&add_ada_to_acme(add).stdout).trim().to_owned();
+    let events_before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    let today = chrono::Utc::now().date_naive();
+    let past = (today - chrono::Days::new(1)).to_string();
+    let over_a_year = (today + chrono::Days::new(400)).to_string();
+    let refused = [
+        ("--expires-in-days", "400"),
+        // Read fine, out of the window: the database's CHECK refuses these.
+        ("--expires-at", past.as_str()),
+        ("--expires-at", over_a_year.as_str()),
+    ];
+    for (flag, value) in refused {
+        let output = keyward()
+            .args([
+                "keys",
+                "create",
+                "--org",
+                &org,
+                "--name",
+                "x",
+                "--unscoped",
+                flag,
+                value,
+            ])
+            .env("DATABASE_URL", &url)
+            .stdin(Stdio::null())
+            .output()
+            .expect("keyward");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(output.stdout.is_empty(), "{flag} {value}: nothing on stdout");
+        let last = stderr.trim_end().lines().last().unwrap_or_default();
+        assert!(
+            last.contains(flag) && last.contains("365 days") && !last.contains("database"),
+            "{flag} {value}: one line naming the flag: {stderr}"
+        );
+    }
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!((keys, events), (0, events_before), "no key and no audit event");
+
+    let in_range = (today + chrono::Days::new(100)).to_string();
+    let created = keyward()
+        .args(["keys", "create", "--org", &org, "--name", "dated", "--unscoped"])
+        .args(["--expires-at", &in_range])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("keyward");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let expires: String =
+        sqlx::query_scalar("SELECT to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM api_keys")
+            .fetch_one(&pool)
+            .await
+            .expect("the key");
+    assert_eq!(
+        expires,
+        format!("{in_range} 00:00"),
+        "a date is the start of that day, UTC"
+    );
+}

@@ -337,27 +337,24 @@ impl TestApp {
         keyward::store::orgs::create(&mut conn, &name).await.expect("org").id
     }
 
-    /// A key of `org`: `scopes` None for an unscoped key; alive from `created_ago` before now
-    /// until `expires_in` after now.
+    /// A key of `org`: `scopes` None for an unscoped key; it stops working `expires_in` after
+    /// now. The database stamps its creation, so a key cannot be made already expired: make
+    /// it short-lived and wait.
     pub async fn key_with(
         &self,
         org: uuid::Uuid,
         scopes: Option<&[keyward::domain::Scope]>,
-        created_ago: chrono::Duration,
         expires_in: chrono::Duration,
     ) -> TestKey {
         use keyward::domain::api_key::{Expiry, KeyName};
-        let now = chrono::Utc::now();
-        let created_at = now - created_ago;
         let request = keyward::keys::KeyRequest {
             org_id: org,
             name: KeyName::parse("test key").expect("name"),
             scopes: scopes.map(<[_]>::to_vec),
-            created_at,
-            expiry: Expiry::at(created_at, now + expires_in).expect("expiry within a year"),
+            expiry: Expiry::At(chrono::Utc::now() + expires_in),
             created_by: keyward::store::audit::Actor::System,
             responsible_user_id: None,
-            ip: None,
+            origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
         let (id, token) = keyward::keys::create(&self.pool, &argon2, &request).await.expect("key");
@@ -369,8 +366,7 @@ impl TestApp {
 
     /// An active key of `org` living 30 days.
     pub async fn key(&self, org: uuid::Uuid, scopes: Option<&[keyward::domain::Scope]>) -> TestKey {
-        self.key_with(org, scopes, chrono::Duration::zero(), chrono::Duration::days(30))
-            .await
+        self.key_with(org, scopes, chrono::Duration::days(30)).await
     }
 
     /// `method path` with the key as bearer token.

@@ -111,6 +111,58 @@ async fn a_key_may_live_at_most_365_days() {
     assert!(keyward::store::violates(&err, "api_keys_expiry_window"), "{err}");
 }
 
+/// Inserts an unscoped key with the given `created_at` and `expires_at` SQL expressions, the
+/// way an application with a wrong clock would.
+async fn insert_key_at(pool: &PgPool, org_id: Uuid, created_at: &str, expires_at: &str) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO api_keys (id, org_id, public_id, name, scoped, secret_hash, created_by_kind, created_at, expires_at)
+         VALUES ($1, $2, $3, 'ci', false, '$argon2id$x', 'system', {created_at}, {expires_at})"
+    )))
+    .bind(id)
+    .bind(org_id)
+    .bind(&id.simple().to_string()[..12])
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+#[tokio::test]
+async fn a_key_is_created_at_the_database_clock_whatever_the_application_sends() {
+    let (_, pool) = fresh_database().await;
+    let org_id = org(&pool).await;
+    let key = insert_key_at(&pool, org_id, "'2020-01-01T00:00:00Z'", "now() + interval '30 days'")
+        .await
+        .expect("key");
+    let stamped_now: bool =
+        sqlx::query_scalar("SELECT created_at BETWEEN now() - interval '1 minute' AND now() + interval '1 minute' FROM api_keys WHERE id = $1")
+            .bind(key)
+            .fetch_one(&pool)
+            .await
+            .expect("read");
+    assert!(stamped_now, "created_at is the database's time, not 2020");
+}
+
+#[tokio::test]
+async fn an_expiry_more_than_365_days_after_the_database_clock_is_refused() {
+    let (_, pool) = fresh_database().await;
+    let org_id = org(&pool).await;
+    // An application clock 100 days ahead would keep the key within "a year of created_at".
+    let err = insert_key_at(
+        &pool,
+        org_id,
+        "now() + interval '100 days'",
+        "now() + interval '400 days'",
+    )
+    .await
+    .expect_err("400 days after the database's now is refused");
+    assert!(keyward::store::violates(&err, "api_keys_expiry_window"), "{err}");
+    let err = insert_key_at(&pool, org_id, "now() - interval '10 days'", "now() - interval '1 day'")
+        .await
+        .expect_err("an expiry already past is refused");
+    assert!(keyward::store::violates(&err, "api_keys_expiry_window"), "{err}");
+}
+
 #[tokio::test]
 async fn revocation_is_permanent_and_stamped_by_the_database_clock() {
     let (_, pool) = fresh_database().await;
@@ -157,6 +209,32 @@ async fn revocation_is_permanent_and_stamped_by_the_database_clock() {
         )
         .await
     );
+}
+
+#[tokio::test]
+async fn revocation_is_stamped_when_its_statement_runs_not_when_its_transaction_began() {
+    let (_, pool) = fresh_database().await;
+    let (org_id, creator) = (org(&pool).await, user(&pool).await);
+    let key = insert_key(&pool, org_id, creator, 30, &[]).await.expect("key");
+
+    let mut tx = pool.begin().await.expect("tx");
+    sqlx::query("SELECT pg_sleep(0.3)")
+        .execute(&mut *tx)
+        .await
+        .expect("a transaction that waited");
+    let outcome = keyward::store::api_keys::revoke(&mut tx, org_id, key, keyward::store::audit::Actor::System)
+        .await
+        .expect("revoke");
+    assert!(matches!(outcome, keyward::store::api_keys::Revocation::Revoked { .. }));
+    // now() is the transaction's start.
+    let late_enough: bool =
+        sqlx::query_scalar("SELECT revoked_at >= now() + interval '250 milliseconds' FROM api_keys WHERE id = $1")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("read");
+    tx.commit().await.expect("commit");
+    assert!(late_enough, "revoked_at is the revoking statement's time");
 }
 
 #[tokio::test]

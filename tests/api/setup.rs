@@ -241,3 +241,30 @@ async fn a_used_token_cannot_be_reused_even_if_setup_were_reopened() {
         "only a hash of the token is stored"
     );
 }
+
+#[tokio::test]
+async fn setup_records_the_browsers_user_agent_bounded() {
+    let app = TestApp::spawn().await;
+    let token = app.setup_token();
+    let csrf = open_setup(&app, &app.client, &token).await;
+    let long_agent = format!("keyward-test/1.0 {}", "x".repeat(2000));
+    let done = app
+        .client
+        .post(format!("{}/setup", app.address))
+        .header("User-Agent", &long_agent)
+        .form(&valid_form(&csrf, &token))
+        .send()
+        .await
+        .expect("POST /setup");
+    assert_eq!(done.status(), 303);
+    let agents: Vec<Option<String>> = sqlx::query_scalar("SELECT user_agent FROM audit_events")
+        .fetch_all(&app.pool)
+        .await
+        .expect("events");
+    assert!(!agents.is_empty());
+    for agent in agents {
+        let agent = agent.expect("every setup event has the user agent");
+        assert!(agent.starts_with("keyward-test/1.0 x"), "{agent}");
+        assert_eq!(agent.chars().count(), 512, "bounded");
+    }
+}

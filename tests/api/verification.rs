@@ -93,7 +93,11 @@ async fn a_cached_key_with_a_healthy_listener_is_served_with_no_database_read() 
 
     let second = app.key(org, None).await;
     assert_eq!(status_of(&client, &app, &second.token).await, 200);
-    assert_eq!(app.metric("keyward_proof_cache_entries").await, 2.0, "one proof per key");
+    assert_eq!(
+        app.metric("keyward_proof_cache_entries").await,
+        2.0,
+        "one proof per key"
+    );
 }
 
 #[tokio::test]

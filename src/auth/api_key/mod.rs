@@ -686,16 +686,14 @@ mod tests {
     }
 
     async fn new_key(pool: &PgPool, org_id: Uuid) -> (Uuid, KeyToken) {
-        let now = Utc::now();
         let request = KeyRequest {
             org_id,
             name: KeyName::parse("unit").expect("name"),
             scopes: None,
-            created_at: now,
-            expiry: Expiry::at(now, now + chrono::Duration::days(1)).expect("expiry"),
+            expiry: Expiry::InDays(1),
             created_by: Actor::System,
             responsible_user_id: None,
-            ip: None,
+            origin: Default::default(),
         };
         keys::create(pool, &Argon2Pool::new(1), &request).await.expect("key")
     }
@@ -734,7 +732,7 @@ mod tests {
         };
         // Evicted meanwhile (the cache holds one entry and another key came along).
         verifier.inner.proofs.remove(public_id);
-        keys::revoke(&pool, None, org, key_id, Actor::System, None)
+        keys::revoke(&pool, None, org, key_id, Actor::System, &Default::default())
             .await
             .expect("revoke");
 
