@@ -10,7 +10,7 @@ use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
-use crate::domain::token::KeyToken;
+use crate::domain::token::{KeyToken, TokenError};
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
 use crate::store::audit::{Actor, NewEvent, Origin};
@@ -45,12 +45,23 @@ pub enum KeyError {
 
 /// Creates the key; returns its id and its token, which the caller shows once and forgets.
 pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) -> Result<(Uuid, KeyToken), KeyError> {
+    create_with_tokens(pool, argon2, request, KeyToken::generate).await
+}
+
+/// `create`, with new tokens drawn from `new_token` (the operating system's CSPRNG, but for
+/// tests that make public ids collide).
+async fn create_with_tokens(
+    pool: &PgPool,
+    argon2: &Argon2Pool,
+    request: &KeyRequest,
+    mut new_token: impl FnMut() -> Result<KeyToken, TokenError>,
+) -> Result<(Uuid, KeyToken), KeyError> {
     if request.scopes.as_ref().is_some_and(Vec::is_empty) {
         return Err(KeyError::NoScopes);
     }
     // A public id collision is astronomically rare, but costs only a retry.
     for _ in 0..3 {
-        let token = KeyToken::generate().map_err(|e| KeyError::Hashing(e.to_string()))?;
+        let token = new_token().map_err(|e| KeyError::Hashing(e.to_string()))?;
         let secret = token.secret().clone();
         let secret_hash = argon2
             .run(move || argon2id::hash(secret.expose_secret().as_bytes()))
@@ -175,5 +186,69 @@ fn revocation_event<'a>(
         ip: origin.ip,
         user_agent: origin.user_agent(),
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::OrgName;
+    use crate::domain::token::checksum;
+    use crate::store::test_database::database;
+
+    /// A token whose public id is `public_id`, with a secret of its own.
+    fn token_with_public_id(public_id: &str) -> Result<KeyToken, TokenError> {
+        let body = format!("kw_{public_id}_{}", "S".repeat(32));
+        KeyToken::parse(&format!("{body}{}", checksum(&body)))
+    }
+
+    async fn count(pool: &PgPool, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(pool)
+            .await
+            .expect("count")
+    }
+
+    async fn setup() -> (PgPool, Option<crate::pg_embedded::PrivateCluster>, KeyRequest, String) {
+        let (pool, cluster) = database().await;
+        let mut conn = pool.acquire().await.expect("connection");
+        let org = store::orgs::create(&mut conn, &OrgName::parse("Acme").expect("name"))
+            .await
+            .expect("org");
+        let request = KeyRequest {
+            org_id: org.id,
+            name: KeyName::parse("deploy").expect("name"),
+            scopes: None,
+            expiry: Expiry::InDays(30),
+            created_by: Actor::System,
+            responsible_user_id: None,
+            origin: Default::default(),
+        };
+        let (_, existing) = create(&pool, &Argon2Pool::new(1), &request).await.expect("first key");
+        let taken = existing.public_id().as_str().to_owned();
+        (pool, cluster, request, taken)
+    }
+
+    #[tokio::test]
+    async fn a_public_id_that_is_taken_costs_a_retry_with_a_new_token() {
+        let (pool, _cluster, request, taken) = setup().await;
+        let mut tokens = vec![KeyToken::generate(), token_with_public_id(&taken)];
+        let (_, token) = create_with_tokens(&pool, &Argon2Pool::new(1), &request, || {
+            tokens.pop().expect("a token for every attempt")
+        })
+        .await
+        .expect("created on the second attempt");
+        assert_ne!(token.public_id().as_str(), taken);
+        assert_eq!(count(&pool, "api_keys").await, 2);
+        assert_eq!(count(&pool, "audit_events").await, 2, "one creation event per key");
+    }
+
+    #[tokio::test]
+    async fn three_taken_public_ids_in_a_row_give_up_and_write_nothing() {
+        let (pool, _cluster, request, taken) = setup().await;
+        let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, || token_with_public_id(&taken)).await;
+        assert!(matches!(outcome, Err(KeyError::Database(_))));
+        assert_eq!(count(&pool, "api_keys").await, 1);
+        assert_eq!(count(&pool, "audit_events").await, 1);
     }
 }

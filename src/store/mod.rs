@@ -7,6 +7,8 @@ pub mod orgs;
 pub mod roles;
 pub mod secrets;
 pub mod setup_tokens;
+#[cfg(test)]
+pub mod test_database;
 pub mod users;
 
 use std::time::Duration;

@@ -654,36 +654,12 @@ impl Drop for GaugeGuard<'_> {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::postgres::PgConnectOptions;
-    use sqlx::{Connection, PgConnection};
-
     use super::*;
     use crate::auth::argon2id::Argon2Pool;
     use crate::domain::api_key::{Expiry, KeyName};
     use crate::keys::{self, KeyRequest};
-    use crate::pg_embedded::PrivateCluster;
     use crate::store::audit::Actor;
-
-    /// A fresh migrated database: on `DATABASE_URL`'s server when set, else on a private
-    /// cluster that lives as long as the returned guard.
-    async fn database() -> (PgPool, Option<PrivateCluster>) {
-        let (server, cluster): (PgConnectOptions, _) = match std::env::var("DATABASE_URL") {
-            Ok(url) => (url.parse().expect("DATABASE_URL"), None),
-            Err(_) => {
-                let cluster = PrivateCluster::start_temporary().await.expect("private cluster");
-                (cluster.connect_options("postgres"), Some(cluster))
-            }
-        };
-        let name = format!("kw_unit_{}", Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect_with(&server).await.expect("connect");
-        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let pool = PgPool::connect_with(server.database(&name)).await.expect("connect");
-        store::migrate(&pool).await.expect("migrate");
-        (pool, cluster)
-    }
+    use crate::store::test_database::database;
 
     async fn new_key(pool: &PgPool, org_id: Uuid) -> (Uuid, KeyToken) {
         let request = KeyRequest {
