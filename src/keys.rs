@@ -244,6 +244,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn only_the_expiry_window_is_reported_as_an_expiry_error() {
+        let (pool, _cluster, request, _) = setup().await;
+        let no_such_org = KeyRequest {
+            org_id: Uuid::new_v4(),
+            ..request
+        };
+        let outcome = create(&pool, &Argon2Pool::new(1), &no_such_org).await;
+        assert!(
+            matches!(outcome, Err(KeyError::Database(_))),
+            "another refusal of the database stays a database error: {outcome:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn three_taken_public_ids_in_a_row_give_up_and_write_nothing() {
         let (pool, _cluster, request, taken) = setup().await;
         let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, || token_with_public_id(&taken)).await;
