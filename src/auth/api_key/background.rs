@@ -16,12 +16,10 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::limiter::address_unit;
+use crate::domain::UserAgent;
 use crate::metrics::Metrics;
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
-
-/// Longer user agents are cut to this many characters in the audit log.
-const USER_AGENT_MAX: usize = 512;
 
 pub struct RejectedUse<'a> {
     pub key_id: Uuid,
@@ -40,7 +38,7 @@ struct Rejected {
     reason: &'static str,
     proven: bool,
     ip: IpAddr,
-    user_agent: Option<String>,
+    user_agent: Option<UserAgent>,
 }
 
 enum Write {
@@ -92,9 +90,7 @@ impl BackgroundWrites {
             reason: rejected.reason,
             proven: rejected.proven,
             ip: rejected.ip,
-            user_agent: rejected
-                .user_agent
-                .map(|agent| agent.chars().take(USER_AGENT_MAX).collect()),
+            user_agent: rejected.user_agent.and_then(|agent| UserAgent::parse(agent.as_bytes())),
         }));
     }
 
@@ -124,7 +120,7 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>, metrics: Arc<Met
                         target_kind: Some("api_key"),
                         target_id: Some(rejected.key_id.to_string()),
                         ip: Some(rejected.ip),
-                        user_agent: rejected.user_agent.as_deref(),
+                        user_agent: rejected.user_agent.as_ref().map(UserAgent::as_str),
                         details: serde_json::json!({ "reason": rejected.reason, "secret_proven": rejected.proven }),
                     },
                 )
