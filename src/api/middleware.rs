@@ -69,15 +69,27 @@ where
     type Output = Result<ServiceResponse<BoxBody>, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
+        let answered = match self.project() {
             KeyedProj::Forward { inner } => inner.poll(cx).map_ok(ServiceResponse::map_into_boxed_body),
             KeyedProj::Refused { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 None => Poll::Ready(Err(ApiError::Internal("response taken twice".into()).into())),
             },
             KeyedProj::Waiting { inner } => inner.as_mut().poll(cx),
-        }
+        };
+        answered.map_ok(no_store)
     }
+}
+
+/// Every admin API answer describes keys, people or orgs: no browser or proxy cache may keep
+/// one. Set here, where every answer of `/admin` and `/users` passes, refusals included; a
+/// handler that sets its own Cache-Control keeps it.
+fn no_store(mut response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 impl<S, B> Service<ServiceRequest> for RequireKeyService<S>

@@ -7,8 +7,6 @@ pub mod key;
 pub mod middleware;
 pub mod orgs;
 
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 use crate::auth::api_key::Caller;
@@ -21,7 +19,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
             .wrap(middleware::RequireKey)
-            .wrap(no_store())
             .route("/v1/key", web::get().to(key::show))
             .route("/v1/orgs", web::get().to(orgs::list))
             .route("/v1/orgs/{org_id}", web::get().to(orgs::get))
@@ -35,16 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/users")
             .wrap(middleware::RequireKey)
-            .wrap(no_store())
             .default_service(web::to(not_found)),
     );
-}
-
-/// Every admin API answer describes keys, people or orgs: no browser or proxy cache may keep
-/// one. Outside the key middleware, so its refusals carry it too; a handler that sets its own
-/// Cache-Control keeps it.
-fn no_store() -> DefaultHeaders {
-    DefaultHeaders::new().add((CACHE_CONTROL, HeaderValue::from_static("no-store")))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
