@@ -12,14 +12,18 @@ use super::error::{ClusterError, io_error};
 /// How long `Drop` waits for another process's start/attach decision before stopping anyway.
 const DROP_LOCK_PATIENCE: Duration = Duration::from_secs(5);
 
-fn lock_exclusive_blocking(path: &Path) -> Result<File, ClusterError> {
-    let file = OpenOptions::new()
+/// The lock file, created (private to its owner) when it does not exist yet.
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
         .open(path)
-        .map_err(io_error("open the lock file", path))?;
+}
+
+fn lock_exclusive_blocking(path: &Path) -> Result<File, ClusterError> {
+    let file = open_lock_file(path).map_err(io_error("open the lock file", path))?;
     file.lock().map_err(io_error("lock", path))?;
     Ok(file)
 }
@@ -38,13 +42,7 @@ pub(super) async fn lock_exclusive(path: PathBuf) -> Result<File, ClusterError> 
 /// For `Drop`: waiting forever there could deadlock (the holder may be a task of this very
 /// runtime), so wait a little and then go ahead without the lock.
 pub(super) fn lock_exclusive_patiently(path: &Path) -> Option<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(path)
-        .ok()?;
+    let file = open_lock_file(path).ok()?;
     let deadline = std::time::Instant::now() + DROP_LOCK_PATIENCE;
     loop {
         match file.try_lock() {
