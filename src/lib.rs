@@ -10,6 +10,7 @@ pub mod console;
 pub mod database;
 pub mod domain;
 pub mod keys;
+pub mod people;
 pub mod metrics;
 pub mod pg_embedded;
 pub mod random;
