@@ -140,7 +140,8 @@ pub async fn remove(
     store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
     let revoked = store::api_keys::revoke_by_responsible(&mut tx, acting.org_id, user_id, acting.actor).await?;
     for (key_id, public_id) in &revoked {
-        let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": "member_removed" });
+        let details =
+            serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": "member_removed" });
         store::audit::record(
             &mut tx,
             NewEvent {

@@ -2,10 +2,15 @@
 //! endpoints it covers, behind the API-key middleware.
 
 pub mod api_keys;
+pub mod directory;
 pub mod error;
 pub mod key;
+pub mod manage;
 pub mod middleware;
 pub mod orgs;
+mod people_routes;
+pub mod reply;
+pub mod users;
 
 use actix_web::web;
 
@@ -27,11 +32,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/api-access/v1/orgs/{org_id}/api-keys/revoke/{key_id}",
                 web::patch().to(api_keys::revoke),
             )
+            .configure(people_routes::admin)
             .default_service(web::to(not_found)),
     )
     .service(
         web::scope("/users")
             .wrap(middleware::RequireKey)
+            .configure(people_routes::users_scope)
             .default_service(web::to(not_found)),
     );
 }

@@ -46,8 +46,12 @@ impl World {
         .await
         .expect("user");
         for &(org, role) in memberships {
-            store::users::grant_admin(&mut conn, org, user.id).await.expect("membership");
-            store::memberships::set_role(&mut conn, org, user.id, role).await.expect("role");
+            store::users::grant_admin(&mut conn, org, user.id)
+                .await
+                .expect("membership");
+            store::memberships::set_role(&mut conn, org, user.id, role)
+                .await
+                .expect("role");
         }
         user.id
     }
@@ -62,7 +66,9 @@ impl World {
 
     async fn is_active(&self, org: Uuid, user: Uuid) -> bool {
         let mut conn = self.pool.acquire().await.expect("connection");
-        store::memberships::is_active(&mut conn, org, user).await.expect("is_active")
+        store::memberships::is_active(&mut conn, org, user)
+            .await
+            .expect("is_active")
     }
 
     async fn sessions_of(&self, user: Uuid) -> i64 {
@@ -98,22 +104,38 @@ async fn is_active_is_per_org_and_follows_suspension_and_the_account() {
     let w = world().await;
     let origin = Origin::default();
     let _keeper = w
-        .person("keeper@example.com", None, &[(w.acme, Role::Admin), (w.globex, Role::Admin)])
+        .person(
+            "keeper@example.com",
+            None,
+            &[(w.acme, Role::Admin), (w.globex, Role::Admin)],
+        )
         .await;
     let ada = w
-        .person("ada@example.com", Some(w.acme), &[(w.acme, Role::Member), (w.globex, Role::Member)])
+        .person(
+            "ada@example.com",
+            Some(w.acme),
+            &[(w.acme, Role::Member), (w.globex, Role::Member)],
+        )
         .await;
     assert!(w.is_active(w.acme, ada).await);
     assert!(w.is_active(w.globex, ada).await);
 
-    assert!(suspend(&w.pool, &w.acting(w.acme, &origin), ada).await.expect("suspend"));
+    assert!(
+        suspend(&w.pool, &w.acting(w.acme, &origin), ada)
+            .await
+            .expect("suspend")
+    );
     assert!(!w.is_active(w.acme, ada).await, "suspended where it was suspended");
     assert!(w.is_active(w.globex, ada).await, "the other org is untouched");
 
-    restore(&w.pool, &w.acting(w.acme, &origin), ada).await.expect("restore");
+    restore(&w.pool, &w.acting(w.acme, &origin), ada)
+        .await
+        .expect("restore");
     assert!(w.is_active(w.acme, ada).await);
 
-    disable(&w.pool, &w.acting(w.acme, &origin), ada, None).await.expect("disable");
+    disable(&w.pool, &w.acting(w.acme, &origin), ada, None)
+        .await
+        .expect("disable");
     assert!(!w.is_active(w.acme, ada).await, "a disabled account is active nowhere");
     assert!(!w.is_active(w.globex, ada).await);
 
@@ -126,16 +148,22 @@ async fn the_last_admin_cannot_be_removed_demoted_suspended_or_disabled() {
     let w = world().await;
     let origin = Origin::default();
     let acting = w.acting(w.acme, &origin);
-    let only = w.person("only@example.com", Some(w.acme), &[(w.acme, Role::Admin)]).await;
+    let only = w
+        .person("only@example.com", Some(w.acme), &[(w.acme, Role::Admin)])
+        .await;
     // A suspended admin and a disabled admin do not count as admins.
     let suspended = w.person("suspended@example.com", None, &[(w.acme, Role::Admin)]).await;
     store::memberships::suspend(&mut *w.pool.acquire().await.expect("conn"), w.acme, suspended)
         .await
         .expect("suspend");
     let disabled = w.person("disabled@example.com", None, &[(w.acme, Role::Admin)]).await;
-    store::users::set_status(&mut *w.pool.acquire().await.expect("conn"), disabled, UserStatus::Disabled)
-        .await
-        .expect("disable");
+    store::users::set_status(
+        &mut *w.pool.acquire().await.expect("conn"),
+        disabled,
+        UserStatus::Disabled,
+    )
+    .await
+    .expect("disable");
 
     assert!(matches!(
         remove(&w.pool, None, &acting, only).await,
@@ -145,7 +173,10 @@ async fn the_last_admin_cannot_be_removed_demoted_suspended_or_disabled() {
         set_role(&w.pool, &acting, only, Role::Member).await,
         Err(PeopleError::LastAdmin)
     ));
-    assert!(matches!(suspend(&w.pool, &acting, only).await, Err(PeopleError::LastAdmin)));
+    assert!(matches!(
+        suspend(&w.pool, &acting, only).await,
+        Err(PeopleError::LastAdmin)
+    ));
     assert!(matches!(
         disable(&w.pool, &acting, only, None).await,
         Err(PeopleError::LastAdmin)
@@ -169,7 +200,11 @@ async fn disabling_is_refused_when_the_account_is_the_last_admin_of_any_org() {
     // Acme has two admins; Globex has only this person.
     let _other = w.person("other@example.com", None, &[(w.acme, Role::Admin)]).await;
     let ada = w
-        .person("ada@example.com", Some(w.acme), &[(w.acme, Role::Admin), (w.globex, Role::Admin)])
+        .person(
+            "ada@example.com",
+            Some(w.acme),
+            &[(w.acme, Role::Admin), (w.globex, Role::Admin)],
+        )
         .await;
     let outcome = disable(&w.pool, &w.acting(w.acme, &origin), ada, None).await;
     assert!(matches!(outcome, Err(PeopleError::LastAdmin)), "{outcome:?}");
@@ -184,10 +219,7 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
     let b = w.person("b@example.com", None, &[(w.acme, Role::Admin)]).await;
     for round in 0..10 {
         let acting = w.acting(w.acme, &origin);
-        let (first, second) = tokio::join!(
-            suspend(&w.pool, &acting, a),
-            disable_or_remove(&w, &acting, b, round)
-        );
+        let (first, second) = tokio::join!(suspend(&w.pool, &acting, a), disable_or_remove(&w, &acting, b, round));
         let refused = [first.is_err(), second.is_err()];
         assert_eq!(
             refused.iter().filter(|r| **r).count(),
@@ -196,13 +228,22 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
         );
         let mut conn = w.pool.acquire().await.expect("conn");
         assert_eq!(
-            store::memberships::effective_admins(&mut conn, w.acme).await.expect("admins").len(),
+            store::memberships::effective_admins(&mut conn, w.acme)
+                .await
+                .expect("admins")
+                .len(),
             1
         );
         // Put both back for the next round.
-        store::users::grant_admin(&mut conn, w.acme, a).await.expect("restore a");
-        store::users::grant_admin(&mut conn, w.acme, b).await.expect("restore b");
-        store::users::set_status(&mut conn, b, UserStatus::Active).await.expect("enable b");
+        store::users::grant_admin(&mut conn, w.acme, a)
+            .await
+            .expect("restore a");
+        store::users::grant_admin(&mut conn, w.acme, b)
+            .await
+            .expect("restore b");
+        store::users::set_status(&mut conn, b, UserStatus::Active)
+            .await
+            .expect("enable b");
     }
 }
 
@@ -227,16 +268,25 @@ async fn disabling_and_changing_the_email_end_every_session_of_the_account() {
     let origin = Origin::default();
     let acting = w.acting(w.acme, &origin);
     let _keeper = w.person("keeper@example.com", None, &[(w.acme, Role::Admin)]).await;
-    let ada = w.person("ada@example.com", Some(w.acme), &[(w.acme, Role::Member)]).await;
-    let bob = w.person("bob@example.com", Some(w.acme), &[(w.acme, Role::Member)]).await;
+    let ada = w
+        .person("ada@example.com", Some(w.acme), &[(w.acme, Role::Member)])
+        .await;
+    let bob = w
+        .person("bob@example.com", Some(w.acme), &[(w.acme, Role::Member)])
+        .await;
     for _ in 0..2 {
         w.add_session(ada).await;
         w.add_session(bob).await;
     }
 
-    set_email(&w.pool, &acting, ada, &Email::parse("ada@new.example.com").expect("email"))
-        .await
-        .expect("email");
+    set_email(
+        &w.pool,
+        &acting,
+        ada,
+        &Email::parse("ada@new.example.com").expect("email"),
+    )
+    .await
+    .expect("email");
     assert_eq!(w.sessions_of(ada).await, 0);
     assert_eq!(w.sessions_of(bob).await, 2, "only that account's sessions");
 
@@ -251,17 +301,34 @@ async fn account_changes_are_only_for_the_managing_org() {
     let w = world().await;
     let origin = Origin::default();
     let _keeper = w
-        .person("keeper@example.com", None, &[(w.acme, Role::Admin), (w.globex, Role::Admin)])
+        .person(
+            "keeper@example.com",
+            None,
+            &[(w.acme, Role::Admin), (w.globex, Role::Admin)],
+        )
         .await;
     let ada = w
-        .person("ada@example.com", Some(w.globex), &[(w.acme, Role::Member), (w.globex, Role::Member)])
+        .person(
+            "ada@example.com",
+            Some(w.globex),
+            &[(w.acme, Role::Member), (w.globex, Role::Member)],
+        )
         .await;
     w.add_session(ada).await;
     let acme = w.acting(w.acme, &origin);
     let email = Email::parse("ada@acme.example.com").expect("email");
-    assert!(matches!(disable(&w.pool, &acme, ada, None).await, Err(PeopleError::NotManaged)));
-    assert!(matches!(enable(&w.pool, &acme, ada).await, Err(PeopleError::NotManaged)));
-    assert!(matches!(set_email(&w.pool, &acme, ada, &email).await, Err(PeopleError::NotManaged)));
+    assert!(matches!(
+        disable(&w.pool, &acme, ada, None).await,
+        Err(PeopleError::NotManaged)
+    ));
+    assert!(matches!(
+        enable(&w.pool, &acme, ada).await,
+        Err(PeopleError::NotManaged)
+    ));
+    assert!(matches!(
+        set_email(&w.pool, &acme, ada, &email).await,
+        Err(PeopleError::NotManaged)
+    ));
     let patch = ProfilePatch {
         name: Some(DisplayName::parse("Someone else").expect("name")),
         fields: vec![],
@@ -285,7 +352,11 @@ async fn removing_a_member_revokes_the_keys_they_answer_for_in_that_org_only() {
     let origin = Origin::default();
     let _keeper = w.person("keeper@example.com", None, &[(w.acme, Role::Admin)]).await;
     let ada = w
-        .person("ada@example.com", None, &[(w.acme, Role::Admin), (w.globex, Role::Admin)])
+        .person(
+            "ada@example.com",
+            None,
+            &[(w.acme, Role::Admin), (w.globex, Role::Admin)],
+        )
         .await;
     let argon2 = crate::auth::argon2id::Argon2Pool::new(1);
     let mut request = crate::keys::KeyRequest {
@@ -301,7 +372,9 @@ async fn removing_a_member_revokes_the_keys_they_answer_for_in_that_org_only() {
     request.org_id = w.globex;
     let (globex_key, _) = crate::keys::create(&w.pool, &argon2, &request).await.expect("key");
 
-    let removal = remove(&w.pool, None, &w.acting(w.acme, &origin), ada).await.expect("remove");
+    let removal = remove(&w.pool, None, &w.acting(w.acme, &origin), ada)
+        .await
+        .expect("remove");
     assert_eq!(removal.revoked_keys.len(), 1);
     assert_eq!(removal.revoked_keys[0].0, acme_key);
     let revoked: Vec<(Uuid, bool)> = sqlx::query_as("SELECT id, revoked_at IS NOT NULL FROM api_keys ORDER BY id")

@@ -53,6 +53,12 @@ pub struct MemberFilter {
     /// Email domains (after the `@`), case-insensitive; any one matches.
     pub email_domains: Option<Vec<String>>,
     pub suspended: Option<bool>,
+    /// Case-insensitive substrings of the name, nickname or email; any one matches.
+    pub terms: Option<Vec<String>>,
+    /// Whole email addresses, case-insensitive; any one matches.
+    pub emails: Option<Vec<String>>,
+    /// True for accounts this org manages (`managed_by_org`), false for the others.
+    pub managed: Option<bool>,
 }
 
 /// A page of the org's members, oldest membership first, after `after`. The order is total
@@ -76,18 +82,11 @@ pub async fn search(
     limit: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
-    let names = filter
-        .names
-        .as_ref()
-        .map(|names| names.iter().map(|n| n.to_lowercase()).collect::<Vec<_>>());
-    let usernames = filter
-        .email_usernames
-        .as_ref()
-        .map(|names| names.iter().map(|n| n.to_lowercase()).collect::<Vec<_>>());
-    let domains = filter
-        .email_domains
-        .as_ref()
-        .map(|names| names.iter().map(|n| n.to_lowercase()).collect::<Vec<_>>());
+    let names = lowercase(&filter.names);
+    let usernames = lowercase(&filter.email_usernames);
+    let domains = lowercase(&filter.email_domains);
+    let terms = lowercase(&filter.terms);
+    let emails = lowercase(&filter.emails);
     sqlx::query_as!(
         Member,
         r#"SELECT u.id AS user_id, u.email, u.display_name, u.nickname, u.status AS "status: UserStatus",
@@ -105,8 +104,15 @@ pub async fn search(
              AND ($7::text[] IS NULL OR lower(split_part(u.email, '@', 1)) = ANY($7))
              AND ($8::text[] IS NULL OR lower(split_part(u.email, '@', 2)) = ANY($8))
              AND ($9::bool IS NULL OR (m.suspended_at IS NOT NULL) = $9)
+             AND ($10::text[] IS NULL OR EXISTS (
+                    SELECT 1 FROM unnest($10::text[]) AS t(part)
+                    WHERE strpos(lower(u.display_name), t.part) > 0
+                       OR strpos(lower(coalesce(u.nickname, '')), t.part) > 0
+                       OR strpos(lower(u.email), t.part) > 0))
+             AND ($11::text[] IS NULL OR lower(u.email) = ANY($11))
+             AND ($12::bool IS NULL OR (u.managed_by_org IS NOT DISTINCT FROM $1) = $12)
            ORDER BY m.created_at, m.user_id
-           LIMIT $10"#,
+           LIMIT $13"#,
         org_id,
         after_at,
         after_id,
@@ -116,10 +122,19 @@ pub async fn search(
         usernames.as_deref(),
         domains.as_deref(),
         filter.suspended,
+        terms.as_deref(),
+        emails.as_deref(),
+        filter.managed,
         limit
     )
     .fetch_all(conn)
     .await
+}
+
+fn lowercase(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+    values
+        .as_ref()
+        .map(|values| values.iter().map(|v| v.to_lowercase()).collect())
 }
 
 /// How many members the org has.
