@@ -12,8 +12,18 @@ use crate::auth::api_key::Caller;
 use crate::domain::Scope;
 use crate::state::AppState;
 
+/// A JSON body that does not parse is a 400 in the errors shape.
+fn json_errors() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .error_handler(|err, _| ApiError::bad_request("ADMIN-400-24", "Invalid request body", err.to_string()).into())
+}
+
+fn resource(path: &str) -> Resource {
+    web::resource(path).app_data(json_errors())
+}
+
 fn guarded(path: &str, scope: Scope, routes: Vec<Route>) -> Resource {
-    let mut resource = web::resource(path);
+    let mut resource = resource(path);
     for route in routes {
         resource = resource.route(guard(scope, route));
     }
@@ -98,7 +108,7 @@ pub fn admin(cfg: &mut web::ServiceConfig) {
         vec![web::post().to(directory::restore)],
     ))
     .service(
-        web::resource("/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}")
+        resource("/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}")
             .route(guard(ReadAccounts, web::get().to(directory::user)))
             .route(guard(WriteAccounts, web::delete().to(directory::remove_v2))),
     );
@@ -113,7 +123,7 @@ pub fn users_scope(cfg: &mut web::ServiceConfig) {
         vec![web::get().to(manage::privileges)],
     ))
     .service(
-        web::resource("/{accountId}/manage/profile")
+        resource("/{accountId}/manage/profile")
             .route(guard(ReadAccounts, web::get().to(manage::profile)))
             .route(guard(WriteAccounts, web::patch().to(manage::update_profile))),
     )
