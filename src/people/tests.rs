@@ -153,12 +153,12 @@ async fn the_last_admin_cannot_be_removed_demoted_suspended_or_disabled() {
         .await;
     // A suspended admin and a disabled admin do not count as admins.
     let suspended = w.person("suspended@example.com", None, &[(w.acme, Role::Admin)]).await;
-    store::memberships::suspend(&mut *w.pool.acquire().await.expect("conn"), w.acme, suspended)
+    store::memberships::suspend(&mut w.pool.acquire().await.expect("conn"), w.acme, suspended)
         .await
         .expect("suspend");
     let disabled = w.person("disabled@example.com", None, &[(w.acme, Role::Admin)]).await;
     store::users::set_status(
-        &mut *w.pool.acquire().await.expect("conn"),
+        &mut w.pool.acquire().await.expect("conn"),
         disabled,
         UserStatus::Disabled,
     )
@@ -248,7 +248,7 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
 }
 
 async fn disable_or_remove(w: &World, acting: &Acting<'_>, user: Uuid, round: usize) -> Result<(), PeopleError> {
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         remove(&w.pool, None, acting, user).await.map(drop)
     } else {
         // Unmanaged: make this org manage it first.
