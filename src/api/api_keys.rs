@@ -1,15 +1,17 @@
 //! API keys API (`/admin/api-access/v1/orgs/{orgId}/api-keys`): list and revoke.
 
 use actix_web::http::header::USER_AGENT;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiError, JSON};
+use super::error::ApiError;
+use super::orgs::PageLinks;
+use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
-use crate::domain::{Scope, UserAgent};
+use crate::domain::UserAgent;
 use crate::keys;
 use crate::state::AppState;
 use crate::store;
@@ -19,10 +21,51 @@ use crate::store::audit::{Actor, Origin};
 const PAGE: i64 = 50;
 const MAX_PAGE: i64 = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Where the previous page ended, from its `links.next`.
     cursor: Option<String>,
+    /// Page size, 1 to 100 (default 50).
     limit: Option<i64>,
+}
+
+/// A page of keys: `{"data":[key], "links":{...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct KeyPage {
+    pub data: Vec<KeyItem>,
+    pub links: PageLinks,
+}
+
+/// A key as the list shows it: never any part of its secret beyond the public id.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyItem {
+    pub id: Uuid,
+    pub public_id: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub last_active_ip: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// `active`, `expired` or `revoked`.
+    pub status: &'static str,
+    pub org_id: Uuid,
+    pub created_by: CreatedBy,
+    pub scoped: bool,
+    pub scopes: Vec<&'static str>,
+}
+
+/// Who created a key: a person, another key (created through the API), or keyward itself.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedBy {
+    pub id: Option<Uuid>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// `user`, `api_key` or `system`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 /// Cursors are opaque to clients: the keyset (created_at, id) of the last item, hex encoded.
@@ -39,37 +82,48 @@ fn decode_cursor(cursor: &str) -> Option<KeyCursor> {
     ))
 }
 
-fn key_json(key: &ApiKey) -> Value {
-    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.name()).collect();
-    let created_by = match key.created_by {
-        Actor::User(id) => json!({ "id": id, "name": key.creator_name, "email": key.creator_email }),
-        Actor::Key(id) => json!({ "id": id, "name": key.creator_name, "email": key.creator_email, "type": "api_key" }),
-        Actor::System => json!({ "id": null, "name": "keyward", "email": null, "type": "system" }),
+fn key_item(key: &ApiKey, now: DateTime<Utc>) -> KeyItem {
+    let (id, kind) = match key.created_by {
+        Actor::User(id) => (Some(id), "user"),
+        Actor::Key(id) => (Some(id), "api_key"),
+        Actor::System => (None, "system"),
     };
-    json!({
-        "id": key.id,
-        "publicId": key.public_id,
-        "label": key.name,
-        "createdAt": key.created_at,
-        "expiresAt": key.expires_at,
-        "lastActiveAt": key.last_used_at,
-        "lastActiveIp": key.last_used_ip.map(|ip| ip.to_string()),
-        "revokedAt": key.revoked_at,
-        "status": key.status(Utc::now()).as_str(),
-        "orgId": key.org_id,
-        "createdBy": created_by,
-        "scoped": key.scoped,
-        "scopes": scopes,
-    })
+    let created_by = match key.created_by {
+        Actor::System => CreatedBy {
+            id,
+            name: Some("keyward".into()),
+            email: None,
+            kind,
+        },
+        _ => CreatedBy {
+            id,
+            name: key.creator_name.clone(),
+            email: key.creator_email.clone(),
+            kind,
+        },
+    };
+    KeyItem {
+        id: key.id,
+        public_id: key.public_id.clone(),
+        label: key.name.clone(),
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        last_active_at: key.last_used_at,
+        last_active_ip: key.last_used_ip.map(|ip| ip.to_string()),
+        revoked_at: key.revoked_at,
+        status: key.status(now).as_str(),
+        org_id: key.org_id,
+        created_by,
+        scoped: key.scoped,
+        scopes: key.scopes.iter().map(|s| s.name()).collect(),
+    }
 }
 
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    super::authorize(&state, &caller, Some(&path), Some(Scope::ReadKeys))?;
+) -> Result<Reply<KeyPage>, ApiError> {
     let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
             ApiError::bad_request(
@@ -97,14 +151,18 @@ pub async fn list(
         state.public_base, caller.org_id
     );
     let next = match (more, keys.last()) {
-        (true, Some(last)) => Value::String(format!("{base}?cursor={}&limit={limit}", encode_cursor(last))),
-        _ => Value::Null,
+        (true, Some(last)) => Some(format!("{base}?cursor={}&limit={limit}", encode_cursor(last))),
+        _ => None,
     };
-    let body = json!({
-        "data": keys.iter().map(key_json).collect::<Vec<_>>(),
-        "links": { "self": base, "prev": null, "next": next },
-    });
-    Ok(HttpResponse::Ok().content_type(JSON).body(body.to_string()))
+    let now = Utc::now();
+    Ok(Reply::ok(KeyPage {
+        data: keys.iter().map(|key| key_item(key, now)).collect(),
+        links: PageLinks {
+            self_: base,
+            prev: None,
+            next,
+        },
+    }))
 }
 
 pub async fn revoke(
@@ -112,9 +170,8 @@ pub async fn revoke(
     caller: Caller,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (org, key) = path.into_inner();
-    super::authorize(&state, &caller, Some(&org), Some(Scope::DeleteKeys))?;
+) -> Result<NoContent, ApiError> {
+    let (_, key) = path.into_inner();
     let not_found = || {
         ApiError::not_found(
             "ADMIN-404-1",
@@ -140,7 +197,7 @@ pub async fn revoke(
     )
     .await?;
     match outcome {
-        Revocation::Revoked { .. } | Revocation::AlreadyRevoked => Ok(HttpResponse::NoContent().finish()),
+        Revocation::Revoked { .. } | Revocation::AlreadyRevoked => Ok(NoContent),
         Revocation::NotFound => Err(not_found()),
     }
 }

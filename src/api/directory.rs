@@ -6,11 +6,13 @@
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::orgs::PageLinks;
 use super::reply::{NoContent, Reply};
-use super::users::{self, DirectoryUser, PageLinks, ProductAccess, SearchPage, lenient, origin};
+use super::users::{self, DirectoryUser, ProductAccess, SearchPage, lenient, origin};
 use crate::auth::api_key::Caller;
 use crate::people::{self, Acting};
 use crate::state::AppState;
@@ -51,12 +53,12 @@ fn acting<'a>(caller: &Caller, origin: &'a store::audit::Origin) -> Acting<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LastActiveDates {
     pub data: LastActive,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LastActive {
     pub product_access: Vec<ProductAccess>,
     /// When the person became a member of the org.
@@ -81,7 +83,7 @@ pub async fn last_active_dates(
 }
 
 /// The v1 suspend and restore answers.
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ActionMessage {
     pub message: String,
 }
@@ -134,13 +136,13 @@ pub async fn remove(
     remove_member(&state, &caller, &path.1, &req).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DirectoryPage {
     pub data: Vec<Directory>,
     pub links: PageLinks,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Directory {
     /// The org's id: one directory per org.
@@ -167,7 +169,7 @@ pub async fn directories(state: web::Data<AppState>, caller: Caller) -> Result<R
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DirectoryUserBody {
     pub data: DirectoryUser,
 }
@@ -187,7 +189,7 @@ pub async fn user(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserCount {
     pub count: i64,
 }
@@ -205,7 +207,7 @@ pub async fn count(
 }
 
 /// The v2 directory search's filters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectorySearch {
     #[serde(default, deserialize_with = "lenient::strings")]

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, web};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::directory::account_id;
 use super::error::ApiError;
@@ -24,21 +25,21 @@ fn acting<'a>(caller: &Caller, origin: &'a Origin) -> Acting<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Grant {
     pub allowed: bool,
     /// Why not, when not allowed.
     pub reason: Option<GrantReason>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct GrantReason {
     pub key: &'static str,
 }
 
 /// What the key's org may do to the account. A privilege not asked for (with `privileges`)
 /// is left out.
-#[derive(Debug, Default, Serialize)]
+#[derive(Default, Serialize, ToSchema)]
 pub struct Privileges {
     #[serde(rename = "profile.read", skip_serializing_if = "Option::is_none")]
     pub profile_read: Option<Grant>,
@@ -50,7 +51,8 @@ pub struct Privileges {
     pub lifecycle_enablement: Option<Grant>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PrivilegesQuery {
     /// The privileges to report, comma-joined or repeated; all when absent.
     #[serde(default, deserialize_with = "lenient::strings")]
@@ -89,12 +91,12 @@ pub async fn privileges(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProfileBody {
     pub account: Account,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Account {
     pub account_id: uuid::Uuid,
     pub account_type: &'static str,
@@ -109,7 +111,7 @@ pub struct Account {
     pub extended_profile: ExtendedProfile,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct ExtendedProfile {
     pub job_title: Option<String>,
     pub department: Option<String>,
@@ -156,7 +158,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 }
 
 /// The profile fields to change; those not sent stay as they are, null clears one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ProfileChange {
     #[serde(default, deserialize_with = "present")]
     pub name: Option<Option<String>>,
@@ -172,7 +174,7 @@ pub struct ProfileChange {
     pub email: Option<Option<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ExtendedProfileChange {
     #[serde(default, deserialize_with = "present")]
     pub job_title: Option<Option<String>>,
@@ -185,7 +187,7 @@ pub struct ExtendedProfileChange {
 }
 
 /// The PATCH body: the fields bare, or wrapped as `{"account": {...}}` like the GET answer.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ProfilePatchBody {
     Wrapped { account: ProfileChange },
@@ -253,7 +255,7 @@ pub async fn update_profile(
     Ok(Reply::ok(profile_body(profile)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailChange {
     pub email: String,
 }
@@ -275,7 +277,7 @@ pub async fn set_email(
 }
 
 /// The disable body: `{}`, `{"message": "..."}`, or nothing at all.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct DisableRequest {
     /// Why, for the audit log; at most 1000 characters.
     pub message: Option<String>,

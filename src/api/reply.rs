@@ -1,13 +1,14 @@
-//! Typed answers of the admin API: a serialized body with its status, or 204.
-//! (Stand-in until the endpoint table's module of the same name lands; the same interface.)
+//! What handlers answer: a typed body serialized as JSON with the content type clients want, or
+//! no content. The OpenAPI document describes the same types, so it says what is really sent.
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use serde::Serialize;
 
-use super::error::JSON;
+use super::error::{ApiError, JSON};
 
+/// A JSON answer with its status.
 pub struct Reply<T> {
     status: StatusCode,
     body: T,
@@ -34,12 +35,13 @@ impl<T: Serialize> Responder for Reply<T> {
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         match serde_json::to_vec(&self.body) {
-            Ok(body) => HttpResponse::build(self.status).content_type(JSON).body(body),
-            Err(_) => HttpResponse::InternalServerError().finish(),
+            Ok(json) => HttpResponse::build(self.status).content_type(JSON).body(json),
+            Err(err) => actix_web::ResponseError::error_response(&ApiError::Internal(err.to_string())),
         }
     }
 }
 
+/// 204: done, nothing to say.
 pub struct NoContent;
 
 impl Responder for NoContent {

@@ -5,9 +5,11 @@ use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::orgs::{PageLinks, SelfLink};
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
 use crate::domain::UserAgent;
@@ -89,37 +91,31 @@ pub fn account_status(status: UserStatus) -> &'static str {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersQuery {
+    /// Where the previous page ended, from its `links.next`.
     pub cursor: Option<String>,
+    /// Page size, 1 to 50 (default 50).
     #[serde(default, deserialize_with = "lenient::int")]
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserPage {
     pub data: Vec<OrgUser>,
     pub links: PageLinks,
     pub meta: PageMeta,
 }
 
-#[derive(Debug, Serialize)]
-pub struct PageLinks {
-    #[serde(rename = "self")]
-    pub self_: String,
-    pub prev: Option<String>,
-    /// The next page's full URL; null on the last page.
-    pub next: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PageMeta {
     /// Members of the org, all pages together.
     pub total: i64,
 }
 
 /// A member as the org users list shows them (snake_case, as the wire has it).
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OrgUser {
     pub account_id: Uuid,
     /// Always "atlassian": every keyward account is a person's.
@@ -138,18 +134,12 @@ pub struct OrgUser {
 }
 
 /// A product the person uses; keyward has none to report.
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProductAccess {
     pub key: String,
     pub name: String,
     pub url: Option<String>,
     pub last_active: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SelfLink {
-    #[serde(rename = "self")]
-    pub self_: String,
 }
 
 fn org_user(base: &str, member: Member) -> OrgUser {
@@ -200,8 +190,9 @@ pub async fn list(
 }
 
 /// The users search's filters, from a JSON body or from query parameters alike.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct UserSearch {
     #[serde(default, deserialize_with = "lenient::strings")]
     pub account_ids: Option<Vec<String>>,
@@ -283,7 +274,7 @@ impl UserSearch {
 }
 
 /// A member as the search and directory endpoints show them (camelCase, as the wire has it).
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectoryUser {
     pub account_id: Uuid,
@@ -324,13 +315,13 @@ pub fn directory_user(org_id: Uuid, member: Member) -> DirectoryUser {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SearchPage {
     pub data: Vec<DirectoryUser>,
     pub links: CursorLinks,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CursorLinks {
     /// The next page's cursor (bare, to send back as `cursor`); null on the last page.
     pub next: Option<String>,

@@ -6,9 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, error_body};
+use crate::helpers::{Answer, TestApp, error_body};
 
-async fn json_of(res: reqwest::Response) -> Value {
+async fn json_of(res: Answer) -> Value {
     res.json().await.expect("a JSON body")
 }
 
@@ -162,7 +162,7 @@ async fn suspending_refuses_that_org_only_and_keeps_the_persons_keys() {
         .expect("request");
     assert_eq!(res.status(), 200);
     assert_eq!(
-        json_of(res).await,
+        res.json::<Value>().await.expect("JSON"),
         json!({ "message": format!("Access for {} is suspended in this organization.", acme.ada) })
     );
     assert!(suspended(&app, acme.id, acme.ada).await);

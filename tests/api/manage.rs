@@ -6,9 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, error_body};
+use crate::helpers::{Answer, TestApp, error_body};
 
-async fn json_of(res: reqwest::Response) -> Value {
+async fn json_of(res: Answer) -> Value {
     res.json().await.expect("a JSON body")
 }
 
@@ -57,7 +57,7 @@ async fn status_of(app: &TestApp, user: Uuid) -> String {
 }
 
 /// `method path` with an optional JSON body.
-async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: Option<&Value>) -> reqwest::Response {
+async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: Option<&Value>) -> Answer {
     match body {
         Some(body) => app.api_json(method, path, token, body).await,
         None => app.api(method, path, token).await,

@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, error_body};
+use crate::helpers::{Answer, TestApp, error_body};
 
-async fn json_of(res: reqwest::Response) -> Value {
+async fn json_of(res: Answer) -> Value {
     res.json().await.expect("a JSON body")
 }
 
