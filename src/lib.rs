@@ -11,6 +11,7 @@ pub mod database;
 pub mod domain;
 pub mod keys;
 pub mod metrics;
+pub mod people;
 pub mod pg_embedded;
 pub mod random;
 pub mod startup;

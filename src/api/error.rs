@@ -70,6 +70,31 @@ impl ApiError {
     }
 }
 
+/// For the people endpoints: a non-member is the same 404 as an unknown id.
+impl From<crate::people::PeopleError> for ApiError {
+    fn from(err: crate::people::PeopleError) -> ApiError {
+        use crate::people::PeopleError;
+        match err {
+            PeopleError::NotFound => crate::api::directory::user_not_found(),
+            PeopleError::NotManaged => ApiError::Application {
+                status: StatusCode::FORBIDDEN,
+                code: "ADMIN-403-3",
+                title: "Account not managed by this organization",
+                detail: "This organization does not manage this account, so it cannot change it.".into(),
+            },
+            PeopleError::LastAdmin => ApiError::conflict(
+                "ADMIN-409-1",
+                "Last admin",
+                "This is the organization's last admin: make someone else an admin first.",
+            ),
+            PeopleError::EmailTaken => {
+                ApiError::conflict("ADMIN-409-2", "Email in use", "Another account has this email address.")
+            }
+            PeopleError::Database(db) => db.into(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> ApiError {
         match err {

@@ -4,13 +4,16 @@
 //! document are made.
 
 pub mod api_keys;
+pub mod directory;
 pub mod endpoints;
 pub mod error;
 pub mod key;
+pub mod manage;
 pub mod middleware;
 pub mod openapi;
 pub mod orgs;
 pub mod reply;
 pub mod router;
+pub mod users;
 
 pub use router::routes;

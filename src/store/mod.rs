@@ -3,9 +3,11 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod memberships;
 pub mod orgs;
 pub mod roles;
 pub mod secrets;
+pub mod sessions;
 pub mod setup_tokens;
 #[cfg(test)]
 pub mod test_database;

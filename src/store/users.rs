@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{DisplayName, Email};
+pub use crate::store::memberships::UserStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -67,4 +68,89 @@ pub async fn grant_admin(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// An account's profile, as the user-management API shows and changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub status: UserStatus,
+    pub managed_by_org: Option<Uuid>,
+    pub nickname: Option<String>,
+    pub zoneinfo: Option<String>,
+    pub locale: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub organization: Option<String>,
+    pub location: Option<String>,
+}
+
+/// The account's profile; `for_update` locks the row until the transaction ends, for a
+/// read-modify-write of the profile.
+pub async fn profile(conn: &mut PgConnection, user_id: Uuid, for_update: bool) -> Result<Option<Profile>, sqlx::Error> {
+    if for_update {
+        sqlx::query_as!(
+            Profile,
+            r#"SELECT id, email, display_name, status AS "status: UserStatus", managed_by_org, nickname, zoneinfo,
+                      locale, job_title, department, organization, location
+               FROM users WHERE id = $1 FOR UPDATE"#,
+            user_id
+        )
+        .fetch_optional(conn)
+        .await
+    } else {
+        sqlx::query_as!(
+            Profile,
+            r#"SELECT id, email, display_name, status AS "status: UserStatus", managed_by_org, nickname, zoneinfo,
+                      locale, job_title, department, organization, location
+               FROM users WHERE id = $1"#,
+            user_id
+        )
+        .fetch_optional(conn)
+        .await
+    }
+}
+
+/// Writes the profile's changeable fields (everything but id, email, status and the managing org).
+pub async fn update_profile(conn: &mut PgConnection, profile: &Profile) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET display_name = $2, nickname = $3, zoneinfo = $4, locale = $5, job_title = $6,
+                          department = $7, organization = $8, location = $9
+         WHERE id = $1",
+        profile.id,
+        profile.display_name,
+        profile.nickname,
+        profile.zoneinfo,
+        profile.locale,
+        profile.job_title,
+        profile.department,
+        profile.organization,
+        profile.location
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Changes the account's sign-in address. Another account's address (whatever its case) is the
+/// `users_email_unique` violation.
+pub async fn set_email(conn: &mut PgConnection, user_id: Uuid, email: &Email) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE users SET email = $2 WHERE id = $1", user_id, email.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Enables or disables the account; returns false when it already had that status.
+pub async fn set_status(conn: &mut PgConnection, user_id: Uuid, status: UserStatus) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE users SET status = $2 WHERE id = $1 AND status <> $2",
+        user_id,
+        status as UserStatus
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

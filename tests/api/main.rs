@@ -8,8 +8,11 @@ mod secrets;
 
 mod api_keys;
 mod cli;
+mod directory;
+mod manage;
 mod roles;
 mod schema;
 mod server;
 mod setup;
+mod users;
 mod verification;

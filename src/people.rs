@@ -1,0 +1,356 @@
+//! Managing an organization's people: suspension, removal, roles, and the account-level
+//! changes (profile, email, disable, enable) that only the managing org may make. Each change
+//! runs in one transaction with its audit event; the rules that protect an org (its last admin
+//! stays, a removed admin's keys go, a disabled account's sessions end) hold inside that
+//! transaction, whichever door the change comes through.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::auth::api_key::KeyVerifier;
+use crate::domain::{DisplayName, Email};
+use crate::store;
+use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::memberships::{Member, Role};
+use crate::store::users::{Profile, UserStatus};
+
+/// Who is acting, for which org, from where: every change is confined to `org_id` and
+/// recorded with `actor` and `origin`.
+#[derive(Debug, Clone)]
+pub struct Acting<'a> {
+    pub org_id: Uuid,
+    pub actor: Actor,
+    pub origin: &'a Origin,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PeopleError {
+    /// Not a member of the acting org (or no such account): the same answer for both.
+    #[error("no such member")]
+    NotFound,
+    /// The account is managed by another org, or by none.
+    #[error("this organization does not manage the account")]
+    NotManaged,
+    /// The change would leave an org without an admin.
+    #[error("the last admin of an organization cannot be removed, demoted, suspended or disabled")]
+    LastAdmin,
+    #[error("another account has this email address")]
+    EmailTaken,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What removing a member did to the keys they answered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The revoked keys' ids and public ids.
+    pub revoked_keys: Vec<(Uuid, String)>,
+}
+
+/// The member, or `NotFound`.
+pub async fn member(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<Member, PeopleError> {
+    store::memberships::find(conn, org_id, user_id)
+        .await?
+        .ok_or(PeopleError::NotFound)
+}
+
+/// Locks the org's admin memberships and refuses when `user_id` is its only admin.
+async fn refuse_last_admin(conn: &mut PgConnection, org_ids: &[Uuid], user_id: Uuid) -> Result<(), PeopleError> {
+    store::memberships::lock_admins(conn, org_ids).await?;
+    for &org_id in org_ids {
+        let admins = store::memberships::effective_admins(conn, org_id).await?;
+        if admins == [user_id] {
+            return Err(PeopleError::LastAdmin);
+        }
+    }
+    Ok(())
+}
+
+fn event<'a>(acting: &'a Acting<'_>, action: &'a str, user_id: Uuid, details: serde_json::Value) -> NewEvent<'a> {
+    NewEvent {
+        org_id: Some(acting.org_id),
+        actor: acting.actor,
+        action,
+        target_kind: Some("user"),
+        target_id: Some(user_id.to_string()),
+        ip: acting.origin.ip,
+        user_agent: acting.origin.user_agent(),
+        details,
+    }
+}
+
+/// Suspends the person's membership of the acting org only: their other orgs, their account and
+/// the keys they answer for are untouched. Returns false when it was suspended already.
+pub async fn suspend(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
+    let mut tx = pool.begin().await?;
+    refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
+    member(&mut tx, acting.org_id, user_id).await?;
+    let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
+    if changed {
+        let details = serde_json::json!({});
+        store::audit::record(&mut tx, event(acting, "membership.suspended", user_id, details)).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Lifts the suspension of the person's membership. Returns false when it was not suspended.
+pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
+    let mut tx = pool.begin().await?;
+    member(&mut tx, acting.org_id, user_id).await?;
+    let changed = store::memberships::restore(&mut tx, acting.org_id, user_id).await?;
+    if changed {
+        let details = serde_json::json!({});
+        store::audit::record(&mut tx, event(acting, "membership.restored", user_id, details)).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Changes the person's role in the acting org; demoting the last admin is refused.
+pub async fn set_role(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, role: Role) -> Result<bool, PeopleError> {
+    let mut tx = pool.begin().await?;
+    if role != Role::Admin {
+        refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
+    }
+    let before = member(&mut tx, acting.org_id, user_id).await?;
+    if before.role == role {
+        return Ok(false);
+    }
+    store::memberships::set_role(&mut tx, acting.org_id, user_id, role).await?;
+    let details = serde_json::json!({ "role": if role == Role::Admin { "admin" } else { "member" } });
+    store::audit::record(&mut tx, event(acting, "membership.role_changed", user_id, details)).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Removes the person from the acting org. Every active key of the org they answer for is
+/// revoked in the same transaction, each with its own event, and the removal's event lists
+/// them: offboarding leaves no key behind. After the commit, `verifier` (this instance's cache)
+/// refuses the keys before this returns; other instances hear the database's notice.
+pub async fn remove(
+    pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+) -> Result<Removal, PeopleError> {
+    let mut tx = pool.begin().await?;
+    refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
+    let before = member(&mut tx, acting.org_id, user_id).await?;
+    store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
+    let revoked = store::api_keys::revoke_by_responsible(&mut tx, acting.org_id, user_id, acting.actor).await?;
+    for (key_id, public_id) in &revoked {
+        let details =
+            serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": "member_removed" });
+        store::audit::record(
+            &mut tx,
+            NewEvent {
+                target_kind: Some("api_key"),
+                target_id: Some(key_id.to_string()),
+                ..event(acting, "api_key.revoked", user_id, details)
+            },
+        )
+        .await?;
+    }
+    let keys: Vec<_> = revoked
+        .iter()
+        .map(|(id, public_id)| serde_json::json!({ "id": id, "public_id": public_id }))
+        .collect();
+    let role = if before.role == Role::Admin { "admin" } else { "member" };
+    let details = serde_json::json!({ "role": role, "revoked_keys": keys });
+    store::audit::record(&mut tx, event(acting, "membership.removed", user_id, details)).await?;
+    tx.commit().await?;
+    if let Some(verifier) = verifier {
+        for (_, public_id) in &revoked {
+            verifier.mark_revoked(public_id);
+        }
+    }
+    Ok(Removal { revoked_keys: revoked })
+}
+
+/// The member's account, when the acting org manages it.
+async fn managed_account(conn: &mut PgConnection, acting: &Acting<'_>, user_id: Uuid) -> Result<Profile, PeopleError> {
+    member(conn, acting.org_id, user_id).await?;
+    let profile = store::users::profile(conn, user_id, true)
+        .await?
+        .ok_or(PeopleError::NotFound)?;
+    if profile.managed_by_org != Some(acting.org_id) {
+        return Err(PeopleError::NotManaged);
+    }
+    Ok(profile)
+}
+
+/// Disables the account everywhere, ending all its console sessions in the same transaction.
+/// Refused when the person is the last admin of any org (not only the acting one).
+pub async fn disable(
+    pool: &PgPool,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+    message: Option<&str>,
+) -> Result<bool, PeopleError> {
+    let mut tx = pool.begin().await?;
+    managed_account(&mut tx, acting, user_id).await?;
+    let admin_of = store::memberships::admin_orgs(&mut tx, user_id).await?;
+    refuse_last_admin(&mut tx, &admin_of, user_id).await?;
+    let changed = store::users::set_status(&mut tx, user_id, UserStatus::Disabled).await?;
+    let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
+    if changed {
+        let details = serde_json::json!({ "message": message, "sessions_ended": sessions });
+        store::audit::record(&mut tx, event(acting, "user.disabled", user_id, details)).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Enables the account again.
+pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
+    let mut tx = pool.begin().await?;
+    managed_account(&mut tx, acting, user_id).await?;
+    let changed = store::users::set_status(&mut tx, user_id, UserStatus::Active).await?;
+    if changed {
+        let details = serde_json::json!({});
+        store::audit::record(&mut tx, event(acting, "user.enabled", user_id, details)).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Changes the account's email, ending all its console sessions in the same transaction.
+pub async fn set_email(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, email: &Email) -> Result<(), PeopleError> {
+    let mut tx = pool.begin().await?;
+    let before = managed_account(&mut tx, acting, user_id).await?;
+    match store::users::set_email(&mut tx, user_id, email).await {
+        Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
+        other => other?,
+    }
+    let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
+    let details = serde_json::json!({ "from": before.email, "to": email.as_str(), "sessions_ended": sessions });
+    store::audit::record(&mut tx, event(acting, "user.email_changed", user_id, details)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A profile field that can be set or cleared: trimmed, 1 to `max` characters, no control
+/// characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileField {
+    Nickname,
+    Zoneinfo,
+    Locale,
+    JobTitle,
+    Department,
+    Organization,
+    Location,
+}
+
+impl ProfileField {
+    pub const ALL: [ProfileField; 7] = [
+        ProfileField::Nickname,
+        ProfileField::Zoneinfo,
+        ProfileField::Locale,
+        ProfileField::JobTitle,
+        ProfileField::Department,
+        ProfileField::Organization,
+        ProfileField::Location,
+    ];
+
+    /// The field's name on the wire (and in audit events).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileField::Nickname => "nickname",
+            ProfileField::Zoneinfo => "zoneinfo",
+            ProfileField::Locale => "locale",
+            ProfileField::JobTitle => "job_title",
+            ProfileField::Department => "department",
+            ProfileField::Organization => "organization",
+            ProfileField::Location => "location",
+        }
+    }
+
+    /// The longest value the database accepts (its CHECK constraints say the same).
+    pub fn max_chars(self) -> usize {
+        match self {
+            ProfileField::Zoneinfo => 64,
+            ProfileField::Locale => 35,
+            _ => 100,
+        }
+    }
+
+    /// Parses a value for the field; the error says what is wrong, for the one who sent it.
+    pub fn parse(self, input: &str) -> Result<String, String> {
+        let value = input.trim();
+        if value.is_empty() {
+            return Err(format!("{} must not be empty; send null to clear it.", self.name()));
+        }
+        if value.chars().count() > self.max_chars() {
+            return Err(format!("{} is at most {} characters.", self.name(), self.max_chars()));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(format!("{} must not contain control characters.", self.name()));
+        }
+        Ok(value.to_owned())
+    }
+
+    fn slot(self, profile: &mut Profile) -> &mut Option<String> {
+        match self {
+            ProfileField::Nickname => &mut profile.nickname,
+            ProfileField::Zoneinfo => &mut profile.zoneinfo,
+            ProfileField::Locale => &mut profile.locale,
+            ProfileField::JobTitle => &mut profile.job_title,
+            ProfileField::Department => &mut profile.department,
+            ProfileField::Organization => &mut profile.organization,
+            ProfileField::Location => &mut profile.location,
+        }
+    }
+}
+
+/// A change to a profile, already parsed: fields not named stay as they are; `Some(None)`
+/// clears a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfilePatch {
+    pub name: Option<DisplayName>,
+    pub fields: Vec<(ProfileField, Option<String>)>,
+}
+
+impl ProfilePatch {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.fields.is_empty()
+    }
+}
+
+/// The member's profile, for any member of the acting org.
+pub async fn profile(pool: &PgPool, org_id: Uuid, user_id: Uuid) -> Result<Profile, PeopleError> {
+    let mut conn = pool.acquire().await?;
+    member(&mut conn, org_id, user_id).await?;
+    store::users::profile(&mut conn, user_id, false)
+        .await?
+        .ok_or(PeopleError::NotFound)
+}
+
+/// Applies the patch to a managed account's profile and returns the profile as it now is.
+pub async fn update_profile(
+    pool: &PgPool,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+    patch: &ProfilePatch,
+) -> Result<Profile, PeopleError> {
+    let mut tx = pool.begin().await?;
+    let mut profile = managed_account(&mut tx, acting, user_id).await?;
+    let mut changed = Vec::new();
+    if let Some(name) = &patch.name {
+        profile.display_name = name.as_str().to_owned();
+        changed.push("name");
+    }
+    for (field, value) in &patch.fields {
+        *field.slot(&mut profile) = value.clone();
+        changed.push(field.name());
+    }
+    store::users::update_profile(&mut tx, &profile).await?;
+    let details = serde_json::json!({ "fields": changed });
+    store::audit::record(&mut tx, event(acting, "user.profile_updated", user_id, details)).await?;
+    tx.commit().await?;
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests;

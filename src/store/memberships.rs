@@ -1,0 +1,264 @@
+//! Who belongs to which organization: the org's user list and search, suspension, removal,
+//! and the admin memberships the last-admin rule locks.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A person's role in one organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "membership_role", rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+/// Whether an account may sign in at all (across every org).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "user_status", rename_all = "lowercase")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+/// A member of an org, with what the user list shows of their account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub nickname: Option<String>,
+    pub status: UserStatus,
+    pub managed_by_org: Option<Uuid>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub role: Role,
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// When the person was added to the org: the membership's creation.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// Keyset position in an org's user list: the (joined_at, user id) of the last member shown.
+pub type MemberCursor = (DateTime<Utc>, Uuid);
+
+/// The search filters of the users search endpoints; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub user_ids: Option<Vec<Uuid>>,
+    /// Account statuses as the database spells them.
+    pub statuses: Option<Vec<UserStatus>>,
+    /// Case-insensitive substrings of the name or nickname; any one matches.
+    pub names: Option<Vec<String>>,
+    /// Email local parts (before the `@`), case-insensitive; any one matches.
+    pub email_usernames: Option<Vec<String>>,
+    /// Email domains (after the `@`), case-insensitive; any one matches.
+    pub email_domains: Option<Vec<String>>,
+    pub suspended: Option<bool>,
+    /// Case-insensitive substrings of the name, nickname or email; any one matches.
+    pub terms: Option<Vec<String>>,
+    /// Whole email addresses, case-insensitive; any one matches.
+    pub emails: Option<Vec<String>>,
+    /// True for accounts this org manages (`managed_by_org`), false for the others.
+    pub managed: Option<bool>,
+}
+
+/// A page of the org's members, oldest membership first, after `after`. The order is total
+/// (ties on the timestamp are broken by user id), so a walk sees every member that existed
+/// when it began exactly once; members added later appear at the end.
+pub async fn list(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    after: Option<MemberCursor>,
+    limit: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    search(conn, org_id, &MemberFilter::default(), after, limit).await
+}
+
+/// `list` with filters.
+pub async fn search(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    filter: &MemberFilter,
+    after: Option<MemberCursor>,
+    limit: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    let (after_at, after_id) = after.unzip();
+    let names = lowercase(&filter.names);
+    let usernames = lowercase(&filter.email_usernames);
+    let domains = lowercase(&filter.email_domains);
+    let terms = lowercase(&filter.terms);
+    let emails = lowercase(&filter.emails);
+    sqlx::query_as!(
+        Member,
+        r#"SELECT u.id AS user_id, u.email, u.display_name, u.nickname, u.status AS "status: UserStatus",
+                  u.managed_by_org, u.last_login_at, m.role AS "role: Role", m.suspended_at,
+                  m.created_at AS joined_at
+           FROM memberships m JOIN users u ON u.id = m.user_id
+           WHERE m.org_id = $1
+             AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3::uuid))
+             AND ($4::uuid[] IS NULL OR u.id = ANY($4))
+             AND ($5::user_status[] IS NULL OR u.status = ANY($5))
+             AND ($6::text[] IS NULL OR EXISTS (
+                    SELECT 1 FROM unnest($6::text[]) AS n(part)
+                    WHERE strpos(lower(u.display_name), n.part) > 0
+                       OR strpos(lower(coalesce(u.nickname, '')), n.part) > 0))
+             AND ($7::text[] IS NULL OR lower(split_part(u.email, '@', 1)) = ANY($7))
+             AND ($8::text[] IS NULL OR lower(split_part(u.email, '@', 2)) = ANY($8))
+             AND ($9::bool IS NULL OR (m.suspended_at IS NOT NULL) = $9)
+             AND ($10::text[] IS NULL OR EXISTS (
+                    SELECT 1 FROM unnest($10::text[]) AS t(part)
+                    WHERE strpos(lower(u.display_name), t.part) > 0
+                       OR strpos(lower(coalesce(u.nickname, '')), t.part) > 0
+                       OR strpos(lower(u.email), t.part) > 0))
+             AND ($11::text[] IS NULL OR lower(u.email) = ANY($11))
+             AND ($12::bool IS NULL OR (u.managed_by_org IS NOT DISTINCT FROM $1) = $12)
+           ORDER BY m.created_at, m.user_id
+           LIMIT $13"#,
+        org_id,
+        after_at,
+        after_id,
+        filter.user_ids.as_deref(),
+        filter.statuses.as_deref() as Option<&[UserStatus]>,
+        names.as_deref(),
+        usernames.as_deref(),
+        domains.as_deref(),
+        filter.suspended,
+        terms.as_deref(),
+        emails.as_deref(),
+        filter.managed,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+fn lowercase(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+    values
+        .as_ref()
+        .map(|values| values.iter().map(|v| v.to_lowercase()).collect())
+}
+
+/// How many members the org has.
+pub async fn count(conn: &mut PgConnection, org_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM memberships WHERE org_id = $1"#,
+        org_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The member `user_id` of the org, if they are one.
+pub async fn find(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<Option<Member>, sqlx::Error> {
+    let filter = MemberFilter {
+        user_ids: Some(vec![user_id]),
+        ..MemberFilter::default()
+    };
+    Ok(search(conn, org_id, &filter, None, 1).await?.into_iter().next())
+}
+
+/// True when `user_id` may act in the org right now: the membership exists, is not suspended,
+/// and the account is active. The console checks it on every org page, so a suspension or a
+/// disabled account takes effect at once; it says nothing about the person's other orgs.
+pub async fn is_active(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (
+               SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+               WHERE m.org_id = $1 AND m.user_id = $2 AND m.suspended_at IS NULL AND u.status = 'active'
+           ) AS "active!""#,
+        org_id,
+        user_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Suspends the membership; returns false when it was suspended already (or does not exist).
+pub async fn suspend(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE memberships SET suspended_at = statement_timestamp()
+         WHERE org_id = $1 AND user_id = $2 AND suspended_at IS NULL",
+        org_id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lifts the membership's suspension; returns false when it was not suspended.
+pub async fn restore(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE memberships SET suspended_at = NULL
+         WHERE org_id = $1 AND user_id = $2 AND suspended_at IS NOT NULL",
+        org_id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes the member's role; returns false when they are not a member.
+pub async fn set_role(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid, role: Role) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
+        org_id,
+        user_id,
+        role as Role
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes the person from the org; returns false when they were not a member.
+pub async fn delete(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+        org_id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The orgs in which `user_id` holds an admin membership (suspended or not).
+pub async fn admin_orgs(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT org_id FROM memberships WHERE user_id = $1 AND role = 'admin' ORDER BY org_id",
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks every admin membership of these orgs until the transaction ends, in one global
+/// order (org, user) so two transactions locking overlapping sets cannot deadlock. Every
+/// change that can take an org's last admin away (removal, demotion, suspension, disabling)
+/// takes these locks before it counts, so two such changes to one org run one after the other
+/// and the second counts what the first left.
+pub async fn lock_admins(conn: &mut PgConnection, org_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT 1 AS locked FROM memberships WHERE org_id = ANY($1) AND role = 'admin'
+         ORDER BY org_id, user_id FOR UPDATE",
+        org_ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(())
+}
+
+/// The people who count as the org's admins: an unsuspended admin membership of an active
+/// account. Run it after `lock_admins`, as a statement of its own, so under READ COMMITTED it
+/// sees whatever the transactions it waited for committed.
+pub async fn effective_admins(conn: &mut PgConnection, org_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.role = 'admin' AND m.suspended_at IS NULL AND u.status = 'active'
+         ORDER BY m.user_id",
+        org_id
+    )
+    .fetch_all(conn)
+    .await
+}
