@@ -24,6 +24,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/v1/orgs/{org_id}", web::get().to(orgs::get))
             .route("/api-access/v1/orgs/{org_id}/api-keys", web::get().to(api_keys::list))
             .route(
+                "/api-access/v1/orgs/{org_id}/api-keys",
+                web::post().to(api_keys::create),
+            )
+            .route(
+                "/api-access/v1/orgs/{org_id}/api-keys/count",
+                web::get().to(api_keys::count),
+            )
+            .route(
                 "/api-access/v1/orgs/{org_id}/api-keys/revoke/{key_id}",
                 web::patch().to(api_keys::revoke),
             )
