@@ -7,6 +7,7 @@ mod secrets;
 
 mod api_keys;
 mod cli;
+mod client;
 mod roles;
 mod schema;
 mod server;
