@@ -489,3 +489,20 @@ pub async fn notify_heartbeat(pool: &sqlx::PgPool, channel: &str, payload: &str)
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_filter_matches_its_wildcards_literally() {
+        let filter = |text: &str| KeyFilter {
+            text: Some(text.to_owned()),
+            ..KeyFilter::everything(Utc::now())
+        };
+        assert_eq!(filter("deploy").pattern().as_deref(), Some("%deploy%"));
+        assert_eq!(filter("100%_done").pattern().as_deref(), Some(r"%100\%\_done%"));
+        assert_eq!(filter(r"a\b").pattern().as_deref(), Some(r"%a\\b%"));
+        assert_eq!(KeyFilter::everything(Utc::now()).pattern(), None);
+    }
+}
