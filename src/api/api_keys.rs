@@ -4,12 +4,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::USER_AGENT;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiError, JSON};
+use super::error::ApiError;
+use super::orgs::PageLinks;
+use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
 use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
 use crate::domain::{Scope, UserAgent};
@@ -22,10 +25,10 @@ use crate::store::audit::{Actor, Origin};
 const PAGE: i64 = 50;
 const MAX_PAGE: i64 = 100;
 
-/// A key as the list shows it: never any part of the secret beyond the public id.
-#[derive(Debug, Serialize)]
+/// A key as the list shows it: never any part of its secret beyond the public id.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiKeyView {
+pub struct KeyItem {
     pub id: Uuid,
     /// keyward: the non-secret part of the token, as the console shows it.
     pub public_id: String,
@@ -39,14 +42,14 @@ pub struct ApiKeyView {
     pub revoked_at: Option<DateTime<Utc>>,
     pub status: StatusName,
     pub org_id: Uuid,
-    pub created_by: Creator,
+    pub created_by: CreatedBy,
     /// keyward: false for a key without scopes, which may call everything.
     pub scoped: bool,
     pub scopes: Vec<&'static str>,
 }
 
 /// A key's status at the time of the answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusName {
     Active,
@@ -66,8 +69,8 @@ impl From<KeyStatus> for StatusName {
 
 /// Who created a key: a person, a key (then name and email are of the person that key answers
 /// for), or keyward itself (the command line).
-#[derive(Debug, Serialize)]
-pub struct Creator {
+#[derive(Serialize, ToSchema)]
+pub struct CreatedBy {
     pub id: Option<Uuid>,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -75,7 +78,7 @@ pub struct Creator {
     pub kind: CreatorKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CreatorKind {
     User,
@@ -83,22 +86,22 @@ pub enum CreatorKind {
     System,
 }
 
-impl Creator {
-    fn of(key: &ApiKey) -> Creator {
+impl CreatedBy {
+    fn of(key: &ApiKey) -> CreatedBy {
         match key.created_by {
-            Actor::User(id) => Creator {
+            Actor::User(id) => CreatedBy {
                 id: Some(id),
                 name: key.creator_name.clone(),
                 email: key.creator_email.clone(),
                 kind: CreatorKind::User,
             },
-            Actor::Key(id) => Creator {
+            Actor::Key(id) => CreatedBy {
                 id: Some(id),
                 name: key.creator_name.clone(),
                 email: key.creator_email.clone(),
                 kind: CreatorKind::ApiKey,
             },
-            Actor::System => Creator {
+            Actor::System => CreatedBy {
                 id: None,
                 name: Some("keyward".to_owned()),
                 email: None,
@@ -112,9 +115,9 @@ fn scope_names(scopes: &[Scope]) -> Vec<&'static str> {
     scopes.iter().map(|scope| scope.name()).collect()
 }
 
-impl ApiKeyView {
-    fn of(key: &ApiKey, now: DateTime<Utc>) -> ApiKeyView {
-        ApiKeyView {
+impl KeyItem {
+    fn of(key: &ApiKey, now: DateTime<Utc>) -> KeyItem {
+        KeyItem {
             id: key.id,
             public_id: key.public_id.clone(),
             label: key.name.clone(),
@@ -125,45 +128,49 @@ impl ApiKeyView {
             revoked_at: key.revoked_at,
             status: key.status(now).into(),
             org_id: key.org_id,
-            created_by: Creator::of(key),
+            created_by: CreatedBy::of(key),
             scoped: key.scoped,
             scopes: scope_names(&key.scopes),
         }
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct ApiKeyPage {
-    pub data: Vec<ApiKeyView>,
+/// A page of keys: `{"data":[key], "links":{...}}`; `links.next` keeps the page's filters.
+#[derive(Serialize, ToSchema)]
+pub struct KeyPage {
+    pub data: Vec<KeyItem>,
     pub links: PageLinks,
 }
 
-#[derive(Debug, Serialize)]
-pub struct PageLinks {
-    #[serde(rename = "self")]
-    pub this: String,
-    pub prev: Option<String>,
-    /// The next page's full URL, with this page's filters; null on the last page.
-    pub next: Option<String>,
-}
-
-/// The list's and the count's query, as it arrives: statuses repeated (`status=a&status=b`) or
-/// comma-joined (`status=a,b`), times in RFC 3339.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct KeyQuery {
+/// The list's and the count's query. Read from the query string by `from_query_string`, not
+/// by serde: statuses arrive repeated (`status=a&status=b`) and comma-joined (`status=a,b`).
+#[derive(Debug, Default, PartialEq, Eq, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ListQuery {
+    /// Where the previous page ended, from its `links.next` (the list only).
     pub cursor: Option<String>,
-    /// Also read from `pageSize`, as go-atlassian sends it.
+    /// Page size, 1 to 100 (default 50; the list only). Also read from `pageSize`, as
+    /// go-atlassian sends it.
+    #[param(value_type = Option<i64>)]
     pub limit: Option<String>,
+    /// A case-insensitive substring of the key's name or public id (`%` and `_` match
+    /// themselves).
     pub q: Option<String>,
+    /// `active`, `expired` or `revoked`, repeated or comma-joined: keys in any of them.
+    #[param(required = false, explode = true)]
     pub status: Vec<String>,
+    /// RFC 3339: keys expiring after this time.
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub expires_after: Option<String>,
+    /// RFC 3339: keys expiring before this time.
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub expires_before: Option<String>,
 }
 
-impl KeyQuery {
+impl ListQuery {
     /// Reads the query string; parameters it does not know are ignored.
-    pub fn from_query_string(query: &str) -> KeyQuery {
-        let mut parsed = KeyQuery::default();
+    pub fn from_query_string(query: &str) -> ListQuery {
+        let mut parsed = ListQuery::default();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let value = value.into_owned();
             match name.as_ref() {
@@ -300,20 +307,9 @@ fn keys_url(state: &AppState, caller: &Caller) -> String {
     )
 }
 
-fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Result<HttpResponse, ApiError> {
-    let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::build(status).content_type(JSON).body(body))
-}
-
 /// `GET .../api-keys`: one page of the org's keys, newest first.
-pub async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    super::authorize(&state, &caller, Some(&path), Some(Scope::ReadKeys))?;
-    let query = KeyQuery::from_query_string(req.query_string());
+pub async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<Reply<KeyPage>, ApiError> {
+    let query = ListQuery::from_query_string(req.query_string());
     let now = Utc::now();
     let filter = query.filter(now)?;
     let limit = query.page_size()?;
@@ -327,33 +323,27 @@ pub async fn list(
         (true, Some(last)) => Some(query.link(&base, Some(&encode_cursor(last)), limit)),
         _ => None,
     };
-    let page = ApiKeyPage {
-        data: keys.iter().map(|key| ApiKeyView::of(key, now)).collect(),
+    Ok(Reply::ok(KeyPage {
+        data: keys.iter().map(|key| KeyItem::of(key, now)).collect(),
         links: PageLinks {
-            this: query.link(&base, query.cursor.as_deref().filter(|c| !c.is_empty()), limit),
+            self_: query.link(&base, query.cursor.as_deref().filter(|c| !c.is_empty()), limit),
             prev: None,
             next,
         },
-    };
-    json_response(StatusCode::OK, &page)
+    }))
 }
 
 /// `GET .../api-keys/count`: how many keys the list's filters select, as a bare integer.
-pub async fn count(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    super::authorize(&state, &caller, Some(&path), Some(Scope::ReadKeys))?;
-    let filter = KeyQuery::from_query_string(req.query_string()).filter(Utc::now())?;
+pub async fn count(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<Reply<i64>, ApiError> {
+    let filter = ListQuery::from_query_string(req.query_string()).filter(Utc::now())?;
     let mut conn = state.pool.acquire().await?;
-    let count = store::api_keys::count(&mut conn, caller.org_id, &filter).await?;
-    json_response(StatusCode::OK, &count)
+    Ok(Reply::ok(
+        store::api_keys::count(&mut conn, caller.org_id, &filter).await?,
+    ))
 }
 
 /// The create request, wrapped (`{"data":{...}}`) or bare.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum NewKeyBody {
     Wrapped { data: NewKey },
@@ -368,20 +358,24 @@ impl NewKeyBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewKey {
-    /// The key's name: 1 to 100 characters after trimming.
+    /// The key's name: 1 to 100 characters after trimming. Required; read as optional so a
+    /// missing one is answered with a 400 that names it.
+    #[schema(required = true, value_type = String)]
     pub label: Option<String>,
     /// RFC 3339 time (or a date: its start in UTC); absent or null: 30 days from now, or the
     /// calling key's own expiry when that is sooner.
+    #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<String>,
     /// Absent or null: a key without scopes (only a key without scopes may make one). An array
     /// (or a comma-joined string) of scope names: a subset of the calling key's. `[]` is refused.
     pub scopes: Option<ScopeList>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Scope names: an array, or one comma-joined string.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ScopeList {
     Names(Vec<String>),
@@ -398,14 +392,14 @@ impl ScopeList {
 }
 
 /// The answer to a create: the only one that ever carries the token.
-#[derive(Debug, Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedKey {
     pub id: Uuid,
     /// The key's value, shown this once: it cannot be recovered.
     pub token: String,
     pub label: String,
-    pub created_by: Creator,
+    pub created_by: CreatedBy,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub scopes: Vec<&'static str>,
@@ -518,11 +512,9 @@ fn requested_expiry(asked: Option<&str>, creator: &ApiKey, now: DateTime<Utc>) -
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
     body: web::Json<NewKeyBody>,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    super::authorize(&state, &caller, Some(&path), Some(Scope::WriteKeys))?;
+) -> Result<Reply<CreatedKey>, ApiError> {
     let asked = body.into_inner().into_inner();
     let name = KeyName::parse(asked.label.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("ADMIN-400-24", "Invalid label", format!("label: {e}")))?;
@@ -551,19 +543,18 @@ pub async fn create(
         store::api_keys::find(&mut conn, caller.org_id, &id.to_string()).await?
     }
     .ok_or_else(|| ApiError::Internal("a created key could not be read back".into()))?;
-    let body = CreatedKey {
+    Ok(Reply::created(CreatedKey {
         id,
         token: token.expose_token(),
         label: created.name.clone(),
-        created_by: Creator::of(&created),
+        created_by: CreatedBy::of(&created),
         created_at: created.created_at,
         expires_at: created.expires_at,
         scopes: scope_names(&created.scopes),
         public_id: created.public_id.clone(),
         org_id: created.org_id,
         scoped: created.scoped,
-    };
-    json_response(StatusCode::CREATED, &body)
+    }))
 }
 
 fn origin(caller: &Caller, req: &HttpRequest) -> Origin {
@@ -582,9 +573,8 @@ pub async fn revoke(
     caller: Caller,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (org, key) = path.into_inner();
-    super::authorize(&state, &caller, Some(&org), Some(Scope::DeleteKeys))?;
+) -> Result<NoContent, ApiError> {
+    let (_, key) = path.into_inner();
     let not_found = || {
         ApiError::not_found(
             "ADMIN-404-1",
@@ -603,7 +593,7 @@ pub async fn revoke(
     )
     .await?;
     match outcome {
-        Revocation::Revoked { .. } | Revocation::AlreadyRevoked => Ok(HttpResponse::NoContent().finish()),
+        Revocation::Revoked { .. } | Revocation::AlreadyRevoked => Ok(NoContent),
         Revocation::NotFound => Err(not_found()),
     }
 }
@@ -625,7 +615,7 @@ mod tests {
 
     #[test]
     fn statuses_arrive_repeated_and_comma_joined() {
-        let query = KeyQuery::from_query_string("status=active,expired&status=revoked&q=a%25b&pageSize=5");
+        let query = ListQuery::from_query_string("status=active,expired&status=revoked&q=a%25b&pageSize=5");
         assert_eq!(query.status, ["active", "expired", "revoked"]);
         assert_eq!(query.q.as_deref(), Some("a%b"));
         assert_eq!(query.limit.as_deref(), Some("5"));
@@ -638,8 +628,9 @@ mod tests {
 
     #[test]
     fn links_carry_the_filters() {
-        let query =
-            KeyQuery::from_query_string("q=deploy+bot&status=active&status=expired&expiresBefore=2027-01-01T00:00:00Z");
+        let query = ListQuery::from_query_string(
+            "q=deploy+bot&status=active&status=expired&expiresBefore=2027-01-01T00:00:00Z",
+        );
         assert_eq!(
             query.link("http://h/k", Some("abc"), 10),
             "http://h/k?q=deploy+bot&status=active%2Cexpired&expiresBefore=2027-01-01T00%3A00%3A00Z&cursor=abc&limit=10"

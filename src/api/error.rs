@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::domain::Scope;
 
@@ -50,6 +50,16 @@ impl ApiError {
         )
     }
 
+    /// 409: the request would break a rule of the org, such as keeping one admin.
+    pub fn conflict(code: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Application {
+            status: StatusCode::CONFLICT,
+            code,
+            title,
+            detail: detail.into(),
+        }
+    }
+
     pub fn bad_request(code: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError::Application {
             status: StatusCode::BAD_REQUEST,
@@ -83,14 +93,42 @@ impl From<crate::keys::KeyError> for ApiError {
     }
 }
 
-fn application(status: StatusCode, code: &str, title: &str, detail: &str) -> serde_json::Value {
-    json!({ "errors": [{
-        "id": crate::telemetry::next_id(),
-        "status": status.as_u16().to_string(),
-        "code": code,
-        "title": title,
-        "detail": detail,
-    }]})
+/// The body of every application error: `{"errors":[{id,status,code,title,detail}]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorList {
+    pub errors: Vec<ErrorItem>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorItem {
+    /// The request id, as the server's logs name it.
+    pub id: String,
+    /// The HTTP status, as a string (`"404"`).
+    pub status: String,
+    /// A stable code such as `ADMIN-404-2`.
+    pub code: String,
+    pub title: String,
+    pub detail: String,
+}
+
+/// The body of a 401: `{"code":401,"message":...}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyErrorBody {
+    pub code: u16,
+    pub message: String,
+}
+
+fn application(status: StatusCode, code: &str, title: &str, detail: &str) -> Vec<u8> {
+    let body = ErrorList {
+        errors: vec![ErrorItem {
+            id: crate::telemetry::next_id(),
+            status: status.as_u16().to_string(),
+            code: code.to_owned(),
+            title: title.to_owned(),
+            detail: detail.to_owned(),
+        }],
+    };
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 impl ResponseError for ApiError {
@@ -112,7 +150,11 @@ impl ResponseError for ApiError {
         let body = match self {
             ApiError::Unauthorized(message) => {
                 res.insert_header(("WWW-Authenticate", r#"Bearer realm="keyward""#));
-                json!({ "code": 401, "message": message })
+                serde_json::to_vec(&KeyErrorBody {
+                    code: 401,
+                    message: (*message).to_owned(),
+                })
+                .unwrap_or_default()
             }
             ApiError::Application {
                 code, title, detail, ..
@@ -155,7 +197,7 @@ impl ResponseError for ApiError {
                 )
             }
         };
-        res.body(body.to_string())
+        res.body(body)
     }
 }
 

@@ -7,7 +7,7 @@ use keyward::domain::Scope;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestKey};
+use crate::helpers::{Answer, TestApp, TestKey};
 use crate::proxy::{DbProxy, Mode};
 
 const ARGON2_STARTED: &str = "keyward_argon2_verifications_started_total";
@@ -34,7 +34,7 @@ fn random_public_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
-async fn json(res: reqwest::Response) -> Value {
+async fn json(res: crate::helpers::Answer) -> Value {
     res.json().await.expect("a JSON body")
 }
 
@@ -90,7 +90,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
             "application/json;charset=UTF-8",
             "{case}"
         );
-        let body = json(res).await;
+        let body: Value = res.json().await.expect("a JSON body");
         assert_eq!(body["code"], 401, "{case}");
         let message = body["message"].as_str().unwrap_or_default();
         assert!(
@@ -276,7 +276,8 @@ async fn the_key_endpoint_and_the_keys_list_describe_keys_without_their_secrets(
     let mut seen = Vec::new();
     let mut url = format!("{}/admin/api-access/v1/orgs/{org}/api-keys?limit=3", app.address);
     for _ in 0..5 {
-        let page = json(app.client.get(&url).bearer_auth(&key.token).send().await.expect("page")).await;
+        let path = url.strip_prefix(&app.address).expect("links.next is on this server");
+        let page = json(app.api(Method::GET, path, &key.token).await).await;
         for item in page["data"].as_array().expect("data") {
             seen.push(item["id"].as_str().expect("id").to_owned());
             assert!(item.get("token").is_none());
@@ -743,14 +744,8 @@ async fn named_key(app: &TestApp, org: uuid::Uuid, name: &str, expires_in: Durat
     }
 }
 
-async fn post_json(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("request")
+async fn post_json(app: &TestApp, path: &str, token: &str, body: &Value) -> Answer {
+    app.call(Method::POST, path, token, Some(body)).await
 }
 
 /// The field names of a JSON object, sorted.
@@ -794,7 +789,7 @@ fn is_rfc3339(value: &Value) -> bool {
 }
 
 /// Asserts the documented errors shape with `status` and `code`; returns the detail.
-async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> String {
+async fn assert_error(res: Answer, status: u16, code: &str) -> String {
     assert_eq!(res.status(), status);
     assert_eq!(res.headers()["content-type"], "application/json;charset=UTF-8");
     let body = json(res).await;
@@ -936,15 +931,8 @@ async fn the_keys_list_filters_by_text_status_and_expiry_and_its_next_link_keeps
     );
     let mut walked = Vec::new();
     for _ in 0..10 {
-        let page = json(
-            app.client
-                .get(&url)
-                .bearer_auth(&reader.token)
-                .send()
-                .await
-                .expect("page"),
-        )
-        .await;
+        let path = url.strip_prefix(&app.address).expect("links.next is on this server");
+        let page = json(app.api(Method::GET, path, &reader.token).await).await;
         walked.extend(ids(&page));
         match page["links"]["next"].as_str() {
             Some(next) => {
@@ -1039,14 +1027,7 @@ async fn each_keys_endpoint_needs_its_own_scope() {
         let without: Vec<Scope> = everything_else.iter().copied().filter(|s| *s != needed).collect();
         let key = app.key(org, Some(&without)).await;
         let before = app.count("api_keys").await;
-        let res = app
-            .client
-            .request(method.clone(), format!("{}{path}", app.address))
-            .bearer_auth(&key.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
+        let res = app.call(method.clone(), &path, &key.token, Some(&body)).await;
         assert_eq!(
             res.headers()["www-authenticate"],
             format!(r#"Bearer error="insufficient_scope", scope="{}""#, needed.name()).as_str(),
@@ -1106,14 +1087,7 @@ async fn another_org_and_an_unknown_org_get_the_same_404_on_every_keys_endpoint(
                 format!("/admin/api-access/v1/orgs/{target}/api-keys/revoke/{}", theirs.id),
             ),
         ] {
-            let res = app
-                .client
-                .request(method, format!("{}{path}", app.address))
-                .bearer_auth(&key.token)
-                .json(&body)
-                .send()
-                .await
-                .expect("request");
+            let res = app.call(method, &path, &key.token, Some(&body)).await;
             let status = res.status().as_u16();
             let mut body = json(res).await;
             body["errors"][0]["id"] = Value::Null;
@@ -1459,5 +1433,7 @@ async fn a_bad_create_request_is_a_400_and_writes_nothing() {
         .await
         .expect("request");
     assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("a JSON body");
+    assert_eq!(body["errors"][0]["code"], "ADMIN-400-24");
     assert_eq!(app.count("api_keys").await, keys);
 }

@@ -190,6 +190,9 @@ pub struct TestApp {
     pub app_pool: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
+    /// The OpenAPI document this instance serves, fetched on first use: every answer `api`
+    /// and `call` get is checked against it.
+    document: tokio::sync::OnceCell<serde_json::Value>,
 }
 
 /// How a test instance differs from the default one.
@@ -240,6 +243,7 @@ impl TestApp {
             app_pool,
             db_name,
             client: browser(),
+            document: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -370,13 +374,96 @@ impl TestApp {
     }
 
     /// `method path` with the key as bearer token.
-    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .request(method, format!("{}{path}", self.address))
-            .bearer_auth(token)
-            .send()
+    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str) -> Answer {
+        self.call(method, path, token, None).await
+    }
+
+    /// `method path` with the key as bearer token and, when given, a JSON body. The answer is
+    /// checked against the served OpenAPI document and the wire format's shapes before the
+    /// test sees it (a mismatch fails the test).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let res = request.send().await.expect("request");
+        let answer = Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.bytes().await.expect("body").to_vec(),
+        };
+        self.check_contract(method.as_str(), path, &answer).await;
+        answer
+    }
+
+    /// The OpenAPI document, as any client would fetch it: without a key.
+    pub async fn document(&self) -> &serde_json::Value {
+        self.document
+            .get_or_init(|| async {
+                let res = self.get("/admin/v1/openapi.json").await;
+                assert_eq!(res.status(), 200, "the OpenAPI document is served without a key");
+                res.json().await.expect("the document is JSON")
+            })
             .await
-            .expect("request")
+    }
+
+    async fn check_contract(&self, method: &str, path: &str, answer: &Answer) {
+        let document = self.document().await;
+        let status = answer.status.as_u16();
+        let context = || format!("{method} {path} -> {status}: {}", String::from_utf8_lossy(&answer.body));
+        if let Some(operation) = crate::contract::operation(document, method, path)
+            && let Err(problem) = crate::contract::check_answer(document, operation, status, &answer.body)
+        {
+            panic!("the answer breaks the OpenAPI document: {problem}\n{}", context());
+        }
+        let shapes = crate::contract::wire_shapes();
+        let shape = match status {
+            200..=299 => crate::contract::wire_shape(method, path, status),
+            401 => Some(&shapes["errors"]["401"]),
+            400..=599 if !answer.body.is_empty() => Some(&shapes["errors"]["application"]),
+            _ => None,
+        };
+        if let Some(shape) = shape {
+            let value: serde_json::Value = serde_json::from_slice(&answer.body)
+                .unwrap_or_else(|e| panic!("the answer is not JSON ({e})\n{}", context()));
+            if let Err(problem) = crate::contract::validate(shapes, shape, &value, "$") {
+                panic!("the answer breaks the wire format's shape: {problem}\n{}", context());
+            }
+        }
+    }
+}
+
+/// An admin API answer, read whole (so its body could be checked against the contract).
+pub struct Answer {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn status(&self) -> reqwest::StatusCode {
+        self.status
+    }
+
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    pub async fn text(self) -> Result<String, std::string::FromUtf8Error> {
+        String::from_utf8(self.body)
     }
 }
 

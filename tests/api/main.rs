@@ -1,5 +1,6 @@
 //! keyward's integration tests: one binary, one module per capability.
 
+mod contract;
 mod helpers;
 mod proxy;
 mod revocation;

@@ -1,0 +1,255 @@
+//! The endpoint table: every endpoint of the admin API, once. The router, the scope check, the
+//! OpenAPI document and the console's scope explainer are all made from it, so none of them can
+//! disagree with another.
+
+use actix_web::Route;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{api_keys, key, openapi, orgs};
+use crate::domain::Scope;
+
+/// An HTTP method the admin API answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn http(self) -> actix_web::http::Method {
+        use actix_web::http::Method as M;
+        match self {
+            Method::Get => M::GET,
+            Method::Post => M::POST,
+            Method::Put => M::PUT,
+            Method::Patch => M::PATCH,
+            Method::Delete => M::DELETE,
+        }
+    }
+
+    /// The method as an OpenAPI path item names it.
+    pub fn lower(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a key (the OpenAPI document).
+    Public,
+    /// Any valid key of the org, scoped or not.
+    AnyKey,
+    /// An unscoped key, or a scoped key holding this scope.
+    Scope(Scope),
+}
+
+impl Access {
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            Access::Scope(scope) => Some(scope),
+            Access::Public | Access::AnyKey => None,
+        }
+    }
+}
+
+/// The schemas the document collects: (component name, schema).
+pub type Components = Vec<(String, RefOr<Schema>)>;
+/// Adds a type's schemas to the components and answers how to refer to it.
+pub type SchemaFn = fn(&mut Components) -> RefOr<Schema>;
+/// The query parameters of an endpoint.
+pub type ParamsFn = fn() -> Vec<utoipa::openapi::path::Parameter>;
+
+/// A named type: its schema goes into the components, the operation refers to it.
+pub fn schema<T: ToSchema>(components: &mut Components) -> RefOr<Schema> {
+    T::schemas(components);
+    components.push((T::name().into_owned(), T::schema()));
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))
+}
+
+/// A type described in place (a bare integer).
+pub fn inline<T: utoipa::PartialSchema>(_: &mut Components) -> RefOr<Schema> {
+    T::schema()
+}
+
+pub fn params<T: IntoParams>() -> Vec<utoipa::openapi::path::Parameter> {
+    T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
+}
+
+/// What a successful call answers.
+#[derive(Clone, Copy)]
+pub enum Response {
+    Json(u16, SchemaFn),
+    Empty(u16),
+}
+
+impl Response {
+    pub fn status(self) -> u16 {
+        match self {
+            Response::Json(status, _) | Response::Empty(status) => status,
+        }
+    }
+}
+
+/// One endpoint of the admin API.
+pub struct Endpoint {
+    pub method: Method,
+    /// The path, in the syntax actix-web and OpenAPI share: `/admin/v1/orgs/{orgId}`. An
+    /// `{orgId}` segment confines the call to the key's own org.
+    pub path: &'static str,
+    pub access: Access,
+    /// What it does, in English for the document (the console translates it).
+    pub summary: &'static str,
+    pub query: Option<ParamsFn>,
+    pub request: Option<SchemaFn>,
+    pub response: Response,
+    /// Application errors it can answer beyond those every keyed call can (401, 403 for a
+    /// missing scope, 404 for an org or object not found, 429, 503).
+    pub errors: &'static [u16],
+    /// Attaches the handler to a route already set to the method.
+    pub handler: fn(Route) -> Route,
+}
+
+impl Endpoint {
+    /// The path's parameters, in order.
+    pub fn path_parameters(&self) -> impl Iterator<Item = &'static str> {
+        let path: &'static str = self.path;
+        path.split('/')
+            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
+}
+
+/// Every endpoint of the admin API.
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/openapi.json",
+        access: Access::Public,
+        summary: "This document: the admin API in OpenAPI 3.1",
+        query: None,
+        request: None,
+        response: Response::Json(200, openapi::document_schema),
+        errors: &[],
+        handler: |route| route.to(openapi::serve),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/key",
+        access: Access::AnyKey,
+        summary: "Describe the calling API key",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<key::KeyBody<'static>>),
+        errors: &[],
+        handler: |route| route.to(key::show),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs",
+        access: Access::Scope(Scope::ReadOrgs),
+        summary: "List the organizations the key can see (its own)",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<orgs::OrgList>),
+        errors: &[],
+        handler: |route| route.to(orgs::list),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}",
+        access: Access::Scope(Scope::ReadOrgs),
+        summary: "Get an organization",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<orgs::OrgBody>),
+        errors: &[],
+        handler: |route| route.to(orgs::get),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/api-access/v1/orgs/{orgId}/api-keys",
+        access: Access::Scope(Scope::ReadKeys),
+        summary: "List the organization's API keys, newest first, filtered by text, status and expiry",
+        query: Some(params::<api_keys::ListQuery>),
+        request: None,
+        response: Response::Json(200, schema::<api_keys::KeyPage>),
+        errors: &[400],
+        handler: |route| route.to(api_keys::list),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/api-access/v1/orgs/{orgId}/api-keys/count",
+        access: Access::Scope(Scope::ReadKeys),
+        summary: "Count the organization's API keys under the list's filters (a bare integer)",
+        query: Some(params::<api_keys::ListQuery>),
+        request: None,
+        response: Response::Json(200, inline::<i64>),
+        errors: &[400],
+        handler: |route| route.to(api_keys::count),
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/admin/api-access/v1/orgs/{orgId}/api-keys",
+        access: Access::Scope(Scope::WriteKeys),
+        summary: "Create an API key; its token is in this answer only. Scopes absent or null make a key \
+                  without scopes, which only a key without scopes may create (403); scopes must be the \
+                  calling key's own or fewer (403); [] or an unknown scope is a 400. No expiresAt: 30 days, \
+                  or the calling key's expiry when sooner; at most 365 days and never after the calling \
+                  key's expiry (400)",
+        query: None,
+        request: Some(schema::<api_keys::NewKeyBody>),
+        response: Response::Json(201, schema::<api_keys::CreatedKey>),
+        errors: &[400, 403],
+        handler: |route| route.to(api_keys::create),
+    },
+    Endpoint {
+        method: Method::Patch,
+        path: "/admin/api-access/v1/orgs/{orgId}/api-keys/revoke/{apiKeyId}",
+        access: Access::Scope(Scope::DeleteKeys),
+        summary: "Revoke an API key, at once on every instance (204, also when it was revoked before)",
+        query: None,
+        request: None,
+        response: Response::Empty(204),
+        errors: &[],
+        handler: |route| route.to(api_keys::revoke),
+    },
+];
+
+/// The scope explainer: the endpoints a scope unlocks.
+pub fn unlocked_by(scope: Scope) -> impl Iterator<Item = &'static Endpoint> {
+    ENDPOINTS.iter().filter(move |e| e.access == Access::Scope(scope))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_registered_once_per_method() {
+        let mut seen = std::collections::HashSet::new();
+        for e in ENDPOINTS {
+            assert!(seen.insert((e.method, e.path)), "{:?} {} twice", e.method, e.path);
+        }
+    }
+
+    #[test]
+    fn every_scope_unlocks_something_or_is_of_a_later_family() {
+        let unlocked: Vec<Scope> = Scope::ALL
+            .iter()
+            .copied()
+            .filter(|&s| unlocked_by(s).next().is_some())
+            .collect();
+        assert!(unlocked.contains(&Scope::ReadOrgs));
+        assert!(unlocked.contains(&Scope::DeleteKeys));
+    }
+}

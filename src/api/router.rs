@@ -1,0 +1,220 @@
+//! The admin API's routes, made from the endpoint table. Each keyed route carries its own guard,
+//! attached where the route is registered, so no handler can forget its scope or its org:
+//! steps 5 and 6 of the key middleware (DESIGN.md section 5) run here for every endpoint.
+
+use std::collections::BTreeMap;
+use std::future::{Ready, ready};
+use std::rc::Rc;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+use futures_util::future::Either;
+
+use super::endpoints::{Access, ENDPOINTS, Endpoint};
+use super::error::ApiError;
+use super::middleware::RequireKey;
+use crate::auth::api_key::Caller;
+use crate::domain::Scope;
+use crate::metrics::AuthOutcome;
+use crate::state::AppState;
+
+/// The prefixes under which keyed endpoints live; each is one scope behind the key middleware.
+const KEYED: [&str; 2] = ["/admin", "/users"];
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    for (path, endpoints) in resources(|e| e.access == Access::Public) {
+        cfg.service(resource(path, &endpoints));
+    }
+    for prefix in KEYED {
+        let mut scope = web::scope(prefix)
+            .wrap(RequireKey)
+            .app_data(json_config())
+            .app_data(query_config())
+            .app_data(path_config());
+        let under = |e: &Endpoint| e.access != Access::Public && e.path.starts_with(&format!("{prefix}/"));
+        for (path, endpoints) in resources(under) {
+            scope = scope.service(resource(&path[prefix.len()..], &endpoints));
+        }
+        cfg.service(scope.default_service(web::to(not_found)));
+    }
+}
+
+/// A path and the endpoints (one per method) it answers.
+type Resource = (&'static str, Vec<&'static Endpoint>);
+
+/// The table's endpoints grouped by path, one resource each, in the order they must be tried:
+/// a literal segment ahead of a parameter in the same place (`users/count` before
+/// `users/{accountId}`).
+fn resources(include: impl Fn(&Endpoint) -> bool) -> Vec<Resource> {
+    // Keyed by the path's segments, each marked as a parameter or not: literals sort first.
+    let mut by_path: BTreeMap<Vec<(bool, &'static str)>, Resource> = BTreeMap::new();
+    for endpoint in ENDPOINTS.iter().filter(|e| include(e)) {
+        let order = endpoint
+            .path
+            .split('/')
+            .map(|segment| (segment.starts_with('{'), segment))
+            .collect();
+        by_path
+            .entry(order)
+            .or_insert_with(|| (endpoint.path, Vec::new()))
+            .1
+            .push(endpoint);
+    }
+    by_path.into_values().collect()
+}
+
+fn resource(path: &str, endpoints: &[&'static Endpoint]) -> actix_web::Resource {
+    let mut resource = web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
+    for endpoint in endpoints {
+        let route = (endpoint.handler)(web::route().method(endpoint.method.http()));
+        resource = resource.route(match endpoint.access {
+            Access::Public => route,
+            access => route.wrap(Guard { access }),
+        });
+    }
+    resource
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        // Clients send JSON with or without saying so (an enable call may carry no header).
+        .content_type_required(false)
+        .error_handler(|err, _| bad_body(err.to_string()).into())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err, _| ApiError::bad_request("ADMIN-400-24", "Invalid query", err.to_string()).into())
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_, _| ApiError::not_found("ADMIN-404-1", "Not found", "There is no such resource.").into())
+}
+
+fn bad_body(detail: String) -> ApiError {
+    ApiError::bad_request("ADMIN-400-24", "Invalid request body", detail)
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "ADMIN-404-1",
+        "Not found",
+        "There is no such resource.",
+    ))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::Application {
+        status: actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "ADMIN-405-1",
+        title: "Method not allowed",
+        detail: "This resource does not answer this method.".into(),
+    })
+}
+
+/// Steps 5 and 6 of the key middleware: the key acts only inside its own org (a path naming
+/// any other org, or an org that does not exist, is the same 404), and a scoped key only within
+/// its scopes (403 naming the scope needed).
+pub fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    org_in_path: Option<&str>,
+    scope: Option<Scope>,
+) -> Result<(), ApiError> {
+    if let Some(org) = org_in_path
+        && org.parse::<uuid::Uuid>().ok() != Some(caller.org_id)
+    {
+        state.metrics.auth(AuthOutcome::ForeignOrg);
+        return Err(ApiError::org_not_found());
+    }
+    if let Some(scope) = scope
+        && !caller.has_scope(scope)
+    {
+        state.metrics.auth(AuthOutcome::InsufficientScope);
+        return Err(ApiError::InsufficientScope(scope));
+    }
+    state.metrics.auth(AuthOutcome::Ok);
+    Ok(())
+}
+
+/// The per-route guard: the endpoint's access rule, checked before its handler runs.
+struct Guard {
+    access: Access,
+}
+
+impl<S> Transform<S, ServiceRequest> for Guard
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = Error> + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = GuardService<S>;
+    type InitError = ();
+    type Future = Ready<Result<GuardService<S>, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(GuardService {
+            service: Rc::new(service),
+            access: self.access,
+        }))
+    }
+}
+
+struct GuardService<S> {
+    service: Rc<S>,
+    access: Access,
+}
+
+impl<S> Service<ServiceRequest> for GuardService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = Error> + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = Either<S::Future, Ready<Result<ServiceResponse<BoxBody>, Error>>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        match self.check(&req) {
+            Ok(()) => Either::Left(self.service.call(req)),
+            Err(error) => Either::Right(ready(Ok(req.into_response(error.error_response())))),
+        }
+    }
+}
+
+impl<S> GuardService<S> {
+    fn check(&self, req: &ServiceRequest) -> Result<(), ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let extensions = req.extensions();
+        let caller = extensions
+            .get::<Caller>()
+            .ok_or(ApiError::Unauthorized("Missing or malformed API key."))?;
+        authorize(state, caller, req.match_info().get("orgId"), self.access.scope())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_literal_segment_is_tried_before_a_parameter_in_its_place() {
+        let order: Vec<&str> = resources(|_| true).into_iter().map(|(path, _)| path).collect();
+        for (i, earlier) in order.iter().enumerate() {
+            for later in &order[i + 1..] {
+                let shadowed = earlier.split('/').count() == later.split('/').count()
+                    && earlier
+                        .split('/')
+                        .zip(later.split('/'))
+                        .all(|(a, b)| a == b || a.starts_with('{'));
+                assert!(!shadowed, "{earlier} would shadow {later}");
+            }
+        }
+    }
+}
