@@ -1102,6 +1102,8 @@ async fn another_org_and_an_unknown_org_get_the_same_404_on_every_keys_endpoint(
     let in_own_org = format!("{}/revoke/{}", keys_path(org), theirs.id);
     let res = app.api(Method::PATCH, &in_own_org, &key.token).await;
     assert_error(res, 404, "ADMIN-404-1").await;
+    let malformed = format!("{}/revoke/not-a-key-id", keys_path(org));
+    assert_error(app.api(Method::PATCH, &malformed, &key.token).await, 404, "ADMIN-404-1").await;
     assert_eq!(
         app.api(Method::GET, "/admin/v1/key", &theirs.token).await.status(),
         200,
