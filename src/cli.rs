@@ -283,3 +283,34 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     println!("{}", token.expose_token());
     Ok(())
 }
+
+/// The scope explainer, from the endpoint table: each scope, what it is for, and the endpoints
+/// it unlocks; then the endpoints any key may call.
+pub fn scopes() -> String {
+    use crate::api::endpoints::{Access, ENDPOINTS, unlocked_by};
+    use std::fmt::Write;
+    let mut out = String::new();
+    for &scope in Scope::ALL {
+        let _ = writeln!(out, "{scope}  ({}: {})", scope.family(), scope.description());
+        for endpoint in unlocked_by(scope) {
+            let _ = writeln!(
+                out,
+                "    {:<6} {}  {}",
+                endpoint.method.http().as_str(),
+                endpoint.path,
+                endpoint.summary
+            );
+        }
+    }
+    let _ = writeln!(out, "any key, with or without scopes");
+    for endpoint in ENDPOINTS.iter().filter(|e| e.access == Access::AnyKey) {
+        let _ = writeln!(
+            out,
+            "    {:<6} {}  {}",
+            endpoint.method.http().as_str(),
+            endpoint.path,
+            endpoint.summary
+        );
+    }
+    out
+}

@@ -118,6 +118,8 @@ pub enum Command {
     /// Create, list and revoke admin API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print every scope and the admin API endpoints it unlocks (needs no database).
+    Scopes,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Scopes) = cli.command {
+        print!("{}", cli::scopes());
+        return ExitCode::SUCCESS;
+    }
     let database = match Database::open(&cli.database).await {
         Ok(database) => database,
         Err(err) => {
@@ -77,6 +81,7 @@ async fn command(cli: &Cli, database: &Database) -> Result<(), CliError> {
         Some(Command::Admin(AdminCommand::Add(args))) => cli::admin_add(&database.pool, args).await,
         Some(Command::Orgs(command)) => cli::orgs(&database.pool, command).await,
         Some(Command::Keys(command)) => cli::keys(&database.pool, command).await,
+        Some(Command::Scopes) => Ok(()),
     }
 }
 

@@ -528,3 +528,37 @@ async fn keys_create_refuses_an_expiry_past_a_year_as_a_field_error_and_writes_n
         "a date is the start of that day, UTC"
     );
 }
+
+#[test]
+fn scopes_explains_what_each_scope_unlocks_without_a_database() {
+    let empty = tempfile::tempdir().expect("temporary directory");
+    let output = keyward()
+        .args([
+            "--data-dir",
+            &empty.path().join("unused").display().to_string(),
+            "scopes",
+        ])
+        .output()
+        .expect("run keyward scopes");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let section = |scope: &str| -> String {
+        let start = text
+            .find(&format!("{scope}  ("))
+            .unwrap_or_else(|| panic!("{scope} missing:\n{text}"));
+        let rest = &text[start..];
+        let body = rest.split_once('\n').map(|(_, body)| body).unwrap_or_default();
+        let lines: Vec<&str> = body.lines().take_while(|l| l.starts_with("    ")).collect();
+        lines.join("\n")
+    };
+    assert!(
+        section("read:orgs:admin").contains("GET    /admin/v1/orgs/{orgId}"),
+        "{text}"
+    );
+    assert!(
+        section("delete:keys:admin").contains("PATCH  /admin/api-access/v1/orgs/{orgId}/api-keys/revoke/{apiKeyId}"),
+        "{text}"
+    );
+    assert!(!section("read:orgs:admin").contains("api-keys"), "{text}");
+    assert!(!empty.path().join("unused").exists(), "no database was started");
+}
