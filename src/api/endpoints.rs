@@ -399,7 +399,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         method: Method::Get,
         path: "/admin/api-access/v1/orgs/{orgId}/api-keys",
         access: Access::Scope(Scope::ReadKeys),
-        summary: "List the organization's API keys",
+        summary: "List the organization's API keys, newest first, filtered by text, status and expiry",
         query: Some(params::<api_keys::ListQuery>),
         request: None,
         response: Response::Json(200, schema::<api_keys::KeyPage>),
@@ -407,10 +407,36 @@ pub static ENDPOINTS: &[Endpoint] = &[
         handler: |route| route.to(api_keys::list),
     },
     Endpoint {
+        method: Method::Get,
+        path: "/admin/api-access/v1/orgs/{orgId}/api-keys/count",
+        access: Access::Scope(Scope::ReadKeys),
+        summary: "Count the organization's API keys under the list's filters (a bare integer)",
+        query: Some(params::<api_keys::ListQuery>),
+        request: None,
+        response: Response::Json(200, inline::<i64>),
+        errors: &[400],
+        handler: |route| route.to(api_keys::count),
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/admin/api-access/v1/orgs/{orgId}/api-keys",
+        access: Access::Scope(Scope::WriteKeys),
+        summary: "Create an API key; its token is in this answer only. Scopes absent or null make a key \
+                  without scopes, which only a key without scopes may create (403); scopes must be the \
+                  calling key's own or fewer (403); [] or an unknown scope is a 400. No expiresAt: 30 days, \
+                  or the calling key's expiry when sooner; at most 365 days and never after the calling \
+                  key's expiry (400)",
+        query: None,
+        request: Some(schema::<api_keys::NewKeyBody>),
+        response: Response::Json(201, schema::<api_keys::CreatedKey>),
+        errors: &[400, 403],
+        handler: |route| route.to(api_keys::create),
+    },
+    Endpoint {
         method: Method::Patch,
         path: "/admin/api-access/v1/orgs/{orgId}/api-keys/revoke/{apiKeyId}",
         access: Access::Scope(Scope::DeleteKeys),
-        summary: "Revoke an API key, at once on every instance",
+        summary: "Revoke an API key, at once on every instance (204, also when it was revoked before)",
         query: None,
         request: None,
         response: Response::Empty(204),

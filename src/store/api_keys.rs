@@ -276,7 +276,8 @@ async fn list_where(
     limit: i64,
 ) -> Result<Vec<ApiKey>, sqlx::Error> {
     let (after_created, after_id) = after.unzip();
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        KeyRow,
         r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
                   k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
                   k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
@@ -298,9 +299,32 @@ async fn list_where(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ApiKey {
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// A key's row as the list queries select it.
+struct KeyRow {
+    id: Uuid,
+    org_id: Uuid,
+    public_id: String,
+    name: String,
+    scoped: bool,
+    created_by_kind: ActorKind,
+    created_by_id: Option<Uuid>,
+    responsible_user_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    last_used_ip: Option<IpNet>,
+    revoked_at: Option<DateTime<Utc>>,
+    creator_name: Option<String>,
+    creator_email: Option<String>,
+    scopes: Vec<String>,
+}
+
+impl From<KeyRow> for ApiKey {
+    fn from(r: KeyRow) -> ApiKey {
+        ApiKey {
             id: r.id,
             org_id: r.org_id,
             public_id: r.public_id,
@@ -312,12 +336,130 @@ async fn list_where(
             created_at: r.created_at,
             expires_at: r.expires_at,
             last_used_at: r.last_used_at,
-            last_used_ip: r.last_used_ip.map(|net: IpNet| net.addr()),
+            last_used_ip: r.last_used_ip.map(|net| net.addr()),
             revoked_at: r.revoked_at,
             creator_name: r.creator_name,
             creator_email: r.creator_email,
+        }
+    }
+}
+
+/// Which of an org's keys a list or a count selects.
+#[derive(Debug, Clone)]
+pub struct KeyFilter {
+    /// A case-insensitive substring of the name or the public id, taken literally (`%` and `_`
+    /// match themselves).
+    pub text: Option<String>,
+    /// Keys whose status at `now` is one of these; empty selects every status.
+    pub statuses: Vec<KeyStatus>,
+    /// Keys expiring strictly after this time.
+    pub expires_after: Option<DateTime<Utc>>,
+    /// Keys expiring strictly before this time.
+    pub expires_before: Option<DateTime<Utc>>,
+    /// The time statuses are judged at, so that the filter agrees with the status shown.
+    pub now: DateTime<Utc>,
+}
+
+impl KeyFilter {
+    /// Every key of the org, judged at `now`.
+    pub fn everything(now: DateTime<Utc>) -> KeyFilter {
+        KeyFilter {
+            text: None,
+            statuses: Vec::new(),
+            expires_after: None,
+            expires_before: None,
+            now,
+        }
+    }
+
+    /// The ILIKE pattern of `text`, its wildcards and the escape character escaped.
+    fn pattern(&self) -> Option<String> {
+        self.text.as_deref().map(|text| {
+            let mut pattern = String::with_capacity(text.len() + 2);
+            pattern.push('%');
+            for c in text.chars() {
+                if matches!(c, '\\' | '%' | '_') {
+                    pattern.push('\\');
+                }
+                pattern.push(c);
+            }
+            pattern.push('%');
+            pattern
         })
-        .collect())
+    }
+
+    fn status_names(&self) -> Vec<String> {
+        self.statuses.iter().map(|s| s.as_str().to_owned()).collect()
+    }
+}
+
+/// One page of the org's keys that `filter` selects, newest first, after the keyset `after`.
+pub async fn search(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    filter: &KeyFilter,
+    after: Option<KeyCursor>,
+    limit: i64,
+) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let (after_created, after_id) = after.unzip();
+    // The status expression is KeyStatus::at in SQL: revoked first, then expired at `now`.
+    let rows = sqlx::query_as!(
+        KeyRow,
+        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE k.org_id = $1
+             AND ($2::text IS NULL OR k.name ILIKE $2 ESCAPE '\' OR k.public_id ILIKE $2 ESCAPE '\')
+             AND (cardinality($3::text[]) = 0
+                  OR CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                          WHEN k.expires_at <= $4 THEN 'expired'
+                          ELSE 'active' END = ANY($3))
+             AND ($5::timestamptz IS NULL OR k.expires_at > $5)
+             AND ($6::timestamptz IS NULL OR k.expires_at < $6)
+             AND ($7::timestamptz IS NULL OR (k.created_at, k.id) < ($7, $8))
+           ORDER BY k.created_at DESC, k.id DESC
+           LIMIT $9"#,
+        org_id,
+        filter.pattern(),
+        &filter.status_names(),
+        filter.now,
+        filter.expires_after,
+        filter.expires_before,
+        after_created,
+        after_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// How many of the org's keys `filter` selects.
+pub async fn count(conn: &mut PgConnection, org_id: Uuid, filter: &KeyFilter) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!"
+           FROM api_keys k
+           WHERE k.org_id = $1
+             AND ($2::text IS NULL OR k.name ILIKE $2 ESCAPE '\' OR k.public_id ILIKE $2 ESCAPE '\')
+             AND (cardinality($3::text[]) = 0
+                  OR CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                          WHEN k.expires_at <= $4 THEN 'expired'
+                          ELSE 'active' END = ANY($3))
+             AND ($5::timestamptz IS NULL OR k.expires_at > $5)
+             AND ($6::timestamptz IS NULL OR k.expires_at < $6)"#,
+        org_id,
+        filter.pattern(),
+        &filter.status_names(),
+        filter.now,
+        filter.expires_after,
+        filter.expires_before
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Records when and from where a key was last used (written at most about once a minute per key).
@@ -346,4 +488,21 @@ pub async fn notify_heartbeat(pool: &sqlx::PgPool, channel: &str, payload: &str)
         .execute(pool)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_filter_matches_its_wildcards_literally() {
+        let filter = |text: &str| KeyFilter {
+            text: Some(text.to_owned()),
+            ..KeyFilter::everything(Utc::now())
+        };
+        assert_eq!(filter("deploy").pattern().as_deref(), Some("%deploy%"));
+        assert_eq!(filter("100%_done").pattern().as_deref(), Some(r"%100\%\_done%"));
+        assert_eq!(filter(r"a\b").pattern().as_deref(), Some(r"%a\\b%"));
+        assert_eq!(KeyFilter::everything(Utc::now()).pattern(), None);
+    }
 }

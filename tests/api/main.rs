@@ -8,7 +8,9 @@ mod secrets;
 
 mod api_keys;
 mod cli;
+mod client;
 mod directory;
+mod endpoints;
 mod manage;
 mod roles;
 mod schema;
