@@ -1,0 +1,269 @@
+//! The endpoint table, held to the wire format from outside: every endpoint of Atlassian's admin
+//! APIs in the families keyward covers is in it and answers, the OpenAPI document is public and
+//! names each endpoint's scope, and every scoped endpoint refuses a key without its scope and
+//! confines a key to its own org, whatever the handler does.
+
+use keyward::api::endpoints::{Access, ENDPOINTS, Endpoint};
+use keyward::domain::Scope;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Answer, TestApp};
+
+/// `GET /admin/v1/orgs/{orgId}` → ("GET", "/admin/v1/orgs/{}"): parameter names aside.
+fn shape(method: &str, path: &str) -> (String, String) {
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|segment| if segment.starts_with('{') { "{}" } else { segment })
+        .collect();
+    (method.to_ascii_uppercase(), path.join("/"))
+}
+
+fn fixture() -> Vec<(String, String)> {
+    include_str!("fixtures/atlassian_endpoints.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (method, path) = line.split_once(' ').expect("METHOD PATH");
+            shape(method, path)
+        })
+        .collect()
+}
+
+fn table() -> Vec<(String, String)> {
+    ENDPOINTS
+        .iter()
+        .map(|e| shape(e.method.http().as_str(), e.path))
+        .collect()
+}
+
+#[test]
+fn the_table_has_every_endpoint_of_the_wire_format_in_its_families() {
+    let table = table();
+    let missing: Vec<String> = fixture()
+        .into_iter()
+        .filter(|endpoint| !table.contains(endpoint))
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+    assert!(missing.is_empty(), "not in the endpoint table: {missing:#?}");
+}
+
+/// What a test needs to fill every path of the table.
+struct World {
+    app: TestApp,
+    org: Uuid,
+    other_org: Uuid,
+    /// A member of `org` whom the calls may act on.
+    member: Uuid,
+    /// A member of `other_org` only.
+    stranger: Uuid,
+    key_id: Uuid,
+}
+
+async fn user(app: &TestApp, org: Uuid, email: &str, role: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO users (id, email, display_name, managed_by_org) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(email)
+        .bind(email.split('@').next().unwrap_or(email))
+        .bind(org)
+        .execute(&app.pool)
+        .await
+        .expect("user");
+    sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3::membership_role)")
+        .bind(org)
+        .bind(id)
+        .bind(role)
+        .execute(&app.pool)
+        .await
+        .expect("membership");
+    id
+}
+
+async fn world() -> World {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let other_org = app.org("Globex").await;
+    user(&app, org, "owner@acme.example", "admin").await;
+    let member = user(&app, org, "member@acme.example", "member").await;
+    user(&app, other_org, "owner@globex.example", "admin").await;
+    let stranger = user(&app, other_org, "stranger@globex.example", "member").await;
+    let key_id = app.key(org, Some(&[Scope::ReadOrgs])).await.id;
+    World {
+        app,
+        org,
+        other_org,
+        member,
+        stranger,
+        key_id,
+    }
+}
+
+impl World {
+    /// The endpoint's path with its parameters filled: `org` for `{orgId}`, `account` for
+    /// `{accountId}`, the org's own directory and a key of the org.
+    async fn path(&self, endpoint: &Endpoint, org: Uuid, account: Uuid, token: &str) -> String {
+        let mut path = endpoint.path.to_owned();
+        if path.contains("{directoryId}") {
+            path = path.replace("{directoryId}", &self.directory(token).await);
+        }
+        path.replace("{orgId}", &org.to_string())
+            .replace("{accountId}", &account.to_string())
+            .replace("{apiKeyId}", &self.key_id.to_string())
+    }
+
+    async fn directory(&self, token: &str) -> String {
+        let path = format!("/admin/v2/orgs/{}/directories", self.org);
+        let body: Value = self
+            .app
+            .api(Method::GET, &path, token)
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        body["data"][0]["directoryId"]
+            .as_str()
+            .or(body["data"][0]["id"].as_str())
+            .expect("the org's directory")
+            .to_owned()
+    }
+
+    async fn call(&self, endpoint: &Endpoint, path: &str, token: &str) -> Answer {
+        // The smallest body each change accepts, so that what is checked is the rule, not the input.
+        let body = match method(endpoint) {
+            Method::GET | Method::DELETE => None,
+            _ if endpoint.path.ends_with("/manage/profile") => Some(json!({ "name": "Renamed" })),
+            _ if endpoint.path.ends_with("/manage/email") => Some(json!({ "email": "renamed@acme.example" })),
+            _ if endpoint.path.ends_with("/api-keys") => Some(json!({ "label": "made by the test" })),
+            _ => Some(json!({})),
+        };
+        self.app.call(method(endpoint), path, token, body.as_ref()).await
+    }
+}
+
+/// The endpoint's method, as the test client names it.
+fn method(endpoint: &Endpoint) -> Method {
+    Method::from_bytes(endpoint.method.http().as_str().as_bytes()).expect("an HTTP method")
+}
+
+fn keyed() -> impl Iterator<Item = &'static Endpoint> {
+    ENDPOINTS.iter().filter(|e| e.access != Access::Public)
+}
+
+#[tokio::test]
+async fn a_scoped_key_without_the_endpoints_scope_is_refused_naming_it() {
+    let w = world().await;
+    for endpoint in keyed() {
+        let Access::Scope(needed) = endpoint.access else {
+            continue;
+        };
+        let others: Vec<Scope> = Scope::ALL.iter().copied().filter(|&s| s != needed).collect();
+        let key = w.app.key(w.org, Some(&others)).await;
+        let all = w.app.key(w.org, None).await;
+        let path = w.path(endpoint, w.org, w.member, &all.token).await;
+        let res = w.call(endpoint, &path, &key.token).await;
+        assert_eq!(res.status(), 403, "{} {path}", method(endpoint));
+        assert_eq!(
+            res.headers()["www-authenticate"],
+            format!(r#"Bearer error="insufficient_scope", scope="{}""#, needed.name()).as_str(),
+            "{} {path}",
+            method(endpoint)
+        );
+        let body: Value = res.json().await.expect("JSON");
+        assert_eq!(body["errors"][0]["status"], "403");
+    }
+}
+
+#[tokio::test]
+async fn another_orgs_id_in_the_path_is_answered_as_an_unknown_org() {
+    let w = world().await;
+    let key = w.app.key(w.org, None).await;
+    for endpoint in keyed().filter(|e| e.path.contains("{orgId}")) {
+        let mut answers = Vec::new();
+        for org in [w.other_org, Uuid::new_v4()] {
+            let path = w.path(endpoint, org, w.member, &key.token).await;
+            let res = w.call(endpoint, &path, &key.token).await;
+            assert_eq!(res.status(), 404, "{} {path}", method(endpoint));
+            let mut body: Value = res.json().await.expect("JSON");
+            body["errors"][0]["id"] = Value::Null; // the request id differs, nothing else may
+            answers.push(body);
+        }
+        assert_eq!(answers[0], answers[1], "{}", endpoint.path);
+        assert_eq!(answers[0]["errors"][0]["code"], "ADMIN-404-2");
+    }
+}
+
+#[tokio::test]
+async fn a_user_of_another_org_is_answered_as_an_unknown_user() {
+    let w = world().await;
+    let key = w.app.key(w.org, None).await;
+    for endpoint in keyed().filter(|e| e.path.contains("{accountId}")) {
+        let mut answers = Vec::new();
+        for account in [w.stranger, Uuid::new_v4()] {
+            let path = w.path(endpoint, w.org, account, &key.token).await;
+            let res = w.call(endpoint, &path, &key.token).await;
+            assert_eq!(res.status(), 404, "{} {path}", method(endpoint));
+            let mut body: Value = res.json().await.expect("JSON");
+            body["errors"][0]["id"] = Value::Null;
+            answers.push(body);
+        }
+        assert_eq!(answers[0], answers[1], "{}", endpoint.path);
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE user_id = $1 AND suspended_at IS NULL")
+        .bind(w.stranger)
+        .fetch_one(&w.app.pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 1, "nothing was done to the other org's user");
+}
+
+#[tokio::test]
+async fn an_unscoped_key_reaches_every_endpoint() {
+    let w = world().await;
+    let key = w.app.key(w.org, None).await;
+    // Reads first, then changes: each change acts on a member of its own.
+    let mut endpoints: Vec<&Endpoint> = keyed().collect();
+    endpoints.sort_by_key(|e| method(e) != Method::GET);
+    for (i, endpoint) in endpoints.into_iter().enumerate() {
+        let account = match method(endpoint) {
+            Method::GET => w.member,
+            _ => user(&w.app, w.org, &format!("target{i}@acme.example"), "member").await,
+        };
+        let path = w.path(endpoint, w.org, account, &key.token).await;
+        let res = w.call(endpoint, &path, &key.token).await;
+        let status = res.status().as_u16();
+        assert!(
+            !matches!(status, 401 | 403 | 404 | 405) && status < 500,
+            "{} {path} answered {status}: {}",
+            method(endpoint),
+            res.text().await.unwrap_or_default()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_public_and_names_every_endpoint_with_its_scope() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/admin/v1/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json;charset=UTF-8");
+    let document: Value = res.json().await.expect("JSON");
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["servers"][0]["url"], app.address);
+    for endpoint in ENDPOINTS {
+        let method = endpoint.method.lower();
+        let operation = &document["paths"][endpoint.path][method];
+        assert_eq!(operation["summary"], endpoint.summary, "{method} {}", endpoint.path);
+        let expected = match endpoint.access {
+            Access::Public => json!([]),
+            Access::AnyKey => json!([{ "apiKey": [] }]),
+            Access::Scope(scope) => json!([{ "apiKey": [scope.name()] }]),
+        };
+        assert_eq!(operation["security"], expected, "{method} {}", endpoint.path);
+    }
+    let paths = document["paths"].as_object().expect("paths").len();
+    let distinct: std::collections::HashSet<&str> = ENDPOINTS.iter().map(|e| e.path).collect();
+    assert_eq!(paths, distinct.len(), "the document has exactly the table's paths");
+}
