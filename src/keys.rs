@@ -37,6 +37,12 @@ pub enum KeyError {
     /// mistake in the expiry field, never a server error.
     #[error("{0}")]
     Expiry(ExpiryError),
+    /// The key asking for the new one was revoked or expired before the new key was written.
+    #[error("the creating key is no longer valid")]
+    CreatorInvalid,
+    /// The new key would expire after the key that creates it.
+    #[error("a key may not outlive the key that creates it")]
+    OutlivesCreator,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("hashing failed: {0}")]
@@ -69,6 +75,16 @@ async fn create_with_tokens(
             .map_err(|e| KeyError::Hashing(e.to_string()))?
             .map_err(|e| KeyError::Hashing(e.to_string()))?;
         let mut tx = pool.begin().await?;
+        // A key made by a key: its creator must still be valid as the new key is written, and
+        // stays so until the commit; the new key may not outlive it.
+        let creator_expires = match request.created_by {
+            Actor::Key(creator) => Some(
+                store::api_keys::lock_active(&mut tx, creator)
+                    .await?
+                    .ok_or(KeyError::CreatorInvalid)?,
+            ),
+            Actor::User(_) | Actor::System => None,
+        };
         let inserted = store::api_keys::insert(
             &mut tx,
             &NewApiKey {
@@ -91,6 +107,9 @@ async fn create_with_tokens(
             }
             Err(err) => return Err(err.into()),
         };
+        if creator_expires.is_some_and(|creator| inserted.expires_at > creator) {
+            return Err(KeyError::OutlivesCreator);
+        }
         let scopes: Option<Vec<&str>> = request.scopes.as_ref().map(|s| s.iter().map(|s| s.name()).collect());
         store::audit::record(
             &mut tx,
@@ -264,5 +283,72 @@ mod tests {
         assert!(matches!(outcome, Err(KeyError::Database(_))));
         assert_eq!(count(&pool, "api_keys").await, 1);
         assert_eq!(count(&pool, "audit_events").await, 1);
+    }
+
+    /// The key `setup` made, as the creator of a new one.
+    async fn made_by_a_key(pool: &PgPool, request: KeyRequest) -> (Uuid, KeyRequest) {
+        let parent: Uuid = sqlx::query_scalar("SELECT id FROM api_keys LIMIT 1")
+            .fetch_one(pool)
+            .await
+            .expect("the first key");
+        let child = KeyRequest {
+            created_by: Actor::Key(parent),
+            expiry: Expiry::InDays(7),
+            ..request
+        };
+        (parent, child)
+    }
+
+    #[tokio::test]
+    async fn a_revoked_key_cannot_create_a_key_and_nothing_is_written() {
+        let (pool, _cluster, request, _) = setup().await;
+        let (parent, child) = made_by_a_key(&pool, request).await;
+        revoke(&pool, None, child.org_id, parent, Actor::System, &Origin::default())
+            .await
+            .expect("revoked");
+        let outcome = create(&pool, &Argon2Pool::new(1), &child).await;
+        assert!(matches!(outcome, Err(KeyError::CreatorInvalid)), "{outcome:?}");
+        assert_eq!(count(&pool, "api_keys").await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_creating_key_cannot_be_revoked_until_its_new_key_is_written() {
+        let (pool, _cluster, request, _) = setup().await;
+        let (parent, _) = made_by_a_key(&pool, request).await;
+        let mut creating = pool.begin().await.expect("transaction");
+        store::api_keys::lock_active(&mut creating, parent)
+            .await
+            .expect("lock")
+            .expect("the creator is active");
+        // A revocation arriving meanwhile waits for the creation's commit, here until its
+        // statement timeout.
+        let mut revoking = pool.begin().await.expect("transaction");
+        sqlx::query("SET LOCAL statement_timeout = '300ms'")
+            .execute(&mut *revoking)
+            .await
+            .expect("timeout");
+        let revocation = sqlx::query("UPDATE api_keys SET revoked_at = statement_timestamp() WHERE id = $1")
+            .bind(parent)
+            .execute(&mut *revoking)
+            .await;
+        assert!(revocation.is_err(), "the revoking UPDATE waits for the creator's lock");
+    }
+
+    #[tokio::test]
+    async fn a_key_made_by_a_key_never_outlives_it() {
+        let (pool, _cluster, request, _) = setup().await;
+        let short_lived = KeyRequest {
+            expiry: Expiry::InDays(1),
+            ..request
+        };
+        let (parent, _) = create(&pool, &Argon2Pool::new(1), &short_lived).await.expect("parent");
+        let child = KeyRequest {
+            created_by: Actor::Key(parent),
+            expiry: Expiry::InDays(2),
+            ..short_lived
+        };
+        let outcome = create(&pool, &Argon2Pool::new(1), &child).await;
+        assert!(matches!(outcome, Err(KeyError::OutlivesCreator)), "{outcome:?}");
+        assert_eq!(count(&pool, "api_keys").await, 2, "the child was not kept");
     }
 }

@@ -72,6 +72,7 @@ impl Application {
             }
             None => (None, None),
         };
+        let openapi = bytes::Bytes::from(crate::api::openapi::document(&public_base).to_string());
         let state = AppState {
             pool,
             csrf: CsrfKey::new(csrf_key),
@@ -81,6 +82,7 @@ impl Application {
             verifier,
             metrics,
             trusted_proxies: serve.trusted_proxies.clone(),
+            openapi,
         };
         let server = HttpServer::new(move || {
             App::new()

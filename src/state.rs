@@ -22,4 +22,6 @@ pub struct AppState {
     pub verifier: KeyVerifier,
     pub metrics: Arc<Metrics>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The OpenAPI document, rendered once at start for this instance's public URL.
+    pub openapi: bytes::Bytes,
 }

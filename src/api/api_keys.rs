@@ -346,14 +346,22 @@ pub async fn count(state: web::Data<AppState>, caller: Caller, req: HttpRequest)
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum NewKeyBody {
-    Wrapped { data: NewKey },
+    Wrapped(WrappedNewKey),
     Bare(NewKey),
+}
+
+/// `{"data": {...}}` and nothing beside it: a body mixing both forms is refused rather than
+/// read as one of them (a `scopes` beside `data` must not be dropped silently).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrappedNewKey {
+    data: NewKey,
 }
 
 impl NewKeyBody {
     fn into_inner(self) -> NewKey {
         match self {
-            NewKeyBody::Wrapped { data } | NewKeyBody::Bare(data) => data,
+            NewKeyBody::Wrapped(WrappedNewKey { data }) | NewKeyBody::Bare(data) => data,
         }
     }
 }

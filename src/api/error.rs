@@ -85,7 +85,7 @@ impl From<crate::people::PeopleError> for ApiError {
             PeopleError::LastAdmin => ApiError::conflict(
                 "ADMIN-409-1",
                 "Last admin",
-                "This is the organization's last admin: make someone else an admin first.",
+                "This would leave an organization without an active admin: make someone else an admin first.",
             ),
             PeopleError::EmailTaken => {
                 ApiError::conflict("ADMIN-409-2", "Email in use", "Another account has this email address.")
@@ -112,6 +112,8 @@ impl From<crate::keys::KeyError> for ApiError {
         match err {
             KeyError::NoScopes => ApiError::bad_request("ADMIN-400-2", "Invalid scopes", err.to_string()),
             KeyError::Expiry(expiry) => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", expiry.to_string()),
+            KeyError::CreatorInvalid => ApiError::Unauthorized("Invalid API key."),
+            KeyError::OutlivesCreator => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", err.to_string()),
             KeyError::Database(db) => db.into(),
             KeyError::Hashing(e) => ApiError::Internal(e),
         }

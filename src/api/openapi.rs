@@ -197,13 +197,12 @@ pub fn document_schema(_: &mut Components) -> RefOr<Schema> {
     ))
 }
 
-/// `GET /admin/v1/openapi.json`: public. Rendered per request (a few hundred microseconds),
-/// since each instance names its own public URL in it.
+/// `GET /admin/v1/openapi.json`: public, rendered once per instance (`AppState::openapi`).
 pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(JSON)
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .body(document(&state.public_base).to_string())
+        .body(state.openapi.clone())
 }
 
 #[cfg(test)]

@@ -155,6 +155,21 @@ pub async fn for_verification(
     }))
 }
 
+/// The expiry of `key_id` when it is neither revoked nor expired by the database's clock, with
+/// the row locked against revocation until the transaction ends (`FOR SHARE` conflicts with
+/// the revoking UPDATE): a key creating another holds this while the new key is inserted, so a
+/// revocation cannot slip between the check and the insert.
+pub async fn lock_active(conn: &mut PgConnection, key_id: Uuid) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT expires_at FROM api_keys
+         WHERE id = $1 AND revoked_at IS NULL AND expires_at > statement_timestamp()
+         FOR SHARE",
+        key_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// Whether the key is revoked, read by primary key (the middleware's per-request check while
 /// its revocation listener is not healthy). `None` when no such key exists.
 pub async fn is_revoked(conn: &mut PgConnection, key_id: Uuid) -> Result<Option<bool>, sqlx::Error> {

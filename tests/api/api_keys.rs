@@ -1421,6 +1421,12 @@ async fn a_bad_create_request_is_a_400_and_writes_nothing() {
             serde_json::json!({ "label": "x", "expiresAt": yesterday }),
             "ADMIN-400-3",
         ),
+        // Both forms at once: neither is guessed (a dropped `scopes` would make a key without
+        // scopes).
+        (
+            serde_json::json!({ "data": { "label": "x" }, "scopes": ["read:orgs:admin"] }),
+            "ADMIN-400-24",
+        ),
     ] {
         refused_create(&app, org, &maker, body, 400, code).await;
     }
