@@ -5,6 +5,7 @@
 //! 127.0.0.2, ≥ 1,000 samples for a p99). See bench/README.md.
 
 mod cpu;
+mod database_read;
 mod http;
 mod report;
 mod servers;
@@ -191,6 +192,10 @@ async fn measure(settings: Arc<Settings>, pool: PgPool, database_url: String) ->
     eprintln!("load: good-key throughput with and without a wrong-secret flood from {FLOOD_FROM}...");
     let flood = measure_flood(&settings, &client, &a, &pids, &good, &flood).await?;
     instances.check_running()?;
+    eprintln!("load: GET /admin/v1/orgs/{{org}}/users (first page) vs pgbench -S and pgbench -f with its SQL...");
+    database_read::seed_members(&pool, org).await?;
+    let database_read = database_read::measure(&settings, a.address, &good, org, &database_url, &log_dir).await?;
+    instances.check_running()?;
     let revocation = measure_revocation(&client, &a, &b, org, &admin, &revocable).await?;
     instances.check_running()?;
     drop(instances);
@@ -202,6 +207,7 @@ async fn measure(settings: Arc<Settings>, pool: PgPool, database_url: String) ->
         cold,
         throughput,
         flood,
+        database_read,
         revocation,
     })
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::database_read::{DatabaseRead, MEMBERS, PGBENCH_CLIENTS};
 use super::{Cold, FLOOD_FROM, Flood, PROPAGATION_LIMIT, Revocation, Rounds, SERVER_CPU, Settings};
 
 /// Everything measured, for the report.
@@ -12,6 +13,7 @@ pub struct Report {
     pub cold: Cold,
     pub throughput: Rounds,
     pub flood: Flood,
+    pub database_read: DatabaseRead,
     pub revocation: Revocation,
 }
 
@@ -169,6 +171,38 @@ impl Report {
             verdict,
         );
 
+        let d = &self.database_read;
+        row(
+            "pgbench -S (select-only)",
+            &format!("{:.0} tps", median(&d.select_only)),
+            "",
+            None,
+        );
+        row(
+            "pgbench -f, the users page's SQL",
+            &format!("{:.0} tps", median(&d.same_sql)),
+            "",
+            None,
+        );
+        row(
+            "keyed GET /admin/v1/orgs/{org}/users",
+            &per_second(median(&d.keyed)),
+            "",
+            None,
+        );
+        row(
+            "  users page / pgbench -f",
+            &spread(&d.over_same_sql()),
+            "≥ 0.5 (median)",
+            check(median(&d.over_same_sql()) >= 0.5),
+        );
+        row(
+            "  users page / pgbench -S",
+            &spread(&d.over_select_only()),
+            "(reported)",
+            None,
+        );
+
         let r = &self.revocation;
         let p50 = percentile(&r.delays, 50.0);
         let p99 = percentile(&r.delays, 99.0);
@@ -309,6 +343,17 @@ impl Report {
                     settings.flood_connections,
                     settings.flood_rate,
                     f.flood.describe()
+                ),
+            ),
+            (
+                "users page rounds",
+                format!(
+                    "keyed {} /s; pgbench -f {} tps; pgbench -S {} tps ({MEMBERS} members, first page of 50; \
+                     pgbench {PGBENCH_CLIENTS} clients, prepared, on the load CPU; {} keyed answers, all 200)",
+                    list(&d.keyed),
+                    list(&d.same_sql),
+                    list(&d.select_only),
+                    d.answered
                 ),
             ),
             (
