@@ -168,8 +168,7 @@ pub async fn list(
     let after = parse_cursor(query.cursor.as_deref())?;
     let limit = page_size(query.limit, MAX_PAGE)?;
     let mut conn = state.pool.acquire().await?;
-    let members = store::memberships::list(&mut conn, caller.org_id, after, limit + 1).await?;
-    let total = store::memberships::count(&mut conn, caller.org_id).await?;
+    let (members, total) = store::memberships::list(&mut conn, caller.org_id, after, limit + 1).await?;
     drop(conn);
     let (members, next) = split_page(members, limit);
     let base = format!("{}/admin/v1/orgs/{}/users", state.public_base, caller.org_id);

@@ -398,7 +398,7 @@ async fn the_last_admin_cannot_be_disabled() {
     assert_eq!(
         error_body(res).await,
         json!({ "errors": [{ "id": null, "status": "409", "code": "ADMIN-409-1", "title": "Last admin",
-                             "detail": "This is the organization's last admin: make someone else an admin first." }] })
+                             "detail": "This would leave an organization without an active admin: make someone else an admin first." }] })
     );
     assert_eq!(app.people_snapshot().await, before, "still active, session kept");
 }
