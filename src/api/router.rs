@@ -30,8 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         let mut scope = web::scope(prefix)
             .wrap(RequireKey)
             .app_data(json_config())
-            .app_data(query_config())
-            .app_data(path_config());
+            .app_data(query_config());
         let under = |e: &Endpoint| e.access != Access::Public && e.path.starts_with(&format!("{prefix}/"));
         for (path, endpoints) in resources(under) {
             scope = scope.service(resource(&path[prefix.len()..], &endpoints));
@@ -87,11 +86,6 @@ fn json_config() -> web::JsonConfig {
 fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
         .error_handler(|err, _| ApiError::bad_request("ADMIN-400-24", "Invalid query", err.to_string()).into())
-}
-
-fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|_, _| ApiError::not_found("ADMIN-404-1", "Not found", "There is no such resource.").into())
 }
 
 fn bad_body(detail: String) -> ApiError {

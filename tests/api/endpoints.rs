@@ -267,3 +267,45 @@ async fn the_openapi_document_is_public_and_names_every_endpoint_with_its_scope(
     let distinct: std::collections::HashSet<&str> = ENDPOINTS.iter().map(|e| e.path).collect();
     assert_eq!(paths, distinct.len(), "the document has exactly the table's paths");
 }
+
+#[tokio::test]
+async fn what_the_table_does_not_list_is_a_json_404_or_405_and_bad_queries_and_bodies_are_json_400s() {
+    let w = world().await;
+    let key = w.app.key(w.org, None).await;
+    let refused = |res: Answer, status: u16, code: &'static str| async move {
+        assert_eq!(res.status(), status);
+        let body: Value = res.json().await.expect("a JSON body");
+        assert_eq!(body["errors"][0]["code"], code, "{body}");
+    };
+    // A path of no endpoint, under either prefix; a /users path is not reachable under /admin.
+    for path in [
+        "/admin/v1/nothing-here".to_owned(),
+        "/users/nothing-here".to_owned(),
+        format!("/admin/{}/manage/profile", w.member),
+    ] {
+        refused(w.app.api(Method::GET, &path, &key.token).await, 404, "ADMIN-404-1").await;
+    }
+    refused(
+        w.app.api(Method::DELETE, "/admin/v1/orgs", &key.token).await,
+        405,
+        "ADMIN-405-1",
+    )
+    .await;
+    let users = format!("/admin/v1/orgs/{}/users?limit=many", w.org);
+    refused(w.app.api(Method::GET, &users, &key.token).await, 400, "ADMIN-400-24").await;
+    // A body is read up to 64 KiB: a search naming a thousand accounts is fine.
+    let ids: Vec<String> = (0..1000).map(|_| Uuid::new_v4().to_string()).collect();
+    let search = format!("/admin/v1/orgs/{}/users/search", w.org);
+    let res = w
+        .app
+        .call(Method::POST, &search, &key.token, Some(&json!({ "accountIds": ids })))
+        .await;
+    assert_eq!(res.status(), 200);
+    let huge = json!({ "accountIds": (0..3000).map(|_| Uuid::new_v4().to_string()).collect::<Vec<_>>() });
+    refused(
+        w.app.call(Method::POST, &search, &key.token, Some(&huge)).await,
+        400,
+        "ADMIN-400-24",
+    )
+    .await;
+}
