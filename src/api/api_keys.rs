@@ -644,4 +644,60 @@ mod tests {
             "http://h/k?q=deploy+bot&status=active%2Cexpired&expiresBefore=2027-01-01T00%3A00%3A00Z&cursor=abc&limit=10"
         );
     }
+
+    fn creator_expiring(at: DateTime<Utc>) -> ApiKey {
+        ApiKey {
+            id: Uuid::new_v4(),
+            org_id: Uuid::new_v4(),
+            public_id: "abcdefghijkl".into(),
+            name: "maker".into(),
+            scoped: false,
+            scopes: Vec::new(),
+            created_by: Actor::System,
+            responsible_user_id: None,
+            created_at: at - Duration::days(400),
+            expires_at: at,
+            last_used_at: None,
+            last_used_ip: None,
+            revoked_at: None,
+            creator_name: None,
+            creator_email: None,
+        }
+    }
+
+    fn at(time: DateTime<Utc>) -> String {
+        time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+
+    #[test]
+    fn an_expiry_may_reach_the_creators_own_and_the_365th_day_but_not_pass_them() {
+        let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
+        let year = now + Duration::days(365);
+        let creator = creator_expiring(year + Duration::days(10));
+        assert!(matches!(requested_expiry(Some(&at(year)), &creator, now), Ok(Expiry::At(t)) if t == year));
+        let later = year + Duration::microseconds(1);
+        assert!(
+            requested_expiry(Some(&at(later)), &creator, now).is_err(),
+            "past 365 days"
+        );
+
+        let creator = creator_expiring(now + Duration::days(20));
+        let own = creator.expires_at;
+        assert!(matches!(requested_expiry(Some(&at(own)), &creator, now), Ok(Expiry::At(t)) if t == own));
+        let past_own = own + Duration::microseconds(1);
+        assert!(
+            requested_expiry(Some(&at(past_own)), &creator, now).is_err(),
+            "past the creator's"
+        );
+    }
+
+    #[test]
+    fn the_default_is_thirty_days_unless_the_creator_expires_sooner() {
+        let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
+        let thirty = now + Duration::days(30);
+        let exactly = creator_expiring(thirty);
+        assert!(matches!(requested_expiry(None, &exactly, now), Ok(Expiry::InDays(30))));
+        let sooner = creator_expiring(thirty - Duration::microseconds(1));
+        assert!(matches!(requested_expiry(None, &sooner, now), Ok(Expiry::At(t)) if t == sooner.expires_at));
+    }
 }
