@@ -32,8 +32,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(json_config())
             .app_data(query_config());
         let under = |e: &Endpoint| e.access != Access::Public && e.path.starts_with(&format!("{prefix}/"));
-        for (path, endpoints) in resources(under) {
-            scope = scope.service(resource(&path[prefix.len()..], &endpoints));
+        let (fixed, groups) = grouped(resources(under), prefix.len());
+        for (path, endpoints) in fixed {
+            scope = scope.service(resource(path, &endpoints));
+        }
+        for (head, members) in groups {
+            let mut group = web::scope(head).default_service(web::to(not_found));
+            for (rest, endpoints) in members {
+                group = group.service(resource(rest, &endpoints));
+            }
+            scope = scope.service(group);
         }
         cfg.service(scope.default_service(web::to(not_found)));
     }
@@ -61,6 +69,31 @@ fn resources(include: impl Fn(&Endpoint) -> bool) -> Vec<Resource> {
             .push(endpoint);
     }
     by_path.into_values().collect()
+}
+
+/// Resources with no parameter, and the others grouped under the path up to their first
+/// parameter (`/v1/orgs/{orgId}`), with `skip` leading bytes (the enclosing scope's prefix) cut.
+/// The router tries a group's one pattern before the patterns inside it, and the segments after
+/// the parameter are mostly literal: a request is matched against a handful of patterns, not
+/// against every path of the table in turn. Both lists keep the order of `resources`, so a
+/// literal segment is still tried before a parameter in its place.
+fn grouped(resources: Vec<Resource>, skip: usize) -> (Vec<Resource>, Vec<(&'static str, Vec<Resource>)>) {
+    let mut fixed = Vec::new();
+    let mut groups: Vec<(&'static str, Vec<Resource>)> = Vec::new();
+    for (path, endpoints) in resources {
+        let path: &'static str = &path[skip..];
+        let Some(start) = path.find('{') else {
+            fixed.push((path, endpoints));
+            continue;
+        };
+        let end = path[start..].find('/').map_or(path.len(), |i| start + i);
+        let (head, rest) = path.split_at(end);
+        match groups.iter_mut().find(|(h, _)| *h == head) {
+            Some((_, members)) => members.push((rest, endpoints)),
+            None => groups.push((head, vec![(rest, endpoints)])),
+        }
+    }
+    (fixed, groups)
 }
 
 fn resource(path: &str, endpoints: &[&'static Endpoint]) -> actix_web::Resource {
@@ -209,6 +242,23 @@ mod tests {
                         .all(|(a, b)| a == b || a.starts_with('{'));
                 assert!(!shadowed, "{earlier} would shadow {later}");
             }
+        }
+    }
+
+    #[test]
+    fn no_group_of_routes_captures_the_paths_of_a_later_one() {
+        for prefix in KEYED {
+            let under = |e: &Endpoint| e.access != Access::Public && e.path.starts_with(&format!("{prefix}/"));
+            let (_, groups) = grouped(resources(under), prefix.len());
+            let heads: Vec<&str> = groups.iter().map(|(head, _)| *head).collect();
+            for (i, earlier) in heads.iter().enumerate() {
+                for later in &heads[i + 1..] {
+                    let (e, l): (Vec<&str>, Vec<&str>) = (earlier.split('/').collect(), later.split('/').collect());
+                    let captures = e.len() <= l.len() && e.iter().zip(&l).all(|(a, b)| a == b || a.starts_with('{'));
+                    assert!(!captures, "{prefix}{earlier} would capture {prefix}{later}");
+                }
+            }
+            assert!(heads.len() >= 2 || prefix == "/users", "{prefix}: {heads:?}");
         }
     }
 }
