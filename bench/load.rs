@@ -56,6 +56,10 @@ const PROPAGATION_LIMIT: Duration = Duration::from_secs(5);
 const REQUEST_LIMIT: Duration = Duration::from_secs(30);
 /// Keys warmed at once on each instance (its argon2 pool runs one and queues eight).
 const WARM_LANES: usize = 4;
+/// A warm-up request refused by the verification budget (429) is asked again this many times,
+/// this long apart.
+const WARM_RETRIES: usize = 40;
+const WARM_BACKOFF: Duration = Duration::from_millis(250);
 /// Phases that do real work per key are bounded in time as well as in count.
 const SETUP_LIMIT: Duration = Duration::from_secs(900);
 const REVOCATION_LIMIT: Duration = Duration::from_secs(900);
@@ -663,11 +667,20 @@ async fn warm_keys(servers: &[SocketAddr], keys: &[BenchKey]) -> anyhow::Result<
                 let mut connection = Connection::open(server, Some(GOOD_FROM)).await?;
                 for token in tokens {
                     let request = http::get(server, "/admin/v1/key", Some(&token));
-                    match connection.send_within(&request, REQUEST_LIMIT).await {
-                        Ok(status) => tally.record(status),
-                        Err(_) => {
-                            tally.errors += 1;
-                            connection = Connection::open(server, Some(GOOD_FROM)).await?;
+                    // The instance's verification budget answers 429 when the warm-up outruns
+                    // it: wait and ask again, as a well-behaved client would.
+                    for attempt in 0..=WARM_RETRIES {
+                        match connection.send_within(&request, REQUEST_LIMIT).await {
+                            Ok(429) if attempt < WARM_RETRIES => tokio::time::sleep(WARM_BACKOFF).await,
+                            Ok(status) => {
+                                tally.record(status);
+                                break;
+                            }
+                            Err(_) => {
+                                tally.errors += 1;
+                                connection = Connection::open(server, Some(GOOD_FROM)).await?;
+                                break;
+                            }
                         }
                     }
                 }
