@@ -3,24 +3,24 @@
 //! no longer.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::cursor;
 use super::error::ApiError;
 use super::orgs::PageLinks;
 use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
+use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
-use crate::domain::{Scope, UserAgent};
 use crate::keys::{self, KeyRequest};
 use crate::state::AppState;
 use crate::store;
 use crate::store::api_keys::{ApiKey, KeyCursor, KeyFilter, Revocation};
-use crate::store::audit::{Actor, Origin};
+use crate::store::audit::Actor;
 
 const PAGE: i64 = 50;
 const MAX_PAGE: i64 = 100;
@@ -236,16 +236,7 @@ impl ListQuery {
     }
 
     fn after(&self) -> Result<Option<KeyCursor>, ApiError> {
-        match self.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(cursor) => decode_cursor(cursor).map(Some).ok_or_else(|| {
-                ApiError::bad_request(
-                    "ADMIN-400-1",
-                    "Invalid cursor",
-                    "The cursor is not one this API returned.",
-                )
-            }),
-            None => Ok(None),
-        }
+        cursor::parse(self.cursor.as_deref())
     }
 
     /// This query's filters as URL parameters, for the links of a page.
@@ -287,19 +278,6 @@ fn time_parameter(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc
 }
 
 /// Cursors are opaque to clients: the keyset (created_at, id) of the last item, hex encoded.
-fn encode_cursor(key: &ApiKey) -> String {
-    hex::encode(format!("{}|{}", key.created_at.timestamp_micros(), key.id))
-}
-
-fn decode_cursor(cursor: &str) -> Option<KeyCursor> {
-    let text = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
-    let (micros, id) = text.split_once('|')?;
-    Some((
-        DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?,
-        id.parse().ok()?,
-    ))
-}
-
 fn keys_url(state: &AppState, caller: &Caller) -> String {
     format!(
         "{}/admin/api-access/v1/orgs/{}/api-keys",
@@ -320,7 +298,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) 
     keys.truncate(limit as usize);
     let base = keys_url(&state, &caller);
     let next = match (more, keys.last()) {
-        (true, Some(last)) => Some(query.link(&base, Some(&encode_cursor(last)), limit)),
+        (true, Some(last)) => Some(query.link(&base, Some(&cursor::encode(last.created_at, last.id)), limit)),
         _ => None,
     };
     Ok(Reply::ok(KeyPage {
@@ -543,7 +521,7 @@ pub async fn create(
         expiry,
         created_by: Actor::Key(caller.key_id),
         responsible_user_id: creator.responsible_user_id,
-        origin: origin(&caller, &req),
+        origin: super::origin(&caller, &req),
     };
     let (id, token) = keys::create(&state.pool, &state.people_argon2, &request).await?;
     let created = {
@@ -563,16 +541,6 @@ pub async fn create(
         org_id: created.org_id,
         scoped: created.scoped,
     }))
-}
-
-fn origin(caller: &Caller, req: &HttpRequest) -> Origin {
-    Origin {
-        ip: Some(caller.ip),
-        user_agent: req
-            .headers()
-            .get(USER_AGENT)
-            .and_then(|v| UserAgent::parse(v.as_bytes())),
-    }
 }
 
 /// `PATCH .../api-keys/revoke/{apiKeyId}` (body `{}` or none): 204, also for a key revoked before.
@@ -597,7 +565,7 @@ pub async fn revoke(
         caller.org_id,
         key_id,
         Actor::Key(caller.key_id),
-        &origin(&caller, &req),
+        &super::origin(&caller, &req),
     )
     .await?;
     match outcome {
@@ -609,17 +577,6 @@ pub async fn revoke(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let at = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_123_456).expect("time");
-        let id = Uuid::new_v4();
-        let text = hex::encode(format!("{}|{}", at.timestamp_micros(), id));
-        assert_eq!(decode_cursor(&text), Some((at, id)));
-        for garbage in ["", "zz", "00", &hex::encode("12|not-a-uuid")] {
-            assert_eq!(decode_cursor(garbage), None, "{garbage}");
-        }
-    }
 
     #[test]
     fn statuses_arrive_repeated_and_comma_joined() {

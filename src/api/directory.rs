@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::orgs::PageLinks;
+use super::origin;
 use super::reply::{NoContent, Reply};
-use super::users::{self, DirectoryUser, ProductAccess, SearchPage, lenient, origin};
+use super::users::{self, DirectoryUser, ProductAccess, SearchPage, lenient};
 use crate::auth::api_key::Caller;
 use crate::people::{self, Acting};
 use crate::state::AppState;

@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::directory::account_id;
 use super::error::ApiError;
+use super::origin;
 use super::reply::{NoContent, Reply};
-use super::users::{account_status, lenient, origin};
+use super::users::{account_status, lenient};
 use crate::auth::api_key::Caller;
 use crate::domain::{DisplayName, Email};
 use crate::people::{self, Acting, ProfileField, ProfilePatch};

@@ -4,6 +4,7 @@
 //! document are made.
 
 pub mod api_keys;
+pub mod cursor;
 pub mod directory;
 pub mod endpoints;
 pub mod error;
@@ -17,3 +18,22 @@ pub mod router;
 pub mod users;
 
 pub use router::routes;
+
+use actix_web::HttpRequest;
+use actix_web::http::header::USER_AGENT;
+
+use crate::auth::api_key::Caller;
+use crate::domain::UserAgent;
+use crate::store::audit::Origin;
+
+/// Where an API request came from, as the audit events it causes record it: the key
+/// middleware's client address and the request's user agent.
+pub fn origin(caller: &Caller, req: &HttpRequest) -> Origin {
+    Origin {
+        ip: Some(caller.ip),
+        user_agent: req
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| UserAgent::parse(v.as_bytes())),
+    }
+}
