@@ -62,23 +62,10 @@ struct World {
     key_id: Uuid,
 }
 
+/// A member of `org` in `role`, whose account `org` manages.
 async fn user(app: &TestApp, org: Uuid, email: &str, role: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO users (id, email, display_name, managed_by_org) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(email)
-        .bind(email.split('@').next().unwrap_or(email))
-        .bind(org)
-        .execute(&app.pool)
-        .await
-        .expect("user");
-    sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3::membership_role)")
-        .bind(org)
-        .bind(id)
-        .bind(role)
-        .execute(&app.pool)
-        .await
-        .expect("membership");
+    let id = app.user(email, Some(org)).await;
+    app.member(org, id, role).await;
     id
 }
 
