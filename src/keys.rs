@@ -314,7 +314,7 @@ mod tests {
     #[tokio::test]
     async fn a_creating_key_cannot_be_revoked_until_its_new_key_is_written() {
         let (pool, _cluster, request, _) = setup().await;
-        let (parent, _) = made_by_a_key(&pool, request).await;
+        let (parent, child) = made_by_a_key(&pool, request).await;
         let mut creating = pool.begin().await.expect("transaction");
         store::api_keys::lock_active(&mut creating, parent)
             .await
@@ -327,11 +327,20 @@ mod tests {
             .execute(&mut *revoking)
             .await
             .expect("timeout");
-        let revocation = sqlx::query("UPDATE api_keys SET revoked_at = statement_timestamp() WHERE id = $1")
-            .bind(parent)
-            .execute(&mut *revoking)
-            .await;
-        assert!(revocation.is_err(), "the revoking UPDATE waits for the creator's lock");
+        let revocation = store::api_keys::revoke(&mut revoking, child.org_id, parent, Actor::System).await;
+        let cancelled = matches!(&revocation, Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014"));
+        assert!(cancelled, "the revocation waits for the creator's lock: {revocation:?}");
+        drop(revoking);
+        creating.commit().await.expect("the creation commits");
+        let revoked = store::api_keys::revoke(
+            &mut *pool.acquire().await.expect("connection"),
+            child.org_id,
+            parent,
+            Actor::System,
+        )
+        .await
+        .expect("revoked once the creation is done");
+        assert!(matches!(revoked, Revocation::Revoked { .. }), "{revoked:?}");
     }
 
     #[tokio::test]
