@@ -333,7 +333,7 @@ mod tests {
         drop(revoking);
         creating.commit().await.expect("the creation commits");
         let revoked = store::api_keys::revoke(
-            &mut *pool.acquire().await.expect("connection"),
+            &mut pool.acquire().await.expect("connection"),
             child.org_id,
             parent,
             Actor::System,
