@@ -228,7 +228,7 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
                 org_id: org,
                 name: KeyName::parse(&format!("bench key {n}"))?,
                 scopes: None,
-                expiry: Expiry::in_days(30)?,
+                expiry: Expiry::in_days(30)?.into(),
                 created_by: Actor::System,
                 responsible_user_id: None,
                 origin: Default::default(),

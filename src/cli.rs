@@ -1,6 +1,8 @@
 //! The commands besides `serve`: automation for operators. Output meant for scripts goes to
 //! stdout; everything else to stderr.
 
+mod policies;
+
 use std::io::{IsTerminal, Read};
 
 use sqlx::PgPool;
@@ -9,7 +11,7 @@ use crate::auth::argon2id::{self, Argon2Pool};
 use crate::config::{AdminAdd, KeysCommand, KeysCreate, OrgsCommand};
 use crate::domain::api_key::{Expiry, KeyName};
 use crate::domain::{DisplayName, Email, NewPassword, OrgName, Scope};
-use crate::keys;
+use crate::keys::{self, Lifetime};
 use crate::store;
 use crate::store::api_keys::Revocation;
 use crate::store::audit::{Actor, NewEvent, Origin};
@@ -24,6 +26,8 @@ pub enum CliError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
+
+pub use policies::run as policies;
 
 /// `keyward orgs list`: one `<id>\t<name>` line per organization.
 pub async fn orgs(pool: &PgPool, command: &OrgsCommand) -> Result<(), CliError> {
@@ -224,9 +228,11 @@ async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<stor
 
 async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     let name = KeyName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
-    let (expiry_flag, expiry) = match &args.expires_at {
-        Some(at) => ("--expires-at", Expiry::parse_at(at)),
-        None => ("--expires-in-days", Expiry::in_days(args.expires_in_days)),
+    let (expiry_flag, expiry) = match (&args.expires_at, args.expires_in_days) {
+        (Some(at), _) => ("--expires-at", Expiry::parse_at(at).map(Lifetime::Asked)),
+        (None, Some(days)) => ("--expires-in-days", Expiry::in_days(days).map(Lifetime::Asked)),
+        // 30 days, or less when the org's key lifetime policy says so.
+        (None, None) => ("--expires-in-days", Ok(Lifetime::Default)),
     };
     let expiry = expiry.map_err(|e| CliError::Invalid(format!("{expiry_flag}: {e}")))?;
     let scopes = if args.unscoped {
@@ -273,6 +279,7 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
         .map_err(|e| match e {
             keys::KeyError::Database(db) => CliError::Database(db),
             keys::KeyError::Expiry(e) => CliError::Invalid(format!("{expiry_flag}: {e}")),
+            beyond @ keys::KeyError::BeyondPolicy(_) => CliError::Invalid(format!("{expiry_flag}: {beyond}")),
             other => CliError::Invalid(other.to_string()),
         })?;
     eprintln!(

@@ -120,6 +120,26 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print every scope and the admin API endpoints it unlocks (needs no database).
     Scopes,
+    /// List and disable an organization's policies.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// List an organization's policies: id, type, status, name and rule.
+    List {
+        #[arg(long)]
+        org: uuid::Uuid,
+    },
+    /// Disable a policy at once on every instance, leaving its rule as it was: the way out of
+    /// an IP allowlist that shuts out every caller.
+    Disable {
+        #[arg(long)]
+        org: uuid::Uuid,
+        /// The policy's id (see `keyward policies list`).
+        policy: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,8 +177,9 @@ pub struct KeysCreate {
     /// A key without scopes, which may call every admin API endpoint.
     #[arg(long)]
     pub unscoped: bool,
-    #[arg(long, default_value_t = 30)]
-    pub expires_in_days: i64,
+    /// Days the key lives [default: 30, or the org's key lifetime policy when that is shorter].
+    #[arg(long)]
+    pub expires_in_days: Option<i64>,
     /// Instead of --expires-in-days: a date (the key stops working as that day begins, UTC) or an
     /// RFC 3339 time, at most 365 days ahead.
     #[arg(long, conflicts_with = "expires_in_days")]

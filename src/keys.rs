@@ -2,6 +2,7 @@
 //! so every key gets its argon2id hash, its scopes and its audit event in one transaction, and
 //! every revocation reaches the verification cache before it is reported done.
 
+use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -10,7 +11,9 @@ use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
+use crate::domain::policy::{KeyLifetime, PolicyKind};
 use crate::domain::token::{KeyToken, TokenError};
+use crate::policies;
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
 use crate::store::audit::{Actor, NewEvent, Origin};
@@ -22,11 +25,27 @@ pub struct KeyRequest {
     /// `None` for an unscoped key.
     pub scopes: Option<Vec<Scope>>,
     /// The database sets the key's creation time and computes its expiry from it.
-    pub expiry: Expiry,
+    pub expiry: Lifetime,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
     /// The request that asked for the key, when one did.
     pub origin: Origin,
+}
+
+/// How long a new key lives, as its creator asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// Nothing asked: 30 days, cut to the org's key lifetime policy and to the creating key's
+    /// own expiry.
+    Default,
+    /// As asked; refused when it is past the org's key lifetime policy.
+    Asked(Expiry),
+}
+
+impl From<Expiry> for Lifetime {
+    fn from(expiry: Expiry) -> Lifetime {
+        Lifetime::Asked(expiry)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +62,9 @@ pub enum KeyError {
     /// The new key would expire after the key that creates it.
     #[error("a key may not outlive the key that creates it")]
     OutlivesCreator,
+    /// The org's key lifetime policy allows new keys at most this many days.
+    #[error("This organization's key lifetime policy allows new keys at most {0} days.")]
+    BeyondPolicy(u16),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("hashing failed: {0}")]
@@ -85,6 +107,11 @@ async fn create_with_tokens(
             ),
             Actor::User(_) | Actor::System => None,
         };
+        // The org's lifetime policies are held against change until the key is written.
+        let lifetime_rules =
+            store::policies::enabled_rules_locked(&mut tx, request.org_id, PolicyKind::KeyLifetime.name()).await?;
+        let policy = policies::shortest_lifetime(&lifetime_rules);
+        let expiry = resolve(request.expiry, policy, creator_expires, Utc::now());
         let inserted = store::api_keys::insert(
             &mut tx,
             &NewApiKey {
@@ -95,7 +122,7 @@ async fn create_with_tokens(
                 secret_hash: &secret_hash,
                 created_by: request.created_by,
                 responsible_user_id: request.responsible_user_id,
-                expiry: request.expiry,
+                expiry,
             },
         )
         .await;
@@ -109,6 +136,12 @@ async fn create_with_tokens(
         };
         if creator_expires.is_some_and(|creator| inserted.expires_at > creator) {
             return Err(KeyError::OutlivesCreator);
+        }
+        // Against the database's own creation time, as the expiry window is.
+        if let Some(policy) = policy
+            && inserted.expires_at > inserted.created_at + chrono::Duration::days(i64::from(policy.max_days()))
+        {
+            return Err(KeyError::BeyondPolicy(policy.max_days()));
         }
         let scopes: Option<Vec<&str>> = request.scopes.as_ref().map(|s| s.iter().map(|s| s.name()).collect());
         store::audit::record(
@@ -136,6 +169,26 @@ async fn create_with_tokens(
     Err(KeyError::Database(sqlx::Error::Protocol(
         "could not find a free public id".into(),
     )))
+}
+
+/// The expiry a key is created with: what was asked, or the default cut to the org's policy
+/// and to the creating key's expiry.
+fn resolve(
+    asked: Lifetime,
+    policy: Option<KeyLifetime>,
+    creator_expires: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Expiry {
+    let Lifetime::Asked(expiry) = asked else {
+        let days = policy.map_or(Expiry::DEFAULT_DAYS, |policy| {
+            policy.max_days().min(Expiry::DEFAULT_DAYS)
+        });
+        return match creator_expires {
+            Some(creator) if now + chrono::Duration::days(i64::from(days)) > creator => Expiry::At(creator),
+            _ => Expiry::InDays(days),
+        };
+    };
+    expiry
 }
 
 /// Revokes a key of the org and records who did it. When `verifier` is given (a serving
@@ -215,6 +268,28 @@ mod tests {
     use crate::domain::token::checksum;
     use crate::store::test_database::database;
 
+    #[test]
+    fn the_default_is_thirty_days_cut_to_the_policy_and_to_the_creators_expiry() {
+        let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
+        let days = |n| chrono::Duration::days(n);
+        assert_eq!(resolve(Lifetime::Default, None, None, now), Expiry::InDays(30));
+        let week = KeyLifetime::from_days(7).expect("lifetime");
+        assert_eq!(resolve(Lifetime::Default, Some(week), None, now), Expiry::InDays(7));
+        let year = KeyLifetime::from_days(365).expect("lifetime");
+        assert_eq!(resolve(Lifetime::Default, Some(year), None, now), Expiry::InDays(30));
+        let creator = now + days(30);
+        assert_eq!(resolve(Lifetime::Default, None, Some(creator), now), Expiry::InDays(30));
+        let sooner = creator - chrono::Duration::microseconds(1);
+        assert_eq!(resolve(Lifetime::Default, None, Some(sooner), now), Expiry::At(sooner));
+        assert_eq!(
+            resolve(Lifetime::Default, Some(week), Some(sooner), now),
+            Expiry::InDays(7)
+        );
+        // What was asked is kept; the policy refuses it after the insert, against the database clock.
+        let asked = Expiry::InDays(90);
+        assert_eq!(resolve(Lifetime::Asked(asked), Some(week), None, now), asked);
+    }
+
     /// A token whose public id is `public_id`, with a secret of its own.
     fn token_with_public_id(public_id: &str) -> Result<KeyToken, TokenError> {
         let body = format!("kw_{public_id}_{}", "S".repeat(32));
@@ -238,7 +313,7 @@ mod tests {
             org_id: org.id,
             name: KeyName::parse("deploy").expect("name"),
             scopes: None,
-            expiry: Expiry::InDays(30),
+            expiry: Expiry::InDays(30).into(),
             created_by: Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
@@ -293,7 +368,7 @@ mod tests {
             .expect("the first key");
         let child = KeyRequest {
             created_by: Actor::Key(parent),
-            expiry: Expiry::InDays(7),
+            expiry: Expiry::InDays(7).into(),
             ..request
         };
         (parent, child)
@@ -347,13 +422,13 @@ mod tests {
     async fn a_key_made_by_a_key_never_outlives_it() {
         let (pool, _cluster, request, _) = setup().await;
         let short_lived = KeyRequest {
-            expiry: Expiry::InDays(1),
+            expiry: Expiry::InDays(1).into(),
             ..request
         };
         let (parent, _) = create(&pool, &Argon2Pool::new(1), &short_lived).await.expect("parent");
         let child = KeyRequest {
             created_by: Actor::Key(parent),
-            expiry: Expiry::InDays(2),
+            expiry: Expiry::InDays(2).into(),
             ..short_lived
         };
         let outcome = create(&pool, &Argon2Pool::new(1), &child).await;

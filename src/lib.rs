@@ -13,6 +13,7 @@ pub mod keys;
 pub mod metrics;
 pub mod people;
 pub mod pg_embedded;
+pub mod policies;
 pub mod random;
 pub mod startup;
 pub mod state;

@@ -23,10 +23,12 @@ pub enum AuthOutcome {
     InsufficientScope,
     Throttled,
     Unavailable,
+    /// A valid key used from an address its org's IP allowlist does not hold.
+    AddressRefused,
 }
 
 impl AuthOutcome {
-    const ALL: [AuthOutcome; 10] = [
+    const ALL: [AuthOutcome; 11] = [
         AuthOutcome::Ok,
         AuthOutcome::Malformed,
         AuthOutcome::Unknown,
@@ -37,6 +39,7 @@ impl AuthOutcome {
         AuthOutcome::InsufficientScope,
         AuthOutcome::Throttled,
         AuthOutcome::Unavailable,
+        AuthOutcome::AddressRefused,
     ];
 
     pub fn label(self) -> &'static str {
@@ -51,13 +54,14 @@ impl AuthOutcome {
             AuthOutcome::InsufficientScope => "insufficient_scope",
             AuthOutcome::Throttled => "throttled",
             AuthOutcome::Unavailable => "unavailable",
+            AuthOutcome::AddressRefused => "address_refused",
         }
     }
 }
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    auth: [AtomicU64; 10],
+    auth: [AtomicU64; 11],
     pub proof_cache_hits: AtomicU64,
     pub proof_cache_misses: AtomicU64,
     pub argon2_started: AtomicU64,
@@ -73,6 +77,8 @@ pub struct Metrics {
     pub refused_id_hits: AtomicU64,
     pub last_use_writes: AtomicU64,
     pub background_dropped: AtomicU64,
+    pub policy_reads: AtomicU64,
+    pub policy_notices: AtomicU64,
 }
 
 impl Metrics {
@@ -97,7 +103,7 @@ impl Metrics {
                 count.load(Ordering::Relaxed)
             );
         }
-        let series: [(&str, &str, &str, i128); 16] = [
+        let series: [(&str, &str, &str, i128); 18] = [
             (
                 "keyward_proof_cache_hits_total",
                 "counter",
@@ -193,6 +199,18 @@ impl Metrics {
                 "counter",
                 "Last-use records and refused-use audit events dropped because the writer's queue was full.",
                 self.background_dropped.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_policy_reads_total",
+                "counter",
+                "Org IP allowlists read from the database (not cached yet, or the listener not trusted).",
+                self.policy_reads.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_policy_notices_total",
+                "counter",
+                "Policy change notices received.",
+                self.policy_notices.load(Ordering::Relaxed).into(),
             ),
         ];
         for (name, kind, help, value) in series {

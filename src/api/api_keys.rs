@@ -16,7 +16,7 @@ use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
-use crate::keys::{self, KeyRequest};
+use crate::keys::{self, KeyRequest, Lifetime};
 use crate::state::AppState;
 use crate::store;
 use crate::store::api_keys::{ApiKey, KeyCursor, KeyFilter, Revocation};
@@ -462,14 +462,10 @@ fn requested_scopes(asked: Option<&ScopeList>, creator: &ApiKey) -> Result<Optio
 /// at most 365 days from now; never after the calling key's own expiry (a 400 naming it), so
 /// no key can outlive the one that made it. The database's check of the 365 days, against its
 /// own clock, is the last word.
-fn requested_expiry(asked: Option<&str>, creator: &ApiKey, now: DateTime<Utc>) -> Result<Expiry, ApiError> {
+fn requested_expiry(asked: Option<&str>, creator: &ApiKey, now: DateTime<Utc>) -> Result<Lifetime, ApiError> {
+    // Nothing asked: 30 days, cut to the org's policy and to the calling key's own expiry.
     let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
-        let default = now + Duration::days(i64::from(Expiry::DEFAULT_DAYS));
-        return Ok(if default > creator.expires_at {
-            Expiry::At(creator.expires_at)
-        } else {
-            Expiry::InDays(Expiry::DEFAULT_DAYS)
-        });
+        return Ok(Lifetime::Default);
     };
     let expiry = Expiry::parse_at(asked).map_err(|e| invalid_expiry(e.to_string()))?;
     let Expiry::At(at) = expiry else {
@@ -490,7 +486,7 @@ fn requested_expiry(asked: Option<&str>, creator: &ApiKey, now: DateTime<Utc>) -
             creator.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         )));
     }
-    Ok(expiry)
+    Ok(Lifetime::Asked(expiry))
 }
 
 /// `POST .../api-keys`: creates a key on behalf of the calling key and the person it answers
@@ -631,7 +627,9 @@ mod tests {
         let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
         let year = now + Duration::days(365);
         let creator = creator_expiring(year + Duration::days(10));
-        assert!(matches!(requested_expiry(Some(&at(year)), &creator, now), Ok(Expiry::At(t)) if t == year));
+        assert!(
+            matches!(requested_expiry(Some(&at(year)), &creator, now), Ok(Lifetime::Asked(Expiry::At(t))) if t == year)
+        );
         let later = year + Duration::microseconds(1);
         assert!(
             requested_expiry(Some(&at(later)), &creator, now).is_err(),
@@ -640,7 +638,9 @@ mod tests {
 
         let creator = creator_expiring(now + Duration::days(20));
         let own = creator.expires_at;
-        assert!(matches!(requested_expiry(Some(&at(own)), &creator, now), Ok(Expiry::At(t)) if t == own));
+        assert!(
+            matches!(requested_expiry(Some(&at(own)), &creator, now), Ok(Lifetime::Asked(Expiry::At(t))) if t == own)
+        );
         let past_own = own + Duration::microseconds(1);
         assert!(
             requested_expiry(Some(&at(past_own)), &creator, now).is_err(),
@@ -649,12 +649,13 @@ mod tests {
     }
 
     #[test]
-    fn the_default_is_thirty_days_unless_the_creator_expires_sooner() {
+    fn no_expiry_asks_for_the_default() {
         let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
-        let thirty = now + Duration::days(30);
-        let exactly = creator_expiring(thirty);
-        assert!(matches!(requested_expiry(None, &exactly, now), Ok(Expiry::InDays(30))));
-        let sooner = creator_expiring(thirty - Duration::microseconds(1));
-        assert!(matches!(requested_expiry(None, &sooner, now), Ok(Expiry::At(t)) if t == sooner.expires_at));
+        let creator = creator_expiring(now + Duration::days(30));
+        assert!(matches!(requested_expiry(None, &creator, now), Ok(Lifetime::Default)));
+        assert!(matches!(
+            requested_expiry(Some("  "), &creator, now),
+            Ok(Lifetime::Default)
+        ));
     }
 }

@@ -6,7 +6,7 @@ use actix_web::Route;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{api_keys, directory, key, manage, openapi, orgs, users};
+use super::{api_keys, directory, key, manage, openapi, orgs, policies, users};
 use crate::domain::Scope;
 
 /// An HTTP method the admin API answers.
@@ -442,6 +442,120 @@ pub static ENDPOINTS: &[Endpoint] = &[
         response: Response::Empty(204),
         errors: &[],
         handler: |route| route.to(api_keys::revoke),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}/policies",
+        access: Access::Scope(Scope::ReadPolicies),
+        summary: "List the organization's policies, oldest first, optionally of one type",
+        query: Some(params::<policies::ListQuery>),
+        request: None,
+        response: Response::Json(200, schema::<policies::PolicyPage>),
+        errors: &[400],
+        handler: |route| route.to(policies::list),
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/admin/v1/orgs/{orgId}/policies",
+        access: Access::Scope(Scope::WritePolicies),
+        summary: "Create a policy: ip-allowlist (the organization's keys are refused from any other address, \
+                  on every instance at once) or api-key-lifetime (new keys live at most maxDays); any other \
+                  type is a 400",
+        query: None,
+        request: Some(schema::<policies::PolicyRequest>),
+        response: Response::Json(200, schema::<policies::PolicyBody>),
+        errors: &[400],
+        handler: |route| route.to(policies::create),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}/policies/{policyId}",
+        access: Access::Scope(Scope::ReadPolicies),
+        summary: "Get a policy",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<policies::PolicyBody>),
+        errors: &[],
+        handler: |route| route.to(policies::get),
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/admin/v1/orgs/{orgId}/policies/{policyId}",
+        access: Access::Scope(Scope::WritePolicies),
+        summary: "Replace a policy's name, status, rule and resources (its type cannot change)",
+        query: None,
+        request: Some(schema::<policies::PolicyRequest>),
+        response: Response::Json(200, schema::<policies::PolicyBody>),
+        errors: &[400],
+        handler: |route| route.to(policies::update),
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/admin/v1/orgs/{orgId}/policies/{policyId}",
+        access: Access::Scope(Scope::DeletePolicies),
+        summary: "Delete a policy",
+        query: None,
+        request: None,
+        response: Response::Empty(204),
+        errors: &[],
+        handler: |route| route.to(policies::delete),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/control/v2/orgs/{orgId}/policies",
+        access: Access::Scope(Scope::ReadPolicies),
+        summary: "List the organization's policies, oldest first, optionally of one type",
+        query: Some(params::<policies::ListQuery>),
+        request: None,
+        response: Response::Json(200, schema::<policies::PolicyPage>),
+        errors: &[400],
+        handler: |route| route.to(policies::list),
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/admin/control/v2/orgs/{orgId}/policies",
+        access: Access::Scope(Scope::WritePolicies),
+        summary: "Create a policy: ip-allowlist (the organization's keys are refused from any other address, \
+                  on every instance at once) or api-key-lifetime (new keys live at most maxDays); any other \
+                  type is a 400",
+        query: None,
+        request: Some(schema::<policies::PolicyRequest>),
+        response: Response::Json(200, schema::<policies::PolicyBody>),
+        errors: &[400],
+        handler: |route| route.to(policies::create),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/control/v2/orgs/{orgId}/policies/{policyId}",
+        access: Access::Scope(Scope::ReadPolicies),
+        summary: "Get a policy",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<policies::PolicyBody>),
+        errors: &[],
+        handler: |route| route.to(policies::get),
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/admin/control/v2/orgs/{orgId}/policies/{policyId}",
+        access: Access::Scope(Scope::WritePolicies),
+        summary: "Replace a policy's name, status, rule and resources (its type cannot change)",
+        query: None,
+        request: Some(schema::<policies::PolicyRequest>),
+        response: Response::Json(200, schema::<policies::PolicyBody>),
+        errors: &[400],
+        handler: |route| route.to(policies::update),
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/admin/control/v2/orgs/{orgId}/policies/{policyId}",
+        access: Access::Scope(Scope::DeletePolicies),
+        summary: "Delete a policy",
+        query: None,
+        request: None,
+        response: Response::Empty(204),
+        errors: &[],
+        handler: |route| route.to(policies::delete),
     },
 ];
 

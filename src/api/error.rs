@@ -60,6 +60,16 @@ impl ApiError {
         }
     }
 
+    /// 403: the key is valid, but its org's IP allowlist does not hold the caller's address.
+    pub fn address_not_allowed() -> ApiError {
+        ApiError::Application {
+            status: StatusCode::FORBIDDEN,
+            code: "ADMIN-403-4",
+            title: "Address not allowed",
+            detail: "This organization's IP allowlist does not include the address this request came from.".into(),
+        }
+    }
+
     pub fn bad_request(code: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError::Application {
             status: StatusCode::BAD_REQUEST,
@@ -113,7 +123,9 @@ impl From<crate::keys::KeyError> for ApiError {
             KeyError::NoScopes => ApiError::bad_request("ADMIN-400-2", "Invalid scopes", err.to_string()),
             KeyError::Expiry(expiry) => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", expiry.to_string()),
             KeyError::CreatorInvalid => ApiError::Unauthorized("Invalid API key."),
-            KeyError::OutlivesCreator => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", err.to_string()),
+            KeyError::OutlivesCreator | KeyError::BeyondPolicy(_) => {
+                ApiError::bad_request("ADMIN-400-3", "Invalid expiry", err.to_string())
+            }
             KeyError::Database(db) => db.into(),
             KeyError::Hashing(e) => ApiError::Internal(e),
         }

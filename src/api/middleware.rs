@@ -17,7 +17,7 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web
 use pin_project_lite::pin_project;
 
 use super::error::ApiError;
-use crate::auth::api_key::{Caller, Check, Refusal};
+use crate::auth::api_key::{AddressCheck, Caller, Check, Refusal};
 use crate::auth::client_ip::client_ip;
 use crate::state::AppState;
 
@@ -118,24 +118,49 @@ where
         let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
         match state.verifier.check(authorization, ip, user_agent) {
-            Check::Done(Ok(caller)) => {
-                req.extensions_mut().insert(caller);
-                Keyed::Forward {
-                    inner: self.service.call(req),
+            // Step 4, the org's IP allowlist, from the cache while the listener keeps it current.
+            Check::Done(Ok(caller)) => match state.verifier.address(&caller, user_agent) {
+                AddressCheck::Done(Ok(())) => {
+                    req.extensions_mut().insert(caller);
+                    Keyed::Forward {
+                        inner: self.service.call(req),
+                    }
                 }
-            }
+                AddressCheck::Done(Err(refusal)) => Keyed::Refused {
+                    response: Some(refuse(&state, req, refusal)),
+                },
+                AddressCheck::Pending => {
+                    let (service, user_agent) = (self.service.clone(), user_agent.map(str::to_owned));
+                    Keyed::Waiting {
+                        inner: Box::pin(async move {
+                            match state.verifier.read_address(&caller, user_agent.as_deref()).await {
+                                Ok(()) => forward(&service, req, caller).await,
+                                Err(refusal) => Ok(refuse(&state, req, refusal)),
+                            }
+                        }),
+                    }
+                }
+            },
             Check::Done(Err(refusal)) => Keyed::Refused {
                 response: Some(refuse(&state, req, refusal)),
             },
             Check::Pending(pending) => {
-                let service = self.service.clone();
+                let (service, user_agent) = (self.service.clone(), user_agent.map(str::to_owned));
                 Keyed::Waiting {
                     inner: Box::pin(async move {
-                        match state.verifier.finish(pending).await {
-                            Ok(caller) => {
-                                req.extensions_mut().insert(caller);
-                                Ok(service.call(req).await?.map_into_boxed_body())
-                            }
+                        let checked = match state.verifier.finish(pending).await {
+                            Ok(caller) => match state.verifier.address(&caller, user_agent.as_deref()) {
+                                AddressCheck::Done(admitted) => admitted.map(|()| caller),
+                                AddressCheck::Pending => state
+                                    .verifier
+                                    .read_address(&caller, user_agent.as_deref())
+                                    .await
+                                    .map(|()| caller),
+                            },
+                            Err(refusal) => Err(refusal),
+                        };
+                        match checked {
+                            Ok(caller) => forward(&service, req, caller).await,
                             Err(refusal) => Ok(refuse(&state, req, refusal)),
                         }
                     }),
@@ -143,6 +168,16 @@ where
             }
         }
     }
+}
+
+/// Hands a request whose key passed every step to the routes.
+async fn forward<S, B>(service: &S, req: ServiceRequest, caller: Caller) -> Result<ServiceResponse<BoxBody>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody + 'static,
+{
+    req.extensions_mut().insert(caller);
+    Ok(service.call(req).await?.map_into_boxed_body())
 }
 
 /// Counts the refusal and answers it in the API's error shape.
@@ -155,6 +190,7 @@ fn refuse(state: &AppState, req: ServiceRequest, refusal: Refusal) -> ServiceRes
         Refusal::Expired => ApiError::Unauthorized("This API key has expired."),
         Refusal::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs },
         Refusal::Unavailable => ApiError::Unavailable,
+        Refusal::AddressNotAllowed => ApiError::address_not_allowed(),
     };
     req.into_response(error.error_response())
 }

@@ -108,7 +108,8 @@ fn operation(
     let application = json!({ "application/json": { "schema": to_value(application_error) } });
     let mut errors: Vec<u16> = endpoint.errors.to_vec();
     if endpoint.access != Access::Public {
-        errors.extend([429, 500, 503]);
+        // 403 also when the org's IP allowlist does not hold the caller's address.
+        errors.extend([403, 429, 500, 503]);
         responses.insert(
             "401".into(),
             json!({
@@ -116,9 +117,6 @@ fn operation(
                 "content": { "application/json": { "schema": to_value(key_error) } },
             }),
         );
-    }
-    if endpoint.access.scope().is_some() {
-        errors.push(403);
     }
     if endpoint.path_parameters().next().is_some() {
         errors.push(404);
@@ -142,7 +140,8 @@ fn describe(status: u16) -> &'static str {
     match status {
         400 => "Bad input: the field is named in the detail; nothing was changed",
         403 => {
-            "The key lacks the scope the endpoint needs (named in WWW-Authenticate), or the rule in the detail forbids it"
+            "The key lacks the scope the endpoint needs (named in WWW-Authenticate), the org's IP allowlist does not \
+             hold the caller's address (ADMIN-403-4), or the rule in the detail forbids it"
         }
         404 => "No such organization or object visible to this key",
         409 => "Refused: it would break a rule of the organization (such as keeping one admin)",
@@ -220,6 +219,23 @@ mod tests {
                 Access::Scope(scope) => assert_eq!(scopes, &json!([scope.name()])),
                 Access::AnyKey => assert_eq!(scopes, &json!([])),
                 Access::Public => assert_eq!(operation["security"], json!([])),
+            }
+        }
+    }
+
+    #[test]
+    fn no_two_types_share_a_component_name() {
+        let mut components: Components = Vec::new();
+        let application_error = super::super::endpoints::schema::<ErrorList>(&mut components);
+        let key_error = super::super::endpoints::schema::<KeyErrorBody>(&mut components);
+        for endpoint in ENDPOINTS {
+            operation(endpoint, &mut components, &application_error, &key_error);
+        }
+        let mut seen: BTreeMap<String, Value> = BTreeMap::new();
+        for (name, schema) in components {
+            let schema = to_value(&schema);
+            if let Some(before) = seen.insert(name.clone(), schema.clone()) {
+                assert_eq!(before, schema, "two types are named {name}: rename one");
             }
         }
     }

@@ -5,12 +5,13 @@ pub mod api_key;
 pub mod email;
 pub mod names;
 pub mod password;
+pub mod policy;
 pub mod scope;
 pub mod token;
 pub mod user_agent;
 
 pub use email::Email;
-pub use names::{DisplayName, OrgName};
+pub use names::{DisplayName, OrgName, PolicyName};
 pub use password::NewPassword;
 pub use scope::Scope;
 pub use user_agent::UserAgent;

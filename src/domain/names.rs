@@ -63,6 +63,11 @@ name_type!(
     DisplayName,
     100
 );
+name_type!(
+    /// An org policy's name: trimmed, 1 to 100 characters.
+    PolicyName,
+    100
+);
 
 #[cfg(test)]
 mod tests {

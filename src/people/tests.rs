@@ -363,7 +363,7 @@ async fn removing_a_member_revokes_the_keys_they_answer_for_in_that_org_only() {
         org_id: w.acme,
         name: crate::domain::api_key::KeyName::parse("deploy").expect("name"),
         scopes: None,
-        expiry: crate::domain::api_key::Expiry::InDays(30),
+        expiry: crate::domain::api_key::Expiry::InDays(30).into(),
         created_by: Actor::User(ada),
         responsible_user_id: Some(ada),
         origin: Origin::default(),

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod memberships;
 pub mod orgs;
+pub mod policies;
 pub mod roles;
 pub mod secrets;
 pub mod sessions;

@@ -82,7 +82,7 @@ async fn the_atlassian_python_client_lists_reads_suspends_and_restores_unmodifie
         org_id: org,
         name: KeyName::parse("atlassian-python-api").expect("name"),
         scopes: None,
-        expiry: Expiry::InDays(1),
+        expiry: Expiry::InDays(1).into(),
         created_by: Actor::User(ada),
         responsible_user_id: Some(ada),
         origin: Default::default(),

@@ -96,6 +96,11 @@ impl World {
         if path.contains("{directoryId}") {
             path = path.replace("{directoryId}", &self.directory(token).await);
         }
+        if path.contains("{policyId}") {
+            // A policy of its own for each call, so a DELETE leaves the next call one to act on.
+            let policy = crate::policies::lifetime_policy(&self.app, self.org, 365).await;
+            path = path.replace("{policyId}", &policy.to_string());
+        }
         path.replace("{orgId}", &org.to_string())
             .replace("{accountId}", &account.to_string())
             .replace("{apiKeyId}", &self.key_id.to_string())
@@ -124,6 +129,9 @@ impl World {
             _ if endpoint.path.ends_with("/manage/profile") => Some(json!({ "name": "Renamed" })),
             _ if endpoint.path.ends_with("/manage/email") => Some(json!({ "email": "renamed@acme.example" })),
             _ if endpoint.path.ends_with("/api-keys") => Some(json!({ "label": "made by the test" })),
+            _ if endpoint.path.contains("/policies") => Some(json!({
+                "type": "api-key-lifetime", "name": "made by the test", "rule": { "maxDays": 365 }
+            })),
             _ => Some(json!({})),
         };
         self.app.call(method(endpoint), path, token, body.as_ref()).await

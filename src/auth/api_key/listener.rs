@@ -1,5 +1,5 @@
-//! Keeps the proof cache's revocation state current: `LISTEN keyward_keys` on a connection of
-//! its own (never one borrowed from the request pool, which a load spike can starve). When the
+//! Keeps the proof cache's revocation state and the orgs' cached IP allowlists current: `LISTEN
+//! keyward_keys` and `keyward_policies` on a connection of its own (never one borrowed from the request pool, which a load spike can starve). When the
 //! connection is lost, reset, or its heartbeat is late, the verifier falls back to a database
 //! read per request until a new listener is connected, has caught up, and has heard its own
 //! heartbeat come back.
@@ -14,6 +14,8 @@ use super::KeyVerifier;
 use crate::store;
 
 pub const CHANNEL: &str = "keyward_keys";
+/// The policies table's trigger names the org whose policies changed.
+const POLICY_CHANNEL: &str = "keyward_policies";
 const HEARTBEAT_CHANNEL: &str = "keyward_heartbeat";
 /// The instance notifies itself this often...
 const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
@@ -100,7 +102,7 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
     listener.eager_reconnect(false);
     timeout(
         Duration::from_secs(5),
-        listener.listen_all([CHANNEL, HEARTBEAT_CHANNEL]),
+        listener.listen_all([CHANNEL, POLICY_CHANNEL, HEARTBEAT_CHANNEL]),
     )
     .await
     .map_err(|_| "LISTEN timed out".to_owned())?
@@ -109,6 +111,7 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
     // From here on notices queue for this listener. Moving the generation now makes any fill
     // that read its row before this point re-check, even if it lands after the snapshot below.
     verifier.inner.generation.fetch_add(1, Ordering::SeqCst);
+    verifier.forget_policies();
     catch_up(verifier, &own).await?;
 
     // Trusted only once its own first heartbeat has come back through it: a connection that
@@ -124,6 +127,13 @@ async fn listen(verifier: &KeyVerifier, instance: &str) -> Result<(), String> {
                 Ok(Some(notice)) if notice.channel() == CHANNEL => {
                     verifier.inner.metrics.revocation_notices.fetch_add(1, Ordering::Relaxed);
                     verifier.mark_revoked(notice.payload());
+                }
+                Ok(Some(notice)) if notice.channel() == POLICY_CHANNEL => {
+                    verifier.inner.metrics.policy_notices.fetch_add(1, Ordering::Relaxed);
+                    match notice.payload().parse() {
+                        Ok(org_id) => verifier.policies_changed(org_id),
+                        Err(_) => verifier.forget_policies(),
+                    }
                 }
                 Ok(Some(notice)) => {
                     if notice.payload().starts_with(instance) {

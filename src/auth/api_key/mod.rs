@@ -5,6 +5,7 @@
 //! kept current by `LISTEN keyward_keys` (see `listener`). Misses are rate limited, coalesced,
 //! and verified on a bounded blocking pool.
 
+mod address;
 mod background;
 pub mod limiter;
 mod listener;
@@ -31,6 +32,8 @@ use crate::domain::Scope;
 use crate::domain::token::{KeyToken, PresentedToken, PublicId};
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::store;
+pub use address::AddressCheck;
+use address::AddressPolicies;
 use background::{BackgroundWrites, RejectedUse};
 use limiter::{FailureLimiter, FillBudget};
 use refused::{RefusedId, RefusedIds};
@@ -96,6 +99,8 @@ pub enum Refusal {
     },
     /// The database or the argon2 pool cannot answer now; fail closed.
     Unavailable,
+    /// A valid key, used from an address its org's IP allowlist does not hold.
+    AddressNotAllowed,
 }
 
 impl Refusal {
@@ -107,6 +112,7 @@ impl Refusal {
             Refusal::Expired => AuthOutcome::Expired,
             Refusal::Throttled { .. } => AuthOutcome::Throttled,
             Refusal::Unavailable => AuthOutcome::Unavailable,
+            Refusal::AddressNotAllowed => AuthOutcome::AddressRefused,
         }
     }
 }
@@ -189,13 +195,15 @@ pub struct KeyVerifier {
 struct Inner {
     pool: PgPool,
     proofs: quick_cache::sync::Cache<String, Arc<CachedKey>>,
+    /// Each org's enabled IP allowlists (step 4), kept current like the revocation state.
+    address_policies: AddressPolicies,
     /// HMAC keyed with a per-process random key (its key schedule computed once): a memory dump
     /// of one instance proves nothing anywhere else, and nothing derived from a secret ever
     /// leaves the process.
     proof_mac: Hmac<Sha256>,
     /// argon2 working memory (19 MiB each), reused; at most one per argon2 permit.
     argon2_memory: Mutex<Vec<Vec<argon2::Block>>>,
-    /// Bumped by every revocation notice and every listener state change; see `fill`.
+    /// Bumped by every revocation or policy notice and every listener state change; see `fill`.
     generation: AtomicU64,
     listener_healthy: AtomicBool,
     fills: Fills,
@@ -217,6 +225,7 @@ impl KeyVerifier {
             background: BackgroundWrites::start(pool.clone(), metrics.clone()),
             pool,
             proofs: quick_cache::sync::Cache::new(settings.cache_capacity),
+            address_policies: quick_cache::sync::Cache::new(address::CACHED_ORGS),
             #[allow(clippy::expect_used)] // HMAC takes keys of any length
             proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>()).expect("HMAC accepts any key length"),
             argon2_memory: Mutex::new(Vec::new()),
@@ -666,7 +675,7 @@ mod tests {
             org_id,
             name: KeyName::parse("unit").expect("name"),
             scopes: None,
-            expiry: Expiry::InDays(1),
+            expiry: Expiry::InDays(1).into(),
             created_by: Actor::System,
             responsible_user_id: None,
             origin: Default::default(),

@@ -1,0 +1,174 @@
+//! Org policies: the one path the API, the console and the CLI share to create, change and
+//! delete them, each change with its audit event in the same transaction. The table's trigger
+//! tells every instance on commit; a serving instance also updates its own cache before it
+//! answers, so its very next request sees the change.
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::auth::api_key::KeyVerifier;
+use crate::domain::PolicyName;
+use crate::domain::policy::{Allowlist, KeyLifetime, PolicyKind, PolicyRule, PolicyStatus};
+use crate::store;
+use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::policies::{PolicyRow, PolicyWrite};
+
+/// A policy as a client asked for it, parsed.
+#[derive(Debug, Clone)]
+pub struct PolicyInput {
+    pub name: PolicyName,
+    pub status: PolicyStatus,
+    pub rule: PolicyRule,
+    /// Kept and shown back; keyward applies every policy to the whole org.
+    pub resources: Value,
+}
+
+impl PolicyInput {
+    pub fn kind(&self) -> PolicyKind {
+        self.rule.kind()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyChangeError {
+    #[error("no such policy in this organization")]
+    NotFound,
+    #[error("a policy's type cannot change: this one is {0}")]
+    TypeChange(&'static str),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Who changes a policy, from where, and which instance (if any) serves requests.
+pub struct Change<'a> {
+    pub pool: &'a PgPool,
+    pub verifier: Option<&'a KeyVerifier>,
+    pub org_id: Uuid,
+    pub by: Actor,
+    pub origin: &'a Origin,
+}
+
+impl Change<'_> {
+    pub async fn create(&self, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
+        let rule = input.rule.to_json();
+        let mut tx = self.pool.begin().await?;
+        let row = store::policies::insert(&mut tx, self.org_id, write(input, &rule)).await?;
+        store::audit::record(&mut tx, self.event("policy.created", &row)).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn update(&self, id: Uuid, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
+        let rule = input.rule.to_json();
+        let mut tx = self.pool.begin().await?;
+        let before = store::policies::lock(&mut tx, self.org_id, id)
+            .await?
+            .ok_or(PolicyChangeError::NotFound)?;
+        let kind = PolicyKind::parse(&before.kind).map_err(|_| PolicyChangeError::NotFound)?;
+        if kind != input.kind() {
+            return Err(PolicyChangeError::TypeChange(kind.name()));
+        }
+        let row = store::policies::update(&mut tx, self.org_id, id, write(input, &rule))
+            .await?
+            .ok_or(PolicyChangeError::NotFound)?;
+        let mut event = self.event("policy.updated", &row);
+        event.details["before"] = json!({ "name": before.name, "status": before.status, "rule": before.rule });
+        store::audit::record(&mut tx, event).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(row)
+    }
+
+    /// Disables a policy, leaving its rule as it was; a policy already disabled is a success
+    /// that changes nothing.
+    pub async fn disable(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
+        let mut tx = self.pool.begin().await?;
+        let row = store::policies::lock(&mut tx, self.org_id, id)
+            .await?
+            .ok_or(PolicyChangeError::NotFound)?;
+        if row.status == PolicyStatus::Disabled.name() {
+            return Ok(row);
+        }
+        let disabled = PolicyWrite {
+            kind: &row.kind,
+            name: &row.name,
+            status: PolicyStatus::Disabled.name(),
+            rule: &row.rule,
+            resources: &row.resources,
+        };
+        let row = store::policies::update(&mut tx, self.org_id, id, disabled)
+            .await?
+            .ok_or(PolicyChangeError::NotFound)?;
+        store::audit::record(&mut tx, self.event("policy.updated", &row)).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn delete(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
+        let mut tx = self.pool.begin().await?;
+        let row = store::policies::delete(&mut tx, self.org_id, id)
+            .await?
+            .ok_or(PolicyChangeError::NotFound)?;
+        store::audit::record(&mut tx, self.event("policy.deleted", &row)).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(row)
+    }
+
+    /// After the commit and before the answer: this instance's own cache forgets the org's
+    /// policies, so its next request reads them anew.
+    fn changed(&self) {
+        if let Some(verifier) = self.verifier {
+            verifier.policies_changed(self.org_id);
+        }
+    }
+
+    fn event(&self, action: &'static str, row: &PolicyRow) -> NewEvent<'_> {
+        NewEvent {
+            org_id: Some(self.org_id),
+            actor: self.by,
+            action,
+            target_kind: Some("policy"),
+            target_id: Some(row.id.to_string()),
+            ip: self.origin.ip,
+            user_agent: self.origin.user_agent(),
+            details: json!({ "type": row.kind, "name": row.name, "status": row.status, "rule": row.rule }),
+        }
+    }
+}
+
+fn write<'a>(input: &'a PolicyInput, rule: &'a Value) -> PolicyWrite<'a> {
+    PolicyWrite {
+        kind: input.kind().name(),
+        name: input.name.as_str(),
+        status: input.status.name(),
+        rule,
+        resources: &input.resources,
+    }
+}
+
+/// The allowlists of the org's enabled ip-allowlist policies. A stored rule that no longer
+/// parses (none can: the API parses before it writes) admits nothing rather than everything.
+pub fn allowlists(rules: &[Value]) -> Vec<Allowlist> {
+    rules
+        .iter()
+        .map(|rule| match PolicyRule::parse(PolicyKind::IpAllowlist, rule) {
+            Ok(PolicyRule::IpAllowlist(list)) => list,
+            _ => Allowlist::nothing(),
+        })
+        .collect()
+}
+
+/// The shortest lifetime the org's enabled api-key-lifetime policies allow, if any does.
+pub fn shortest_lifetime(rules: &[Value]) -> Option<KeyLifetime> {
+    rules
+        .iter()
+        .filter_map(|rule| match PolicyRule::parse(PolicyKind::KeyLifetime, rule) {
+            Ok(PolicyRule::KeyLifetime(lifetime)) => Some(lifetime),
+            _ => None,
+        })
+        .min()
+}
