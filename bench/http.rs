@@ -42,6 +42,16 @@ pub fn request(method: &str, server: SocketAddr, path: &str, bearer: Option<&str
     text.into_bytes()
 }
 
+/// `method path` with a JSON body and a bearer token.
+pub fn with_json(method: &str, server: SocketAddr, path: &str, bearer: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {server}\r\nAuthorization: Bearer {bearer}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 pub struct Connection {
     server: SocketAddr,
     from: Option<IpAddr>,

@@ -4,6 +4,7 @@
 //! trials over 15 rounds, medians with their interquartile range, CPU per answer, flood from
 //! 127.0.0.2, ≥ 1,000 samples for a p99). See bench/README.md.
 
+mod allowlist;
 mod cpu;
 mod database_read;
 mod http;
@@ -97,6 +98,7 @@ struct Settings {
     trial: Duration,
     connections: usize,
     revocations: usize,
+    allowlist_changes: usize,
     cold_keys: usize,
     flood_rate: u32,
     flood_connections: usize,
@@ -111,6 +113,7 @@ impl Settings {
             trial: Duration::from_secs_f64(setting("KEYWARD_BENCH_TRIAL_SECS", 2.0f64)?.clamp(0.5, 60.0)),
             connections: setting("KEYWARD_BENCH_CONNECTIONS", 32usize)?.clamp(1, 1024),
             revocations: setting("KEYWARD_BENCH_REVOCATIONS", 1_000usize)?.clamp(1, 100_000),
+            allowlist_changes: setting("KEYWARD_BENCH_ALLOWLIST_CHANGES", 1_000usize)?.clamp(2, 100_000),
             cold_keys: 20,
             flood_rate: setting("KEYWARD_BENCH_FLOOD_RPS", 2_000u32)?.clamp(1, 1_000_000),
             flood_connections: 8,
@@ -202,6 +205,12 @@ async fn measure(settings: Arc<Settings>, pool: PgPool, database_url: String) ->
     instances.check_running()?;
     let revocation = measure_revocation(&client, &a, &b, org, &admin, &revocable).await?;
     instances.check_running()?;
+    eprintln!(
+        "load: {} IP allowlist changes through A, each watched on B...",
+        settings.allowlist_changes
+    );
+    let allowlist = allowlist::measure(&client, &a, &b, org, &admin, &good, settings.allowlist_changes).await?;
+    instances.check_running()?;
     drop(instances);
     // The logs hold a line per request; they are kept only when something went wrong.
     std::fs::remove_dir_all(&log_dir).ok();
@@ -213,6 +222,7 @@ async fn measure(settings: Arc<Settings>, pool: PgPool, database_url: String) ->
         flood,
         database_read,
         revocation,
+        allowlist,
     })
 }
 

@@ -15,6 +15,7 @@ pub struct Report {
     pub flood: Flood,
     pub database_read: DatabaseRead,
     pub revocation: Revocation,
+    pub allowlist: super::allowlist::Propagation,
 }
 
 pub fn median(values: &[f64]) -> f64 {
@@ -221,6 +222,38 @@ impl Report {
             verdict,
         );
         row("revocation seen by B, max", &ms(max), "", None);
+        let l = &self.allowlist;
+        let (p50, p99, max) = (
+            percentile(&l.delays, 50.0),
+            percentile(&l.delays, 99.0),
+            percentile(&l.delays, 100.0),
+        );
+        row(
+            &format!("allowlist change seen by B, p50 (n = {})", l.delays.len()),
+            &ms(p50),
+            "",
+            None,
+        );
+        let verdict = check(l.delays.len() >= 1_000 && l.lost == 0 && p99 <= Duration::from_millis(100));
+        row(
+            "allowlist change seen by B, p99",
+            &ms(p99),
+            "≤ 100 ms as revocation; ≥ 1,000 changes",
+            verdict,
+        );
+        row(
+            "allowlist change seen by B, max",
+            &ms(max),
+            "≤ 5 s",
+            check(max <= PROPAGATION_LIMIT && l.lost == 0),
+        );
+        let verdict = check(l.on_changer_wrong == 0 && l.on_changer.total() > 0);
+        row(
+            "A's next request after its own change, wrong",
+            &format!("{} of {}", l.on_changer_wrong, l.on_changer.total()),
+            "0 (applied at once)",
+            verdict,
+        );
         let accepted = r.on_revoker.count(200);
         let verdict = check(accepted == 0 && r.on_revoker.total() > 0);
         let measured = format!("{accepted} of {}", r.on_revoker.total());
@@ -304,6 +337,17 @@ impl Report {
                 ),
             ),
             ("warm-up answers", r.warm.describe()),
+            (
+                "allowlist changes",
+                format!(
+                    "{} timed, {} not seen by B within {PROPAGATION_LIMIT:?}; A after its change: {}; {} policy notices, {} reconnects on B",
+                    self.allowlist.delays.len(),
+                    self.allowlist.lost,
+                    self.allowlist.on_changer.describe(),
+                    self.allowlist.notices,
+                    self.allowlist.reconnects
+                ),
+            ),
             ("A, right after its 204", r.on_revoker.describe()),
             ("B, first refusal", r.on_other.describe()),
             (
