@@ -204,4 +204,28 @@ check(answer is None, "the v2 restore answers 204", answer)
 check(not is_suspended(account), "the user is no longer suspended", account)
 report(f"POST /admin/v2/orgs/{ORG}/directories/{directory}/users/{account}/restore", "AtlassianRestAPI.post", "204")
 
+# Control policies (v2 paths, the client's default).
+created = admin.create_control_policy(
+    ORG,
+    {"data": {"type": "policy", "attributes": {"type": "api-key-lifetime", "name": "Quarter", "status": "enabled",
+                                                "rule": {"maxDays": 90}, "createdAt": "0001-01-01T00:00:00Z"}}},
+)
+policy = created.get("data", {})
+check(policy.get("type") == "policy" and policy.get("attributes", {}).get("rule") == {"maxDays": 90}, "a created policy", created)
+report(f"POST /admin/control/v2/orgs/{ORG}/policies", "CloudAdmin.create_control_policy", f"policy {policy['id']}")
+
+page = admin.get_control_policies(ORG)
+check(is_list_page(page), "CloudAdmin.get_control_policies answers a list page", page)
+check(policy["id"] in [p.get("id") for p in page["data"]], "the created policy is listed", page)
+check(isinstance(page.get("meta", {}).get("page_size"), int), "meta.page_size", page.get("meta"))
+report(f"GET /admin/control/v2/orgs/{ORG}/policies", "CloudAdmin.get_control_policies", f"{len(page['data'])} policies")
+
+got = admin.get_control_policy(ORG, policy["id"])
+check(got.get("data", {}).get("id") == policy["id"], "the same policy", got)
+report(f"GET /admin/control/v2/orgs/{ORG}/policies/{policy['id']}", "CloudAdmin.get_control_policy", "the same")
+
+answer = admin.delete_control_policy(ORG, policy["id"])
+check(answer is None, "a deletion answers no body", answer)
+report(f"DELETE /admin/control/v2/orgs/{ORG}/policies/{policy['id']}", "CloudAdmin.delete_control_policy", "204")
+
 print("all calls answered as the client expects", flush=True)
