@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
-use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
 use crate::domain::token::{KeyToken, TokenError};
+use crate::domain::{Action, Scope};
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
 use crate::store::audit::{Actor, NewEvent, Origin};
@@ -116,7 +116,7 @@ async fn create_with_tokens(
             NewEvent {
                 org_id: Some(request.org_id),
                 actor: request.created_by,
-                action: "api_key.created",
+                action: Action::ApiKeyCreated,
                 target_kind: Some("api_key"),
                 target_id: Some(inserted.id.to_string()),
                 ip: request.origin.ip,
@@ -199,7 +199,7 @@ fn revocation_event<'a>(
     NewEvent {
         org_id: Some(org_id),
         actor: by,
-        action: "api_key.revoked",
+        action: Action::ApiKeyRevoked,
         target_kind: Some("api_key"),
         target_id: Some(key_id.to_string()),
         ip: origin.ip,

@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::UserAgent;
+use crate::domain::{Action, UserAgent};
 
 /// Who did something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -66,7 +66,7 @@ impl Origin {
 pub struct NewEvent<'a> {
     pub org_id: Option<Uuid>,
     pub actor: Actor,
-    pub action: &'a str,
+    pub action: Action,
     pub target_kind: Option<&'a str>,
     pub target_id: Option<String>,
     pub ip: Option<std::net::IpAddr>,
@@ -84,7 +84,7 @@ pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> Result<Uuid
         event.org_id,
         event.actor.kind() as ActorKind,
         event.actor.id(),
-        event.action,
+        event.action.name(),
         event.target_kind,
         event.target_id,
         ip,
