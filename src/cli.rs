@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::config::{AdminAdd, KeysCommand, KeysCreate, OrgsCommand};
 use crate::domain::api_key::{Expiry, KeyName};
-use crate::domain::{DisplayName, Email, NewPassword, OrgName, Scope};
+use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, Scope};
 use crate::keys::{self, Lifetime};
 use crate::store;
 use crate::store::api_keys::Revocation;
@@ -95,7 +95,7 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
             .ok_or_else(|| CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)")))?,
         (None, Some(name)) => {
             let org = store::orgs::create(&mut tx, name).await?;
-            audit(&mut tx, org.id, "org.created", "org", org.id.to_string()).await?;
+            audit(&mut tx, org.id, Action::OrgCreated, "org", org.id.to_string()).await?;
             org
         }
         (None, None) => return Err(CliError::Invalid("give --org ID or --org-name NAME".into())),
@@ -104,13 +104,13 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
         (Some(user), _) => user,
         (None, Some(hash)) => {
             let user = store::users::create(&mut tx, &email, &name, &hash, Some(org.id)).await?;
-            audit(&mut tx, org.id, "user.created", "user", user.id.to_string()).await?;
+            audit(&mut tx, org.id, Action::UserCreated, "user", user.id.to_string()).await?;
             user
         }
         (None, None) => return Err(CliError::Invalid("no password was given".into())),
     };
     store::users::grant_admin(&mut tx, org.id, user.id).await?;
-    audit(&mut tx, org.id, "member.admin_granted", "user", user.id.to_string()).await?;
+    audit(&mut tx, org.id, Action::AdminGranted, "user", user.id.to_string()).await?;
     tx.commit().await?;
     eprintln!("{} is an admin of {} ({})", user.email, org.name, org.id);
     println!("{}", org.id);
@@ -120,7 +120,7 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
 async fn audit(
     conn: &mut sqlx::PgConnection,
     org_id: uuid::Uuid,
-    action: &str,
+    action: Action,
     target_kind: &str,
     target_id: String,
 ) -> Result<(), sqlx::Error> {

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
-use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
 use crate::domain::policy::{KeyLifetime, PolicyKind};
 use crate::domain::token::{KeyToken, TokenError};
+use crate::domain::{Action, Scope};
 use crate::policies;
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
@@ -149,7 +149,7 @@ async fn create_with_tokens(
             NewEvent {
                 org_id: Some(request.org_id),
                 actor: request.created_by,
-                action: "api_key.created",
+                action: Action::ApiKeyCreated,
                 target_kind: Some("api_key"),
                 target_id: Some(inserted.id.to_string()),
                 ip: request.origin.ip,
@@ -252,7 +252,7 @@ fn revocation_event<'a>(
     NewEvent {
         org_id: Some(org_id),
         actor: by,
-        action: "api_key.revoked",
+        action: Action::ApiKeyRevoked,
         target_kind: Some("api_key"),
         target_id: Some(key_id.to_string()),
         ip: origin.ip,

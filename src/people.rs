@@ -8,7 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
-use crate::domain::{DisplayName, Email};
+use crate::domain::{Action, DisplayName, Email};
 use crate::store;
 use crate::store::audit::{Actor, NewEvent, Origin};
 use crate::store::memberships::{Member, Role};
@@ -66,7 +66,7 @@ async fn refuse_last_admin(conn: &mut PgConnection, org_ids: &[Uuid], user_id: U
     Ok(())
 }
 
-fn event<'a>(acting: &'a Acting<'_>, action: &'a str, user_id: Uuid, details: serde_json::Value) -> NewEvent<'a> {
+fn event<'a>(acting: &'a Acting<'_>, action: Action, user_id: Uuid, details: serde_json::Value) -> NewEvent<'a> {
     NewEvent {
         org_id: Some(acting.org_id),
         actor: acting.actor,
@@ -88,7 +88,7 @@ pub async fn suspend(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Resul
     let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
     if changed {
         let details = serde_json::json!({});
-        store::audit::record(&mut tx, event(acting, "membership.suspended", user_id, details)).await?;
+        store::audit::record(&mut tx, event(acting, Action::MembershipSuspended, user_id, details)).await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -101,7 +101,7 @@ pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Resul
     let changed = store::memberships::restore(&mut tx, acting.org_id, user_id).await?;
     if changed {
         let details = serde_json::json!({});
-        store::audit::record(&mut tx, event(acting, "membership.restored", user_id, details)).await?;
+        store::audit::record(&mut tx, event(acting, Action::MembershipRestored, user_id, details)).await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -119,7 +119,7 @@ pub async fn set_role(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, role: R
     }
     store::memberships::set_role(&mut tx, acting.org_id, user_id, role).await?;
     let details = serde_json::json!({ "role": if role == Role::Admin { "admin" } else { "member" } });
-    store::audit::record(&mut tx, event(acting, "membership.role_changed", user_id, details)).await?;
+    store::audit::record(&mut tx, event(acting, Action::MembershipRoleChanged, user_id, details)).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -147,7 +147,7 @@ pub async fn remove(
             NewEvent {
                 target_kind: Some("api_key"),
                 target_id: Some(key_id.to_string()),
-                ..event(acting, "api_key.revoked", user_id, details)
+                ..event(acting, Action::ApiKeyRevoked, user_id, details)
             },
         )
         .await?;
@@ -158,7 +158,7 @@ pub async fn remove(
         .collect();
     let role = if before.role == Role::Admin { "admin" } else { "member" };
     let details = serde_json::json!({ "role": role, "revoked_keys": keys });
-    store::audit::record(&mut tx, event(acting, "membership.removed", user_id, details)).await?;
+    store::audit::record(&mut tx, event(acting, Action::MembershipRemoved, user_id, details)).await?;
     tx.commit().await?;
     if let Some(verifier) = verifier {
         for (_, public_id) in &revoked {
@@ -196,7 +196,7 @@ pub async fn disable(
     let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
     if changed {
         let details = serde_json::json!({ "message": message, "sessions_ended": sessions });
-        store::audit::record(&mut tx, event(acting, "user.disabled", user_id, details)).await?;
+        store::audit::record(&mut tx, event(acting, Action::UserDisabled, user_id, details)).await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -209,7 +209,7 @@ pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result
     let changed = store::users::set_status(&mut tx, user_id, UserStatus::Active).await?;
     if changed {
         let details = serde_json::json!({});
-        store::audit::record(&mut tx, event(acting, "user.enabled", user_id, details)).await?;
+        store::audit::record(&mut tx, event(acting, Action::UserEnabled, user_id, details)).await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -225,7 +225,7 @@ pub async fn set_email(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, email:
     }
     let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
     let details = serde_json::json!({ "from": before.email, "to": email.as_str(), "sessions_ended": sessions });
-    store::audit::record(&mut tx, event(acting, "user.email_changed", user_id, details)).await?;
+    store::audit::record(&mut tx, event(acting, Action::UserEmailChanged, user_id, details)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -347,7 +347,7 @@ pub async fn update_profile(
     }
     store::users::update_profile(&mut tx, &profile).await?;
     let details = serde_json::json!({ "fields": changed });
-    store::audit::record(&mut tx, event(acting, "user.profile_updated", user_id, details)).await?;
+    store::audit::record(&mut tx, event(acting, Action::UserProfileUpdated, user_id, details)).await?;
     tx.commit().await?;
     Ok(profile)
 }

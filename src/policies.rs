@@ -8,8 +8,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
-use crate::domain::PolicyName;
 use crate::domain::policy::{Allowlist, KeyLifetime, PolicyKind, PolicyRule, PolicyStatus};
+use crate::domain::{Action, PolicyName};
 use crate::store;
 use crate::store::audit::{Actor, NewEvent, Origin};
 use crate::store::policies::{PolicyRow, PolicyWrite};
@@ -54,7 +54,7 @@ impl Change<'_> {
         let rule = input.rule.to_json();
         let mut tx = self.pool.begin().await?;
         let row = store::policies::insert(&mut tx, self.org_id, write(input, &rule)).await?;
-        store::audit::record(&mut tx, self.event("policy.created", &row)).await?;
+        store::audit::record(&mut tx, self.event(Action::PolicyCreated, &row)).await?;
         tx.commit().await?;
         self.changed();
         Ok(row)
@@ -73,7 +73,7 @@ impl Change<'_> {
         let row = store::policies::update(&mut tx, self.org_id, id, write(input, &rule))
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
-        let mut event = self.event("policy.updated", &row);
+        let mut event = self.event(Action::PolicyUpdated, &row);
         event.details["before"] = json!({ "name": before.name, "status": before.status, "rule": before.rule });
         store::audit::record(&mut tx, event).await?;
         tx.commit().await?;
@@ -101,7 +101,7 @@ impl Change<'_> {
         let row = store::policies::update(&mut tx, self.org_id, id, disabled)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
-        store::audit::record(&mut tx, self.event("policy.updated", &row)).await?;
+        store::audit::record(&mut tx, self.event(Action::PolicyUpdated, &row)).await?;
         tx.commit().await?;
         self.changed();
         Ok(row)
@@ -112,7 +112,7 @@ impl Change<'_> {
         let row = store::policies::delete(&mut tx, self.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
-        store::audit::record(&mut tx, self.event("policy.deleted", &row)).await?;
+        store::audit::record(&mut tx, self.event(Action::PolicyDeleted, &row)).await?;
         tx.commit().await?;
         self.changed();
         Ok(row)
@@ -126,7 +126,7 @@ impl Change<'_> {
         }
     }
 
-    fn event(&self, action: &'static str, row: &PolicyRow) -> NewEvent<'_> {
+    fn event(&self, action: Action, row: &PolicyRow) -> NewEvent<'_> {
         NewEvent {
             org_id: Some(self.org_id),
             actor: self.by,

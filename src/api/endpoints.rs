@@ -6,7 +6,7 @@ use actix_web::Route;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{api_keys, directory, key, manage, openapi, orgs, policies, users};
+use super::{api_keys, directory, events, key, manage, openapi, orgs, policies, users};
 use crate::domain::Scope;
 
 /// An HTTP method the admin API answers.
@@ -394,6 +394,98 @@ pub static ENDPOINTS: &[Endpoint] = &[
         response: Response::Empty(204),
         errors: &[],
         handler: |route| route.to(manage::enable),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}/events",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "List the organization's audit events, newest first, in pages of at most 50 (the default; \
+                  more is a 400). from is inclusive, to exclusive, each epoch milliseconds or RFC 3339",
+        query: Some(params::<events::EventsQuery>),
+        request: None,
+        response: Response::Json(200, schema::<events::EventPage>),
+        errors: &[400],
+        handler: |route| route.to(events::list),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}/events/{eventId}",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "Get an audit event",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<events::EventBody>),
+        errors: &[],
+        handler: |route| route.to(events::get),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}/events-stream",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "Follow the organization's audit events in time order: oldest first unless sortOrder=desc, \
+                  pages of 50 by default and at most 500 (more is a 400); from is inclusive, to exclusive",
+        query: Some(params::<events::StreamQuery>),
+        request: None,
+        response: Response::Json(200, schema::<events::EventPage>),
+        errors: &[400],
+        handler: |route| route.to(events::stream),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v1/orgs/{orgId}/event-actions",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "List the actions audit events can have, with their display names and groups",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<events::EventActionList>),
+        errors: &[],
+        handler: |route| route.to(events::actions),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v2/orgs/{orgId}/events",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "List the organization's audit events, newest first, in pages of at most 50 (the default; \
+                  more is a 400). from is inclusive, to exclusive, each epoch milliseconds or RFC 3339",
+        query: Some(params::<events::EventsQuery>),
+        request: None,
+        response: Response::Json(200, schema::<events::EventPage>),
+        errors: &[400],
+        handler: |route| route.to(events::list),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v2/orgs/{orgId}/events/{eventId}",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "Get an audit event",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<events::EventBody>),
+        errors: &[],
+        handler: |route| route.to(events::get),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v2/orgs/{orgId}/events-stream",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "Follow the organization's audit events in time order: oldest first unless sortOrder=desc, \
+                  pages of 50 by default and at most 500 (more is a 400); from is inclusive, to exclusive",
+        query: Some(params::<events::StreamQuery>),
+        request: None,
+        response: Response::Json(200, schema::<events::EventPage>),
+        errors: &[400],
+        handler: |route| route.to(events::stream),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/admin/v2/orgs/{orgId}/event-actions",
+        access: Access::Scope(Scope::ReadEvents),
+        summary: "List the actions audit events can have, with their display names and groups",
+        query: None,
+        request: None,
+        response: Response::Json(200, schema::<events::EventActionList>),
+        errors: &[],
+        handler: |route| route.to(events::actions),
     },
     Endpoint {
         method: Method::Get,

@@ -8,6 +8,7 @@ pub mod cursor;
 pub mod directory;
 pub mod endpoints;
 pub mod error;
+pub mod events;
 pub mod key;
 pub mod manage;
 pub mod middleware;

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::{Layout, PageError, presession, render};
 use crate::auth::argon2id;
 use crate::auth::csrf;
-use crate::domain::{DisplayName, Email, NewPassword, OrgName, UserAgent};
+use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, UserAgent};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
@@ -248,9 +248,9 @@ pub async fn submit(
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| UserAgent::parse(v.as_bytes()));
     for (action, target_kind, target_id) in [
-        ("org.created", "org", org.id.to_string()),
-        ("user.created", "user", user.id.to_string()),
-        ("member.admin_granted", "user", user.id.to_string()),
+        (Action::OrgCreated, "org", org.id.to_string()),
+        (Action::UserCreated, "user", user.id.to_string()),
+        (Action::AdminGranted, "user", user.id.to_string()),
     ] {
         store::audit::record(
             &mut tx,

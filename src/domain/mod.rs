@@ -2,6 +2,7 @@
 //! No I/O lives here.
 
 pub mod api_key;
+pub mod audit;
 pub mod email;
 pub mod names;
 pub mod password;
@@ -10,6 +11,7 @@ pub mod scope;
 pub mod token;
 pub mod user_agent;
 
+pub use audit::Action;
 pub use email::Email;
 pub use names::{DisplayName, OrgName, PolicyName};
 pub use password::NewPassword;

@@ -1,10 +1,14 @@
 //! The append-only audit log.
 
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
+use sqlx::types::ipnet::IpNet;
 use uuid::Uuid;
 
-use crate::domain::UserAgent;
+use crate::domain::{Action, UserAgent};
 
 /// Who did something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -66,7 +70,7 @@ impl Origin {
 pub struct NewEvent<'a> {
     pub org_id: Option<Uuid>,
     pub actor: Actor,
-    pub action: &'a str,
+    pub action: Action,
     pub target_kind: Option<&'a str>,
     pub target_id: Option<String>,
     pub ip: Option<std::net::IpAddr>,
@@ -84,7 +88,7 @@ pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> Result<Uuid
         event.org_id,
         event.actor.kind() as ActorKind,
         event.actor.id(),
-        event.action,
+        event.action.name(),
         event.target_kind,
         event.target_id,
         ip,
@@ -94,4 +98,229 @@ pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> Result<Uuid
     .execute(conn)
     .await?;
     Ok(id)
+}
+
+/// One recorded event, as the events API reads it: the actor's name and email come from the
+/// person or key the event names.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: Uuid,
+    pub org_id: Option<Uuid>,
+    pub time: DateTime<Utc>,
+    pub actor: Actor,
+    /// The person's display name, or the key's name.
+    pub actor_name: Option<String>,
+    /// The person's email (a key has none).
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub details: Value,
+}
+
+struct EventRow {
+    id: Uuid,
+    org_id: Option<Uuid>,
+    time: DateTime<Utc>,
+    actor_kind: ActorKind,
+    actor_id: Option<Uuid>,
+    actor_name: Option<String>,
+    actor_email: Option<String>,
+    action: String,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    ip: Option<IpNet>,
+    user_agent: Option<String>,
+    details: Value,
+}
+
+impl From<EventRow> for Event {
+    fn from(row: EventRow) -> Event {
+        Event {
+            id: row.id,
+            org_id: row.org_id,
+            time: row.time,
+            actor: Actor::from_parts(row.actor_kind, row.actor_id),
+            actor_name: row.actor_name,
+            actor_email: row.actor_email,
+            action: row.action,
+            target_kind: row.target_kind,
+            target_id: row.target_id,
+            ip: row.ip.map(|net| net.addr()),
+            user_agent: row.user_agent,
+            details: row.details,
+        }
+    }
+}
+
+/// Which of an org's events a list selects. Empty fields select everything.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// A case-insensitive substring of the action, the target, the actor's name or email, or
+    /// the details (`%` and `_` match themselves).
+    pub text: Option<String>,
+    /// From this time on (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    /// Any of these actions.
+    pub actions: Vec<Action>,
+    /// Done by this actor.
+    pub actor: Option<ActorFilter>,
+    /// From this address, or from any address of this network.
+    pub ip: Option<IpNet>,
+}
+
+impl EventFilter {
+    fn pattern(&self) -> Option<String> {
+        self.text.as_deref().map(|text| {
+            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+    }
+
+    fn action_names(&self) -> Vec<String> {
+        self.actions.iter().map(|a| a.name().to_owned()).collect()
+    }
+
+    /// (only keyward itself, only this person's or key's id).
+    fn actor_parts(&self) -> (bool, Option<Uuid>) {
+        match self.actor {
+            Some(ActorFilter::System) => (true, None),
+            Some(ActorFilter::Id(id)) => (false, Some(id)),
+            None => (false, None),
+        }
+    }
+}
+
+/// An actor as a filter names it: a person's and a key's ids never collide (both are random
+/// uuids), so an id alone names either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorFilter {
+    System,
+    Id(Uuid),
+}
+
+/// The order of a page of events, by (time, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Up to `limit` of the org's events that `filter` selects, in `order`, after the keyset
+/// `after` (the (time, id) of the previous page's last event). Newest first rides the index
+/// `audit_events_org_time` forwards, oldest first backwards.
+pub async fn search(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    filter: &EventFilter,
+    order: Order,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let (after_time, after_id) = after.unzip();
+    let (only_system, actor_id) = filter.actor_parts();
+    let rows = match order {
+        Order::NewestFirst => {
+            sqlx::query_as!(
+                EventRow,
+                r#"SELECT e.id, e.org_id, e.time, e.actor_kind AS "actor_kind: ActorKind", e.actor_id,
+                          COALESCE(u.display_name, k.name) AS "actor_name?", u.email AS "actor_email?",
+                          e.action, e.target_kind, e.target_id, e.ip, e.user_agent, e.details
+                   FROM audit_events e
+                   LEFT JOIN users u ON e.actor_kind = 'user' AND u.id = e.actor_id
+                   LEFT JOIN api_keys k ON e.actor_kind = 'key' AND k.id = e.actor_id
+                   WHERE e.org_id = $1
+                     AND ($2::text IS NULL
+                          OR e.action ILIKE $2 ESCAPE '\' OR e.target_kind ILIKE $2 ESCAPE '\'
+                          OR e.target_id ILIKE $2 ESCAPE '\' OR u.display_name ILIKE $2 ESCAPE '\'
+                          OR u.email ILIKE $2 ESCAPE '\' OR k.name ILIKE $2 ESCAPE '\'
+                          OR e.details::text ILIKE $2 ESCAPE '\')
+                     AND ($3::timestamptz IS NULL OR e.time >= $3)
+                     AND ($4::timestamptz IS NULL OR e.time < $4)
+                     AND (cardinality($5::text[]) = 0 OR e.action = ANY($5))
+                     AND (NOT $6 OR e.actor_kind = 'system')
+                     AND ($7::uuid IS NULL OR e.actor_id = $7)
+                     AND ($8::inet IS NULL OR e.ip <<= $8)
+                     AND ($9::timestamptz IS NULL OR (e.time, e.id) < ($9, $10))
+                   ORDER BY e.time DESC, e.id DESC
+                   LIMIT $11"#,
+                org_id,
+                filter.pattern(),
+                filter.from,
+                filter.to,
+                &filter.action_names(),
+                only_system,
+                actor_id,
+                filter.ip,
+                after_time,
+                after_id,
+                limit
+            )
+            .fetch_all(conn)
+            .await?
+        }
+        Order::OldestFirst => {
+            sqlx::query_as!(
+                EventRow,
+                r#"SELECT e.id, e.org_id, e.time, e.actor_kind AS "actor_kind: ActorKind", e.actor_id,
+                          COALESCE(u.display_name, k.name) AS "actor_name?", u.email AS "actor_email?",
+                          e.action, e.target_kind, e.target_id, e.ip, e.user_agent, e.details
+                   FROM audit_events e
+                   LEFT JOIN users u ON e.actor_kind = 'user' AND u.id = e.actor_id
+                   LEFT JOIN api_keys k ON e.actor_kind = 'key' AND k.id = e.actor_id
+                   WHERE e.org_id = $1
+                     AND ($2::text IS NULL
+                          OR e.action ILIKE $2 ESCAPE '\' OR e.target_kind ILIKE $2 ESCAPE '\'
+                          OR e.target_id ILIKE $2 ESCAPE '\' OR u.display_name ILIKE $2 ESCAPE '\'
+                          OR u.email ILIKE $2 ESCAPE '\' OR k.name ILIKE $2 ESCAPE '\'
+                          OR e.details::text ILIKE $2 ESCAPE '\')
+                     AND ($3::timestamptz IS NULL OR e.time >= $3)
+                     AND ($4::timestamptz IS NULL OR e.time < $4)
+                     AND (cardinality($5::text[]) = 0 OR e.action = ANY($5))
+                     AND (NOT $6 OR e.actor_kind = 'system')
+                     AND ($7::uuid IS NULL OR e.actor_id = $7)
+                     AND ($8::inet IS NULL OR e.ip <<= $8)
+                     AND ($9::timestamptz IS NULL OR (e.time, e.id) > ($9, $10))
+                   ORDER BY e.time ASC, e.id ASC
+                   LIMIT $11"#,
+                org_id,
+                filter.pattern(),
+                filter.from,
+                filter.to,
+                &filter.action_names(),
+                only_system,
+                actor_id,
+                filter.ip,
+                after_time,
+                after_id,
+                limit
+            )
+            .fetch_all(conn)
+            .await?
+        }
+    };
+    Ok(rows.into_iter().map(Event::from).collect())
+}
+
+/// One event of the org; another org's event is None, like an unknown one.
+pub async fn get(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<Option<Event>, sqlx::Error> {
+    let row = sqlx::query_as!(
+        EventRow,
+        r#"SELECT e.id, e.org_id, e.time, e.actor_kind AS "actor_kind: ActorKind", e.actor_id,
+                  COALESCE(u.display_name, k.name) AS "actor_name?", u.email AS "actor_email?",
+                  e.action, e.target_kind, e.target_id, e.ip, e.user_agent, e.details
+           FROM audit_events e
+           LEFT JOIN users u ON e.actor_kind = 'user' AND u.id = e.actor_id
+           LEFT JOIN api_keys k ON e.actor_kind = 'key' AND k.id = e.actor_id
+           WHERE e.org_id = $1 AND e.id = $2"#,
+        org_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Event::from))
 }

@@ -101,9 +101,21 @@ impl World {
             let policy = crate::policies::lifetime_policy(&self.app, self.org, 365).await;
             path = path.replace("{policyId}", &policy.to_string());
         }
+        if path.contains("{eventId}") {
+            path = path.replace("{eventId}", &self.event().await.to_string());
+        }
         path.replace("{orgId}", &org.to_string())
             .replace("{accountId}", &account.to_string())
             .replace("{apiKeyId}", &self.key_id.to_string())
+    }
+
+    /// An event of `org` (its key's creation).
+    async fn event(&self) -> Uuid {
+        sqlx::query_scalar("SELECT id FROM audit_events WHERE org_id = $1 LIMIT 1")
+            .bind(self.org)
+            .fetch_one(&self.app.pool)
+            .await
+            .expect("an event of the org")
     }
 
     async fn directory(&self, token: &str) -> String {

@@ -11,6 +11,7 @@ mod cli;
 mod client;
 mod directory;
 mod endpoints;
+mod events;
 mod manage;
 mod policies;
 mod roles;

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::limiter::address_unit;
-use crate::domain::UserAgent;
+use crate::domain::{Action, UserAgent};
 use crate::metrics::Metrics;
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
@@ -116,7 +116,7 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>, metrics: Arc<Met
                     NewEvent {
                         org_id: Some(rejected.org_id),
                         actor: Actor::Key(rejected.key_id),
-                        action: "api_key.rejected_use",
+                        action: Action::ApiKeyRejectedUse,
                         target_kind: Some("api_key"),
                         target_id: Some(rejected.key_id.to_string()),
                         ip: Some(rejected.ip),
