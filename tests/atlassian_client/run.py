@@ -204,6 +204,23 @@ check(answer is None, "the v2 restore answers 204", answer)
 check(not is_suspended(account), "the user is no longer suspended", account)
 report(f"POST /admin/v2/orgs/{ORG}/directories/{directory}/users/{account}/restore", "AtlassianRestAPI.post", "204")
 
+# Events (v2 paths, as the client calls them): the calls above are in the org's audit log.
+page = admin.get_events(ORG, limit=10)
+check(is_list_page(page), "CloudAdmin.get_events answers a list page", page)
+events = page["data"]
+check(len(events) > 0, "the suspensions and the revocation above are events", page)
+for event in events:
+    check(event.get("type") == "events", "an event's type", event)
+    for field in ("time", "action", "actor", "context", "container", "location"):
+        check(field in event.get("attributes", {}), f"an event's {field}", event)
+actions = [e["attributes"]["action"] for e in events]
+check("membership.restored" in actions, "the restore above is listed", actions)
+report(f"GET /admin/v2/orgs/{ORG}/events?limit=10", "CloudAdmin.get_events", f"{len(events)} events, newest {actions[0]}")
+
+event = admin.get_event(ORG, events[0]["id"])
+check(event.get("data", {}).get("id") == events[0]["id"], "the same event", event)
+report(f"GET /admin/v2/orgs/{ORG}/events/{events[0]['id']}", "CloudAdmin.get_event", event["data"]["attributes"]["action"])
+
 # Control policies (v2 paths, the client's default).
 created = admin.create_control_policy(
     ORG,
