@@ -81,6 +81,7 @@ async fn command(cli: &Cli, database: &Database) -> Result<(), CliError> {
         Some(Command::Admin(AdminCommand::Add(args))) => cli::admin_add(&database.pool, args).await,
         Some(Command::Orgs(command)) => cli::orgs(&database.pool, command).await,
         Some(Command::Keys(command)) => cli::keys(&database.pool, command).await,
+        Some(Command::Domains(command)) => cli::domains(&database.pool, command).await,
         Some(Command::Scopes) => Ok(()),
     }
 }

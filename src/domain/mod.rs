@@ -2,6 +2,8 @@
 //! No I/O lives here.
 
 pub mod api_key;
+pub mod classification;
+pub mod domain_name;
 pub mod email;
 pub mod names;
 pub mod password;
@@ -9,6 +11,7 @@ pub mod scope;
 pub mod token;
 pub mod user_agent;
 
+pub use domain_name::DomainName;
 pub use email::Email;
 pub use names::{DisplayName, OrgName};
 pub use password::NewPassword;
