@@ -130,7 +130,9 @@ pub async fn edit(pool: &PgPool, change: &Change<'_>, id: Uuid, patch: LevelPatc
         description: patch
             .description
             .unwrap_or_else(|| LevelText::stored(level.description.clone())),
-        guideline: patch.guideline.unwrap_or_else(|| LevelText::stored(level.guideline.clone())),
+        guideline: patch
+            .guideline
+            .unwrap_or_else(|| LevelText::stored(level.guideline.clone())),
         color: patch.color.unwrap_or(level.color),
     };
     let updated = store::classification_levels::update(&mut tx, change.org_id, id, &fields)
@@ -172,7 +174,14 @@ pub async fn publish(pool: &PgPool, change: &Change<'_>, asked: &[Uuid]) -> Resu
     published.sort_by_key(|l| l.rank);
     for level in &published {
         let details = serde_json::json!({ "name": level.name, "rank": level.rank });
-        record(&mut tx, change, "classification_level.published", Some(level.id), details).await?;
+        record(
+            &mut tx,
+            change,
+            "classification_level.published",
+            Some(level.id),
+            details,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(published)

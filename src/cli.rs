@@ -242,13 +242,20 @@ pub async fn domains(pool: &PgPool, command: &DomainsCommand) -> Result<(), CliE
                 ClaimArg::Http => ClaimType::Http,
             };
             let domain = domains::add(pool, &change, &name, claim).await.map_err(refused)?;
-            eprintln!("{} claimed by {} ({} claim, unverified)", domain.name, org.name, claim.as_str());
+            eprintln!(
+                "{} claimed by {} ({} claim, unverified)",
+                domain.name,
+                org.name,
+                claim.as_str()
+            );
             println!("{}", domain.id);
         }
-        (DomainsCommand::Verify { .. }, Some(name)) => match domains::verify(pool, &change, &name).await.map_err(refused)? {
-            Verification::Verified(domain) => eprintln!("{} is verified for {}", domain.name, org.name),
-            Verification::AlreadyVerified(domain) => eprintln!("{} was verified already", domain.name),
-        },
+        (DomainsCommand::Verify { .. }, Some(name)) => {
+            match domains::verify(pool, &change, &name).await.map_err(refused)? {
+                Verification::Verified(domain) => eprintln!("{} is verified for {}", domain.name, org.name),
+                Verification::AlreadyVerified(domain) => eprintln!("{} was verified already", domain.name),
+            }
+        }
         (DomainsCommand::Remove { .. }, Some(name)) => {
             let domain = domains::remove(pool, &change, &name).await.map_err(refused)?;
             eprintln!("{} is no longer claimed by {}", domain.name, org.name);

@@ -39,7 +39,12 @@ pub struct Change<'a> {
     pub via: &'static str,
 }
 
-async fn record(conn: &mut PgConnection, change: &Change<'_>, action: &str, domain: &Domain) -> Result<(), sqlx::Error> {
+async fn record(
+    conn: &mut PgConnection,
+    change: &Change<'_>,
+    action: &str,
+    domain: &Domain,
+) -> Result<(), sqlx::Error> {
     store::audit::record(
         conn,
         NewEvent {
@@ -62,7 +67,12 @@ async fn record(conn: &mut PgConnection, change: &Change<'_>, action: &str, doma
 }
 
 /// Claims `name` for the org, unverified.
-pub async fn add(pool: &PgPool, change: &Change<'_>, name: &DomainName, claim: ClaimType) -> Result<Domain, DomainError> {
+pub async fn add(
+    pool: &PgPool,
+    change: &Change<'_>,
+    name: &DomainName,
+    claim: ClaimType,
+) -> Result<Domain, DomainError> {
     let mut tx = pool.begin().await?;
     let domain = match store::domains::insert(&mut tx, change.org_id, name, claim).await {
         Ok(domain) => domain,

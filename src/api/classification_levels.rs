@@ -27,8 +27,8 @@ pub struct LevelItem {
     pub name: String,
     pub description: Option<String>,
     pub guideline: Option<String>,
-    pub color: ColorName,
-    pub status: StatusName,
+    pub color: LevelColor,
+    pub status: LevelStatusName,
     /// The order of published levels, 1 the most sensitive; null unless published.
     pub rank: Option<i32>,
     pub created_at: DateTime<Utc>,
@@ -43,7 +43,7 @@ pub struct LevelList {
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ColorName {
+pub enum LevelColor {
     Red,
     RedBold,
     Orange,
@@ -59,40 +59,40 @@ pub enum ColorName {
     Lime,
 }
 
-impl From<Color> for ColorName {
-    fn from(color: Color) -> ColorName {
+impl From<Color> for LevelColor {
+    fn from(color: Color) -> LevelColor {
         match color {
-            Color::Red => ColorName::Red,
-            Color::RedBold => ColorName::RedBold,
-            Color::Orange => ColorName::Orange,
-            Color::Yellow => ColorName::Yellow,
-            Color::YellowBold => ColorName::YellowBold,
-            Color::Green => ColorName::Green,
-            Color::Blue => ColorName::Blue,
-            Color::BlueBold => ColorName::BlueBold,
-            Color::Navy => ColorName::Navy,
-            Color::Teal => ColorName::Teal,
-            Color::Purple => ColorName::Purple,
-            Color::Grey => ColorName::Grey,
-            Color::Lime => ColorName::Lime,
+            Color::Red => LevelColor::Red,
+            Color::RedBold => LevelColor::RedBold,
+            Color::Orange => LevelColor::Orange,
+            Color::Yellow => LevelColor::Yellow,
+            Color::YellowBold => LevelColor::YellowBold,
+            Color::Green => LevelColor::Green,
+            Color::Blue => LevelColor::Blue,
+            Color::BlueBold => LevelColor::BlueBold,
+            Color::Navy => LevelColor::Navy,
+            Color::Teal => LevelColor::Teal,
+            Color::Purple => LevelColor::Purple,
+            Color::Grey => LevelColor::Grey,
+            Color::Lime => LevelColor::Lime,
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum StatusName {
+pub enum LevelStatusName {
     Draft,
     Published,
     Archived,
 }
 
-impl From<LevelStatus> for StatusName {
-    fn from(status: LevelStatus) -> StatusName {
+impl From<LevelStatus> for LevelStatusName {
+    fn from(status: LevelStatus) -> LevelStatusName {
         match status {
-            LevelStatus::Draft => StatusName::Draft,
-            LevelStatus::Published => StatusName::Published,
-            LevelStatus::Archived => StatusName::Archived,
+            LevelStatus::Draft => LevelStatusName::Draft,
+            LevelStatus::Published => LevelStatusName::Published,
+            LevelStatus::Archived => LevelStatusName::Archived,
         }
     }
 }

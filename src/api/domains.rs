@@ -148,10 +148,12 @@ async fn list(
     let more = domains.len() as i64 > limit;
     domains.truncate(limit as usize);
     let base = domains_url(state, version, caller.org_id);
-    let next = domains
-        .last()
-        .filter(|_| more)
-        .map(|last| format!("{base}?cursor={}&limit={limit}", cursor::encode(last.created_at, last.id)));
+    let next = domains.last().filter(|_| more).map(|last| {
+        format!(
+            "{base}?cursor={}&limit={limit}",
+            cursor::encode(last.created_at, last.id)
+        )
+    });
     let self_ = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(cursor) => format!("{base}?cursor={cursor}&limit={limit}"),
         None => format!("{base}?limit={limit}"),

@@ -30,7 +30,10 @@ fn text(input: &str, max: usize, allow_newlines: bool) -> Result<String, LevelFi
     if value.chars().count() > max {
         return Err(LevelFieldError::TooLong(max));
     }
-    if value.chars().any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t'))) {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t')))
+    {
         return Err(LevelFieldError::ControlCharacters);
     }
     Ok(value.to_owned())
@@ -230,7 +233,10 @@ impl fmt::Display for OrderProblems {
             parts.push(format!("missing: {}", join(&self.missing)));
         }
         if !self.extra.is_empty() {
-            parts.push(format!("not published levels of this organization: {}", join(&self.extra)));
+            parts.push(format!(
+                "not published levels of this organization: {}",
+                join(&self.extra)
+            ));
         }
         if !self.duplicated.is_empty() {
             parts.push(format!("named more than once: {}", join(&self.duplicated)));
@@ -287,8 +293,14 @@ mod tests {
         assert_eq!(LevelText::parse(None, 10), Ok(LevelText(None)));
         assert_eq!(LevelText::parse(Some("  "), 10), Ok(LevelText(None)));
         assert!(LevelText::parse(Some("one\ntwo"), 10).is_ok());
-        assert_eq!(LevelText::parse(Some("elevenchars"), 10), Err(LevelFieldError::TooLong(10)));
-        assert_eq!(LevelText::parse(Some("a\u{7}"), 10), Err(LevelFieldError::ControlCharacters));
+        assert_eq!(
+            LevelText::parse(Some("elevenchars"), 10),
+            Err(LevelFieldError::TooLong(10))
+        );
+        assert_eq!(
+            LevelText::parse(Some("a\u{7}"), 10),
+            Err(LevelFieldError::ControlCharacters)
+        );
     }
 
     #[test]
@@ -305,9 +317,18 @@ mod tests {
     fn each_change_applies_to_one_status_only() {
         use LevelStatus::*;
         use Transition::*;
-        for (transition, only) in [(Edit, Draft), (Publish, Draft), (Archive, Published), (Restore, Archived)] {
+        for (transition, only) in [
+            (Edit, Draft),
+            (Publish, Draft),
+            (Archive, Published),
+            (Restore, Archived),
+        ] {
             for status in LevelStatus::ALL {
-                assert_eq!(transition.allowed(status), status == only, "{transition:?} from {status:?}");
+                assert_eq!(
+                    transition.allowed(status),
+                    status == only,
+                    "{transition:?} from {status:?}"
+                );
             }
         }
     }
@@ -322,6 +343,9 @@ mod tests {
         assert_eq!(problems.extra, [d]);
         assert_eq!(problems.duplicated, [a]);
         let text = problems.to_string();
-        assert!(text.contains(&format!("missing: {b}")) && text.contains(&d.to_string()), "{text}");
+        assert!(
+            text.contains(&format!("missing: {b}")) && text.contains(&d.to_string()),
+            "{text}"
+        );
     }
 }

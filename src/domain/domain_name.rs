@@ -155,7 +155,10 @@ mod tests {
         assert_eq!(DomainName::parse(".example.com"), Err(E::EmptyLabel));
         assert_eq!(DomainName::parse("bücher.example"), Err(E::NotAscii));
         assert_eq!(DomainName::parse("a_b.example"), Err(E::BadCharacter("a_b".into())));
-        assert_eq!(DomainName::parse("https://example.com"), Err(E::BadCharacter("https://example".into())));
+        assert_eq!(
+            DomainName::parse("https://example.com"),
+            Err(E::BadCharacter("https://example".into()))
+        );
         assert_eq!(DomainName::parse("-a.example"), Err(E::EdgeHyphen("-a".into())));
         assert_eq!(DomainName::parse("10.0.0.1"), Err(E::NumericTld));
         let long_label = format!("{}.example", "a".repeat(64));
