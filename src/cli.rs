@@ -8,9 +8,11 @@ use std::io::{IsTerminal, Read};
 use sqlx::PgPool;
 
 use crate::auth::argon2id::{self, Argon2Pool};
-use crate::config::{AdminAdd, KeysCommand, KeysCreate, OrgsCommand};
+use crate::config::{AdminAdd, ClaimArg, DomainsCommand, KeysCommand, KeysCreate, OrgsCommand};
 use crate::domain::api_key::{Expiry, KeyName};
-use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, Scope};
+use crate::domain::domain_name::ClaimType;
+use crate::domain::{Action, DisplayName, DomainName, Email, NewPassword, OrgName, Scope};
+use crate::domains::{self, DomainError, Verification};
 use crate::keys::{self, Lifetime};
 use crate::store;
 use crate::store::api_keys::Revocation;
@@ -211,6 +213,79 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
             Ok(())
         }
     }
+}
+
+/// `keyward domains ...`: add, verify, remove (each with its audit event), list.
+pub async fn domains(pool: &PgPool, command: &DomainsCommand) -> Result<(), CliError> {
+    let parse = |name: &str| DomainName::parse(name).map_err(|e| CliError::Invalid(format!("NAME: {e}")));
+    let (org, name) = match command {
+        DomainsCommand::Add { org, name, .. }
+        | DomainsCommand::Verify { org, name }
+        | DomainsCommand::Remove { org, name } => (*org, Some(parse(name)?)),
+        DomainsCommand::List { org } => (*org, None),
+    };
+    let org = {
+        let mut conn = pool.acquire().await?;
+        known_org(&mut conn, org).await?
+    };
+    let origin = Origin::default();
+    let change = domains::Change {
+        org_id: org.id,
+        by: Actor::System,
+        origin: &origin,
+        via: "cli",
+    };
+    let refused = |err: DomainError| match err {
+        DomainError::Database(db) => CliError::Database(db),
+        other => CliError::Invalid(other.to_string()),
+    };
+    match (command, name) {
+        (DomainsCommand::Add { claim, .. }, Some(name)) => {
+            let claim = match claim {
+                ClaimArg::Dns => ClaimType::Dns,
+                ClaimArg::Http => ClaimType::Http,
+            };
+            let domain = domains::add(pool, &change, &name, claim).await.map_err(refused)?;
+            eprintln!(
+                "{} claimed by {} ({} claim, unverified)",
+                domain.name,
+                org.name,
+                claim.as_str()
+            );
+            println!("{}", domain.id);
+        }
+        (DomainsCommand::Verify { .. }, Some(name)) => {
+            match domains::verify(pool, &change, &name).await.map_err(refused)? {
+                Verification::Verified(domain) => eprintln!("{} is verified for {}", domain.name, org.name),
+                Verification::AlreadyVerified(domain) => eprintln!("{} was verified already", domain.name),
+            }
+        }
+        (DomainsCommand::Remove { .. }, Some(name)) => {
+            let domain = domains::remove(pool, &change, &name).await.map_err(refused)?;
+            eprintln!("{} is no longer claimed by {}", domain.name, org.name);
+        }
+        _ => {
+            let mut conn = pool.acquire().await?;
+            let mut after = None;
+            loop {
+                let page = store::domains::page(&mut conn, org.id, after, 500).await?;
+                for domain in &page {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        domain.id,
+                        domain.name,
+                        domain.claim.as_str(),
+                        domain.status.as_str()
+                    );
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => after = Some((last.created_at, last.id)),
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn known_user(conn: &mut sqlx::PgConnection, email: &str) -> Result<store::users::User, CliError> {

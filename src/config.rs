@@ -118,6 +118,9 @@ pub enum Command {
     /// Create, list and revoke admin API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Claim, verify, remove and list an organization's domains.
+    #[command(subcommand)]
+    Domains(DomainsCommand),
     /// Print every scope and the admin API endpoints it unlocks (needs no database).
     Scopes,
     /// List and disable an organization's policies.
@@ -139,6 +142,46 @@ pub enum PoliciesCommand {
         org: uuid::Uuid,
         /// The policy's id (see `keyward policies list`).
         policy: uuid::Uuid,
+    },
+}
+
+/// A domain's claim type on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClaimArg {
+    Dns,
+    Http,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainsCommand {
+    /// Claim a domain for an organization (unverified until `domains verify`).
+    Add {
+        #[arg(long)]
+        org: uuid::Uuid,
+        /// The domain name, such as example.com.
+        name: String,
+        /// How the claim is to be proven: a DNS TXT record or a file served over HTTP.
+        #[arg(long, value_enum, default_value = "dns")]
+        claim: ClaimArg,
+    },
+    /// Mark a claimed domain verified. keyward cannot reach DNS or the web: this records your
+    /// attestation that you checked the claim (the TXT record, or the file served over HTTP).
+    /// A domain is verified by at most one organization.
+    Verify {
+        #[arg(long)]
+        org: uuid::Uuid,
+        name: String,
+    },
+    /// Remove an organization's claim of a domain.
+    Remove {
+        #[arg(long)]
+        org: uuid::Uuid,
+        name: String,
+    },
+    /// List an organization's domains: one `<id>\t<name>\t<claim>\t<status>` line each.
+    List {
+        #[arg(long)]
+        org: uuid::Uuid,
     },
 }
 

@@ -4,11 +4,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod classification;
 pub mod cli;
 pub mod config;
 pub mod console;
 pub mod database;
 pub mod domain;
+pub mod domains;
 pub mod keys;
 pub mod metrics;
 pub mod people;

@@ -82,6 +82,7 @@ async fn command(cli: &Cli, database: &Database) -> Result<(), CliError> {
         Some(Command::Orgs(command)) => cli::orgs(&database.pool, command).await,
         Some(Command::Keys(command)) => cli::keys(&database.pool, command).await,
         Some(Command::Policies(command)) => cli::policies(&database.pool, command).await,
+        Some(Command::Domains(command)) => cli::domains(&database.pool, command).await,
         Some(Command::Scopes) => Ok(()),
     }
 }

@@ -4,8 +4,10 @@
 //! document are made.
 
 pub mod api_keys;
+pub mod classification_levels;
 pub mod cursor;
 pub mod directory;
+pub mod domains;
 pub mod endpoints;
 pub mod error;
 pub mod events;

@@ -3,6 +3,8 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod classification;
+pub mod domain_name;
 pub mod email;
 pub mod names;
 pub mod password;
@@ -12,6 +14,7 @@ pub mod token;
 pub mod user_agent;
 
 pub use audit::Action;
+pub use domain_name::DomainName;
 pub use email::Email;
 pub use names::{DisplayName, OrgName, PolicyName};
 pub use password::NewPassword;

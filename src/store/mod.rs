@@ -3,6 +3,8 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod classification_levels;
+pub mod domains;
 pub mod memberships;
 pub mod orgs;
 pub mod policies;

@@ -60,6 +60,10 @@ struct World {
     /// A member of `other_org` only.
     stranger: Uuid,
     key_id: Uuid,
+    /// A domain `org` claims.
+    domain: Uuid,
+    /// A draft classification level of `org`.
+    level: Uuid,
 }
 
 /// A member of `org` in `role`, whose account `org` manages.
@@ -78,6 +82,8 @@ async fn world() -> World {
     user(&app, other_org, "owner@globex.example", "admin").await;
     let stranger = user(&app, other_org, "stranger@globex.example", "member").await;
     let key_id = app.key(org, Some(&[Scope::ReadOrgs])).await.id;
+    let domain = app.domain(org, "acme.example", true).await;
+    let level = app.level(org, "Internal").await;
     World {
         app,
         org,
@@ -85,6 +91,8 @@ async fn world() -> World {
         member,
         stranger,
         key_id,
+        domain,
+        level,
     }
 }
 
@@ -107,6 +115,8 @@ impl World {
         path.replace("{orgId}", &org.to_string())
             .replace("{accountId}", &account.to_string())
             .replace("{apiKeyId}", &self.key_id.to_string())
+            .replace("{domainId}", &self.domain.to_string())
+            .replace("{levelId}", &self.level.to_string())
     }
 
     /// An event of `org` (its key's creation).
@@ -144,6 +154,7 @@ impl World {
             _ if endpoint.path.contains("/policies") => Some(json!({
                 "type": "api-key-lifetime", "name": "made by the test", "rule": { "maxDays": 365 }
             })),
+            _ if endpoint.path.ends_with("/classification-levels") => Some(json!({ "name": "Made by the test" })),
             _ => Some(json!({})),
         };
         self.app.call(method(endpoint), path, token, body.as_ref()).await

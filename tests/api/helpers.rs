@@ -703,3 +703,37 @@ pub async fn error_body(res: Answer) -> serde_json::Value {
     body["errors"][0]["id"] = serde_json::Value::Null;
     body
 }
+
+/// Domains and classification levels arranged through the owner's pool.
+impl TestApp {
+    /// A domain `org` claims (a `dns` claim), verified when `verified`.
+    pub async fn domain(&self, org: uuid::Uuid, name: &str, verified: bool) -> uuid::Uuid {
+        let id = uuid::Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO domains (id, org_id, name, claim_type, status, verified_at)
+             VALUES ($1, $2, $3, 'dns', CASE WHEN $4 THEN 'verified' ELSE 'unverified' END,
+                     CASE WHEN $4 THEN now() END)",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(name)
+        .bind(verified)
+        .execute(&self.pool)
+        .await
+        .expect("domain");
+        id
+    }
+
+    /// A draft classification level of `org`.
+    pub async fn level(&self, org: uuid::Uuid, name: &str) -> uuid::Uuid {
+        let id = uuid::Uuid::new_v4();
+        sqlx::query("INSERT INTO classification_levels (id, org_id, name, color) VALUES ($1, $2, $3, 'GREY')")
+            .bind(id)
+            .bind(org)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .expect("classification level");
+        id
+    }
+}

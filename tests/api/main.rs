@@ -7,9 +7,11 @@ mod revocation;
 mod secrets;
 
 mod api_keys;
+mod classification_levels;
 mod cli;
 mod client;
 mod directory;
+mod domains;
 mod endpoints;
 mod events;
 mod manage;

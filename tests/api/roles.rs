@@ -28,6 +28,9 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("scopes", "DELETE"),
     ("orgs", "DELETE"),
     ("users", "DELETE"),
+    ("domains", "TRUNCATE"),
+    ("classification_levels", "DELETE"),
+    ("classification_levels", "TRUNCATE"),
 ];
 
 const ALLOWED: &[(&str, &str)] = &[
@@ -41,6 +44,8 @@ const ALLOWED: &[(&str, &str)] = &[
     ("login_attempts", "UPDATE"),
     ("setup_tokens", "UPDATE"),
     ("server_secrets", "INSERT"),
+    ("domains", "DELETE"),
+    ("classification_levels", "INSERT"),
 ];
 
 /// The identity of a key never changes: only last use and revocation are writable.

@@ -1,0 +1,120 @@
+//! Claiming, verifying and removing an organization's domains: each change with its audit
+//! event in one transaction. keyward cannot reach DNS or the web, so `verify` records the
+//! operator's attestation that they checked the claim (a TXT record or a served file).
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::domain_name::ClaimType;
+use crate::domain::{Action, DomainName};
+use crate::store;
+use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::domains::Domain;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0} is not claimed by this organization")]
+    NotFound(DomainName),
+    #[error("{0} is claimed by this organization already")]
+    AlreadyClaimed(DomainName),
+    #[error("{0} is verified by another organization; it must remove its claim first")]
+    VerifiedElsewhere(DomainName),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What a change did, for the one who asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Verified(Domain),
+    /// It was verified before; nothing changed.
+    AlreadyVerified(Domain),
+}
+
+/// Who asks, from where, and through what (`cli`, `api`, `console`).
+pub struct Change<'a> {
+    pub org_id: Uuid,
+    pub by: Actor,
+    pub origin: &'a Origin,
+    pub via: &'static str,
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    change: &Change<'_>,
+    action: Action,
+    domain: &Domain,
+) -> Result<(), sqlx::Error> {
+    store::audit::record(
+        conn,
+        NewEvent {
+            org_id: Some(change.org_id),
+            actor: change.by,
+            action,
+            target_kind: Some("domain"),
+            target_id: Some(domain.id.to_string()),
+            ip: change.origin.ip,
+            user_agent: change.origin.user_agent(),
+            details: serde_json::json!({
+                "via": change.via,
+                "name": domain.name,
+                "claim": domain.claim.as_str(),
+            }),
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Claims `name` for the org, unverified.
+pub async fn add(
+    pool: &PgPool,
+    change: &Change<'_>,
+    name: &DomainName,
+    claim: ClaimType,
+) -> Result<Domain, DomainError> {
+    let mut tx = pool.begin().await?;
+    let domain = match store::domains::insert(&mut tx, change.org_id, name, claim).await {
+        Ok(domain) => domain,
+        Err(err) if store::violates(&err, store::domains::NAME_TAKEN) => {
+            return Err(DomainError::AlreadyClaimed(name.clone()));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    record(&mut tx, change, Action::DomainAdded, &domain).await?;
+    tx.commit().await?;
+    Ok(domain)
+}
+
+/// Marks the org's claim of `name` verified; refused while another org has it verified.
+pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Verification, DomainError> {
+    let mut tx = pool.begin().await?;
+    let domain = store::domains::find_by_name(&mut tx, change.org_id, name)
+        .await?
+        .ok_or_else(|| DomainError::NotFound(name.clone()))?;
+    let verified = match store::domains::verify(&mut tx, change.org_id, domain.id).await {
+        Ok(Some(verified)) => verified,
+        Ok(None) => return Ok(Verification::AlreadyVerified(domain)),
+        Err(err) if store::violates(&err, store::domains::VERIFIED_ELSEWHERE) => {
+            return Err(DomainError::VerifiedElsewhere(name.clone()));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    record(&mut tx, change, Action::DomainVerified, &verified).await?;
+    tx.commit().await?;
+    Ok(Verification::Verified(verified))
+}
+
+/// Removes the org's claim of `name`.
+pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Domain, DomainError> {
+    let mut tx = pool.begin().await?;
+    let domain = store::domains::find_by_name(&mut tx, change.org_id, name)
+        .await?
+        .ok_or_else(|| DomainError::NotFound(name.clone()))?;
+    if !store::domains::remove(&mut tx, change.org_id, domain.id).await? {
+        return Err(DomainError::NotFound(name.clone()));
+    }
+    record(&mut tx, change, Action::DomainRemoved, &domain).await?;
+    tx.commit().await?;
+    Ok(domain)
+}
