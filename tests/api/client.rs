@@ -90,6 +90,7 @@ async fn the_atlassian_python_client_lists_reads_suspends_and_restores_unmodifie
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
     let (_, token) = keyward::keys::create(&app.pool, &argon2, &request).await.expect("key");
     let spare = app.key(org, None).await;
+    app.domain(org, "acme.example", true).await;
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/atlassian_client/run.py");
     let run = tokio::process::Command::new(&python)

@@ -221,6 +221,36 @@ event = admin.get_event(ORG, events[0]["id"])
 check(event.get("data", {}).get("id") == events[0]["id"], "the same event", event)
 report(f"GET /admin/v2/orgs/{ORG}/events/{events[0]['id']}", "CloudAdmin.get_event", event["data"]["attributes"]["action"])
 
+# Domains (v2 paths, as the client calls them).
+page = admin.get_domains(ORG)
+check(is_list_page(page), "CloudAdmin.get_domains answers a list page", page)
+check(len(page["data"]) > 0, "the org claims a domain", page)
+domain = page["data"][0]
+check(domain.get("type") == "domains", "a domain's type", domain)
+claim = domain.get("attributes", {}).get("claim", {})
+check(claim.get("type") in ("dns", "http") and isinstance(claim.get("status"), str), "a domain's claim", domain)
+report(f"GET /admin/v2/orgs/{ORG}/domains", "CloudAdmin.get_domains", f"{domain['attributes']['name']} ({claim['status']})")
+
+got = admin.get_domain(ORG, domain["id"])
+check(got.get("data", {}).get("id") == domain["id"], "the same domain", got)
+report(f"GET /admin/v2/orgs/{ORG}/domains/{domain['id']}", "CloudAdmin.get_domain", "the same")
+
+# Classification levels.
+level = admin.create_classification_level(
+    ORG, {"name": "Confidential", "description": "Only for the team", "guideline": "Do not share", "color": "RED"}
+)
+check(isinstance(level, dict) and level.get("status") == "draft", "a new level is a draft", level)
+report(f"POST /admin/dlp/v1/orgs/{ORG}/classification-levels", "CloudAdmin.create_classification_level", f"{level['id']} (draft)")
+
+page = admin.get_classification_levels(ORG)
+levels = page.get("data") if isinstance(page, dict) else None
+check(isinstance(levels, list) and level["id"] in [l.get("id") for l in levels], "the new level is listed", page)
+report(f"GET /admin/dlp/v1/orgs/{ORG}/classification-levels", "CloudAdmin.get_classification_levels", f"{len(levels)} levels")
+
+published = admin.publish_classification_levels(ORG, [level["id"]])
+check(level["id"] in [l.get("id") for l in published.get("data", [])], "the level is published", published)
+report(f"POST /admin/dlp/v1/orgs/{ORG}/classification-levels/publish", "CloudAdmin.publish_classification_levels", "published")
+
 # Control policies (v2 paths, the client's default).
 created = admin.create_control_policy(
     ORG,
