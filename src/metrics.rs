@@ -73,6 +73,7 @@ pub struct Metrics {
     pub refused_id_hits: AtomicU64,
     pub last_use_writes: AtomicU64,
     pub background_dropped: AtomicU64,
+    pub rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -97,7 +98,7 @@ impl Metrics {
                 count.load(Ordering::Relaxed)
             );
         }
-        let series: [(&str, &str, &str, i128); 16] = [
+        let series: [(&str, &str, &str, i128); 17] = [
             (
                 "keyward_proof_cache_hits_total",
                 "counter",
@@ -193,6 +194,12 @@ impl Metrics {
                 "counter",
                 "Last-use records and refused-use audit events dropped because the writer's queue was full.",
                 self.background_dropped.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_api_rate_limited_total",
+                "counter",
+                "Admin API requests refused (429) because their key was over its rate limit on this instance.",
+                self.rate_limited.load(Ordering::Relaxed).into(),
             ),
         ];
         for (name, kind, help, value) in series {

@@ -13,6 +13,7 @@ pub mod manage;
 pub mod middleware;
 pub mod openapi;
 pub mod orgs;
+pub mod rate_limit;
 pub mod reply;
 pub mod router;
 pub mod users;
