@@ -12,6 +12,7 @@ mod client;
 mod directory;
 mod endpoints;
 mod manage;
+mod rate_limits;
 mod roles;
 mod schema;
 mod server;
