@@ -279,7 +279,13 @@ mod tests {
                 let documented = response["headers"]["X-RateLimit-Remaining"]["$ref"]
                     == json!("#/components/headers/X-RateLimit-Remaining");
                 let keyed = endpoint.access != Access::Public && status != "401";
-                assert_eq!(documented, keyed, "{} {} {status}", endpoint.method.lower(), endpoint.path);
+                assert_eq!(
+                    documented,
+                    keyed,
+                    "{} {} {status}",
+                    endpoint.method.lower(),
+                    endpoint.path
+                );
             }
         }
     }

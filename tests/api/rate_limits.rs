@@ -86,7 +86,12 @@ async fn every_answer_to_a_proven_key_carries_its_budget() {
     assert_eq!(bad.status(), 400);
     assert_eq!(app.count("api_keys").await, keys_before, "nothing written");
     let created = app
-        .call(Method::POST, &keys_path(org), &key.token, Some(&json!({ "label": "nightly" })))
+        .call(
+            Method::POST,
+            &keys_path(org),
+            &key.token,
+            Some(&json!({ "label": "nightly" })),
+        )
         .await;
     assert_eq!(created.status(), 201);
     let missing_scope = app.api(Method::GET, &keys_path(org), &scoped.token).await;
@@ -136,7 +141,10 @@ async fn past_its_limit_a_key_is_answered_429_until_its_budget_comes_back() {
         .expect("Retry-After")
         .parse()
         .expect("whole seconds");
-    assert!((1..=2).contains(&retry_after), "one request's worth takes a second: {retry_after}");
+    assert!(
+        (1..=2).contains(&retry_after),
+        "one request's worth takes a second: {retry_after}"
+    );
     let body = error_body(refused).await;
     assert_eq!(body["errors"][0]["code"], "ADMIN-429-1");
     assert_eq!(body["errors"][0]["status"], "429");
@@ -233,8 +241,15 @@ fn a_bad_api_rate_limit_stops_keyward_with_one_line_and_status_2() {
             .expect("run keyward");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{value:?}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{value:?}: one line, got {stderr:?}");
-        assert!(stderr.contains("--api-rate-limit"), "{value:?}: names the flag: {stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{value:?}: one line, got {stderr:?}"
+        );
+        assert!(
+            stderr.contains("--api-rate-limit"),
+            "{value:?}: names the flag: {stderr}"
+        );
     }
     // The environment's value is read the same way (`scopes` needs no database).
     let output = keyward()
