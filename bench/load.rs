@@ -8,6 +8,7 @@ mod allowlist;
 mod cpu;
 mod database_read;
 mod http;
+mod limiter;
 mod report;
 mod servers;
 
@@ -81,6 +82,24 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `cargo bench --bench load -- --limiter-only`: the rate limiter's in-process cost alone.
+    if std::env::args().any(|arg| arg == "--limiter-only") {
+        return match limiter::measure() {
+            Ok(cost) => {
+                println!(
+                    "rate limiter, in process: {:.1} ns per check + {:.1} ns per answer's headers = {:.1} ns",
+                    cost.check_ns,
+                    cost.headers_ns,
+                    cost.total_ns()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("load: {err:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match runtime.block_on(bench()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -196,6 +215,8 @@ async fn measure(settings: Arc<Settings>, pool: PgPool, database_url: String) ->
     let cold = measure_cold(a.address, &cold, &reference_secret, &reference_hash).await?;
     eprintln!("load: bare vs cached-key throughput...");
     let throughput = measure_throughput(&settings, &a, &pids, &good).await?;
+    eprintln!("load: the rate limiter's own cost, in process...");
+    let limiter = limiter::measure()?;
     eprintln!("load: good-key throughput with and without a wrong-secret flood from {FLOOD_FROM}...");
     let flood = measure_flood(&settings, &client, &a, &pids, &good, &flood).await?;
     instances.check_running()?;
@@ -223,6 +244,7 @@ async fn measure(settings: Arc<Settings>, pool: PgPool, database_url: String) ->
         database_read,
         revocation,
         allowlist,
+        limiter,
     })
 }
 
@@ -405,8 +427,19 @@ impl Rounds {
         Ok((first_rate, second_rate))
     }
 
-    /// Fails when too few rounds were undisturbed to report a median.
+    /// Fails when too few rounds were undisturbed to report a median, or when any answer of the
+    /// measured traffic was not 200 (a rate limit or a refusal would be measured, not the work).
     fn enough(self, what: &str) -> anyhow::Result<Rounds> {
+        for trials in [&self.first, &self.second] {
+            let refused = trials.answers.total() - trials.answers.count(200);
+            if refused > 0 {
+                bail!(
+                    "{what}: {refused} of {} answers were not 200 ({})",
+                    trials.answers.total(),
+                    trials.answers.describe()
+                );
+            }
+        }
         if self.first.rates.len() < MIN_ROUNDS {
             bail!(
                 "{what}: only {} undisturbed rounds, {} set aside ({}); the machine is too busy to measure",

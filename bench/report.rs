@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::database_read::{DatabaseRead, MEMBERS, PGBENCH_CLIENTS};
+use super::limiter::LimiterCost;
 use super::{Cold, FLOOD_FROM, Flood, PROPAGATION_LIMIT, Revocation, Rounds, SERVER_CPU, Settings};
 
 /// Everything measured, for the report.
@@ -16,6 +17,7 @@ pub struct Report {
     pub database_read: DatabaseRead,
     pub revocation: Revocation,
     pub allowlist: super::allowlist::Propagation,
+    pub limiter: LimiterCost,
 }
 
 pub fn median(values: &[f64]) -> f64 {
@@ -153,6 +155,18 @@ impl Report {
         row(
             "  CPU per answer, bare / cached key",
             &spread(&t.cpu_ratios),
+            "(diagnostic)",
+            None,
+        );
+        let keyed_ns = median(&t.second.cost) * 1e3;
+        row(
+            "  rate limiter / cached key's CPU per answer",
+            &format!(
+                "{:.0}+{:.0} ns = {:.2}%",
+                self.limiter.check_ns,
+                self.limiter.headers_ns,
+                self.limiter.total_ns() / keyed_ns.max(f64::EPSILON) * 100.0
+            ),
             "(diagnostic)",
             None,
         );

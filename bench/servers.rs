@@ -71,6 +71,11 @@ impl BenchDatabase {
     }
 }
 
+/// `--api-rate-limit` of the instances: requests a minute per key, far above what the
+/// flat-out loops send with one key (tens of thousands a second), so every answer they count is
+/// the server's work, not the limiter's refusal; the limiter still runs on every keyed request.
+pub const BENCH_RATE_LIMIT: u32 = 1_000_000_000;
+
 /// One running `keyward serve`.
 #[derive(Clone)]
 pub struct Instance {
@@ -115,6 +120,8 @@ impl Instances {
                 .arg(address.to_string())
                 .arg("--metrics-listen")
                 .arg(metrics.to_string())
+                .arg("--api-rate-limit")
+                .arg(BENCH_RATE_LIMIT.to_string())
                 // The default filter, whatever the caller's environment says, so runs compare.
                 .env("RUST_LOG", "info,sqlx=warn")
                 .env_remove("DATABASE_URL")

@@ -101,6 +101,15 @@ pub struct ServeArgs {
     /// argon2id pool and its queue, and at least 64.
     #[arg(long, env = "KEYWARD_KEY_VERIFICATION_BURST", value_parser = clap::value_parser!(u32).range(1..))]
     pub key_verification_burst: Option<u32>,
+    /// Requests a minute each API key may make to this instance (each instance counts on its
+    /// own), all of which may come at once after a quiet minute; past it, 429 with Retry-After.
+    #[arg(
+        long,
+        env = "KEYWARD_API_RATE_LIMIT",
+        default_value_t = crate::auth::api_key::rate::DEFAULT_PER_MINUTE,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub api_rate_limit: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,13 +331,14 @@ impl ServeArgs {
 
 /// The serve flags, by argument id: they belong to `serve` (and to the top level, which is
 /// `serve` when no command follows).
-const SERVE_FLAGS: [&str; 6] = [
+const SERVE_FLAGS: [&str; 7] = [
     "listen",
     "public_url",
     "metrics_listen",
     "trusted_proxies",
     "key_verifications_per_second",
     "key_verification_burst",
+    "api_rate_limit",
 ];
 
 /// Parses a command line. A serve flag given before another command is refused rather than

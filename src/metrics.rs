@@ -79,6 +79,7 @@ pub struct Metrics {
     pub background_dropped: AtomicU64,
     pub policy_reads: AtomicU64,
     pub policy_notices: AtomicU64,
+    pub rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -103,7 +104,7 @@ impl Metrics {
                 count.load(Ordering::Relaxed)
             );
         }
-        let series: [(&str, &str, &str, i128); 18] = [
+        let series: [(&str, &str, &str, i128); 19] = [
             (
                 "keyward_proof_cache_hits_total",
                 "counter",
@@ -211,6 +212,12 @@ impl Metrics {
                 "counter",
                 "Policy change notices received.",
                 self.policy_notices.load(Ordering::Relaxed).into(),
+            ),
+            (
+                "keyward_api_rate_limited_total",
+                "counter",
+                "Admin API requests refused (429) because their key was over its rate limit on this instance.",
+                self.rate_limited.load(Ordering::Relaxed).into(),
             ),
         ];
         for (name, kind, help, value) in series {

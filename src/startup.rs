@@ -59,6 +59,7 @@ impl Application {
         let settings = VerifierSettings {
             fills_per_second: serve.key_verifications_per_second.unwrap_or(defaults.fills_per_second),
             fill_burst: serve.key_verification_burst.unwrap_or(defaults.fill_burst),
+            api_rate_limit: std::num::NonZeroU32::new(serve.api_rate_limit).unwrap_or(defaults.api_rate_limit),
             ..defaults
         };
         let verifier = KeyVerifier::start(pool.clone(), metrics.clone(), settings);

@@ -211,15 +211,15 @@ impl ResponseError for ApiError {
                 )
             }
             ApiError::Throttled { retry_after_secs } => {
-                res.insert_header(("Retry-After", retry_after_secs.to_string()))
-                    .insert_header(("X-RateLimit-Limit", "0"))
-                    .insert_header(("X-RateLimit-Remaining", "0"))
-                    .insert_header(("X-RateLimit-Reset", retry_after_secs.to_string()));
+                // The X-RateLimit-* headers belong to a proven key's budget: the key middleware
+                // adds them to the 429 of a key over its rate limit, and a refusal before any key
+                // is proven (too many failed attempts) has none to report.
+                res.insert_header(("Retry-After", retry_after_secs.to_string()));
                 application(
                     status,
                     "ADMIN-429-1",
                     "Too many requests",
-                    "Too many failed attempts; retry later.",
+                    "Too many requests; retry after the seconds given in Retry-After.",
                 )
             }
             ApiError::Unavailable => {

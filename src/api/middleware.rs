@@ -1,5 +1,6 @@
 //! The API-key middleware in front of every admin API route: it verifies the bearer token
-//! (see `auth::api_key`) and hands the handlers a `Caller`.
+//! (see `auth::api_key`), counts the request against the key's rate limit (`rate_limit`), and
+//! hands the handlers a `Caller`.
 //!
 //! A request whose key is decided without waiting (a proof in the cache, or a refusal that
 //! needs no I/O) goes straight to the handler, with no future of its own; only a miss or an
@@ -17,6 +18,8 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web
 use pin_project_lite::pin_project;
 
 use super::error::ApiError;
+use super::rate_limit;
+use crate::auth::api_key::rate::Budget;
 use crate::auth::api_key::{AddressCheck, Caller, Check, Refusal};
 use crate::auth::client_ip::client_ip;
 use crate::state::AppState;
@@ -52,8 +55,9 @@ pin_project! {
     /// The three ways a request leaves the middleware.
     #[project = KeyedProj]
     pub enum Keyed<F> {
-        /// The key was proven from the cache: the handler's own future.
-        Forward { #[pin] inner: F },
+        /// The key was proven from the cache: the handler's own future, and the key's budget
+        /// for the answer's rate-limit headers.
+        Forward { #[pin] inner: F, budget: Budget },
         /// Refused without waiting.
         Refused { response: Option<ServiceResponse<BoxBody>> },
         /// Waiting for the database or argon2id, then the handler.
@@ -70,7 +74,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let answered = match self.project() {
-            KeyedProj::Forward { inner } => inner.poll(cx).map_ok(ServiceResponse::map_into_boxed_body),
+            KeyedProj::Forward { inner, budget } => {
+                let budget = *budget;
+                inner
+                    .poll(cx)
+                    .map_ok(|response| rate_limit::with_budget(response.map_into_boxed_body(), budget))
+            }
             KeyedProj::Refused { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 None => Poll::Ready(Err(ApiError::Internal("response taken twice".into()).into())),
@@ -120,12 +129,19 @@ where
         match state.verifier.check(authorization, ip, user_agent) {
             // Step 4, the org's IP allowlist, from the cache while the listener keeps it current.
             Check::Done(Ok(caller)) => match state.verifier.address(&caller, user_agent) {
-                AddressCheck::Done(Ok(())) => {
-                    req.extensions_mut().insert(caller);
-                    Keyed::Forward {
-                        inner: self.service.call(req),
+                // Then the key's own rate limit (per instance).
+                AddressCheck::Done(Ok(())) => match rate_limit::admit(&state, &caller) {
+                    Ok(budget) => {
+                        req.extensions_mut().insert(caller);
+                        Keyed::Forward {
+                            inner: self.service.call(req),
+                            budget,
+                        }
                     }
-                }
+                    Err(over) => Keyed::Refused {
+                        response: Some(rate_limit::refuse(req, over)),
+                    },
+                },
                 AddressCheck::Done(Err(refusal)) => Keyed::Refused {
                     response: Some(refuse(&state, req, refusal)),
                 },
@@ -134,7 +150,7 @@ where
                     Keyed::Waiting {
                         inner: Box::pin(async move {
                             match state.verifier.read_address(&caller, user_agent.as_deref()).await {
-                                Ok(()) => forward(&service, req, caller).await,
+                                Ok(()) => forward(&state, &*service, req, caller).await,
                                 Err(refusal) => Ok(refuse(&state, req, refusal)),
                             }
                         }),
@@ -160,7 +176,7 @@ where
                             Err(refusal) => Err(refusal),
                         };
                         match checked {
-                            Ok(caller) => forward(&service, req, caller).await,
+                            Ok(caller) => forward(&state, &*service, req, caller).await,
                             Err(refusal) => Ok(refuse(&state, req, refusal)),
                         }
                     }),
@@ -170,14 +186,25 @@ where
     }
 }
 
-/// Hands a request whose key passed every step to the routes.
-async fn forward<S, B>(service: &S, req: ServiceRequest, caller: Caller) -> Result<ServiceResponse<BoxBody>, Error>
+/// Hands a request whose key passed steps 1 to 4 to the routes, within the key's rate limit.
+async fn forward<S, B>(
+    state: &AppState,
+    service: &S,
+    req: ServiceRequest,
+    caller: Caller,
+) -> Result<ServiceResponse<BoxBody>, Error>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody + 'static,
 {
-    req.extensions_mut().insert(caller);
-    Ok(service.call(req).await?.map_into_boxed_body())
+    match rate_limit::admit(state, &caller) {
+        Ok(budget) => {
+            req.extensions_mut().insert(caller);
+            let response = service.call(req).await?.map_into_boxed_body();
+            Ok(rate_limit::with_budget(response, budget))
+        }
+        Err(over) => Ok(rate_limit::refuse(req, over)),
+    }
 }
 
 /// Counts the refusal and answers it in the API's error shape.

@@ -17,6 +17,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod orgs;
 pub mod policies;
+pub mod rate_limit;
 pub mod reply;
 pub mod router;
 pub mod users;

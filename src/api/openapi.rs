@@ -40,12 +40,17 @@ pub fn document(public_base: &str) -> Value {
             "description": "Manage an organization with API keys: organizations, users, directories and API keys, \
                 in the wire format of Atlassian's Cloud Admin REST APIs. A key without scopes may call every \
                 endpoint; a scoped key only those its scopes name. A key acts only inside its own organization: \
-                any other organization's id is answered as unknown (404).",
+                any other organization's id is answered as unknown (404). Each key has a request rate limit \
+                per instance (every keyward instance counts on its own; --api-rate-limit requests a minute, \
+                6000 by default, all of which may come at once after a quiet minute): every answer to a valid \
+                key carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset, and past the limit \
+                the answer is 429 with Retry-After.",
         },
         "servers": [{ "url": public_base }],
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "headers": rate_limit_headers(),
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",
@@ -132,8 +137,44 @@ fn operation(
             json!({ "description": describe(status), "content": application.clone() }),
         );
     }
+    if endpoint.access != Access::Public {
+        for (status, response) in responses.iter_mut() {
+            if status != "401"
+                && let Value::Object(response) = response
+            {
+                response.insert("headers".into(), rate_limit_refs());
+            }
+        }
+    }
     operation.insert("responses".into(), Value::Object(responses));
     Value::Object(operation)
+}
+
+/// The headers every answer to a valid key carries (`api::rate_limit`), once in the components.
+fn rate_limit_headers() -> Value {
+    json!({
+        "X-RateLimit-Limit": {
+            "description": "Requests a minute this key may make to this instance (each keyward instance counts on its own); as many may come at once after a quiet minute",
+            "schema": { "type": "integer", "minimum": 1 },
+        },
+        "X-RateLimit-Remaining": {
+            "description": "Requests this key may still make to this instance right now",
+            "schema": { "type": "integer", "minimum": 0 },
+        },
+        "X-RateLimit-Reset": {
+            "description": "When this key's budget on this instance is whole again if it makes no request: an RFC 3339 UTC time to the second",
+            "schema": { "type": "string", "format": "date-time" },
+        },
+    })
+}
+
+fn rate_limit_refs() -> Value {
+    let reference = |name: &str| json!({ "$ref": format!("#/components/headers/{name}") });
+    json!({
+        "X-RateLimit-Limit": reference("X-RateLimit-Limit"),
+        "X-RateLimit-Remaining": reference("X-RateLimit-Remaining"),
+        "X-RateLimit-Reset": reference("X-RateLimit-Reset"),
+    })
 }
 
 fn describe(status: u16) -> &'static str {
@@ -145,7 +186,9 @@ fn describe(status: u16) -> &'static str {
         }
         404 => "No such organization or object visible to this key",
         409 => "Refused: it would break a rule of the organization (such as keeping one admin)",
-        429 => "Too many requests; retry after Retry-After seconds",
+        429 => {
+            "Too many requests: too many failed attempts from this address, or this key is over its rate limit on this instance; retry after Retry-After seconds"
+        }
         503 => "Temporarily unavailable; retry after Retry-After seconds",
         _ => "Internal error",
     }
@@ -236,6 +279,29 @@ mod tests {
             let schema = to_value(&schema);
             if let Some(before) = seen.insert(name.clone(), schema.clone()) {
                 assert_eq!(before, schema, "two types are named {name}: rename one");
+            }
+        }
+    }
+
+    #[test]
+    fn every_keyed_answer_but_the_401_documents_the_rate_limit_headers() {
+        let document = document("https://keyward.example");
+        assert!(document["components"]["headers"]["X-RateLimit-Reset"].is_object());
+        for endpoint in ENDPOINTS {
+            let responses = document["paths"][endpoint.path][endpoint.method.lower()]["responses"]
+                .as_object()
+                .expect("responses");
+            for (status, response) in responses {
+                let documented = response["headers"]["X-RateLimit-Remaining"]["$ref"]
+                    == json!("#/components/headers/X-RateLimit-Remaining");
+                let keyed = endpoint.access != Access::Public && status != "401";
+                assert_eq!(
+                    documented,
+                    keyed,
+                    "{} {} {status}",
+                    endpoint.method.lower(),
+                    endpoint.path
+                );
             }
         }
     }

@@ -204,6 +204,8 @@ pub struct Options {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `--key-verifications-per-second` and `--key-verification-burst`.
     pub key_verification_budget: Option<(u32, u32)>,
+    /// `--api-rate-limit`: requests a minute per key; keyward's default when None.
+    pub api_rate_limit: Option<u32>,
 }
 
 impl TestApp {
@@ -230,6 +232,9 @@ impl TestApp {
             trusted_proxies: options.trusted_proxies,
             key_verifications_per_second: options.key_verification_budget.map(|(rate, _)| rate),
             key_verification_burst: options.key_verification_budget.map(|(_, burst)| burst),
+            api_rate_limit: options
+                .api_rate_limit
+                .unwrap_or(keyward::auth::api_key::rate::DEFAULT_PER_MINUTE),
         };
         let app = Application::build(listener, app_pool.clone(), &serve)
             .await

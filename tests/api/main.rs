@@ -16,6 +16,7 @@ mod endpoints;
 mod events;
 mod manage;
 mod policies;
+mod rate_limits;
 mod roles;
 mod schema;
 mod server;

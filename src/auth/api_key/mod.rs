@@ -9,10 +9,12 @@ mod address;
 mod background;
 pub mod limiter;
 mod listener;
+pub mod rate;
 mod refused;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -36,6 +38,7 @@ pub use address::AddressCheck;
 use address::AddressPolicies;
 use background::{BackgroundWrites, RejectedUse};
 use limiter::{FailureLimiter, FillBudget};
+use rate::KeyRate;
 use refused::{RefusedId, RefusedIds};
 
 /// How long a request may wait for the database (connection and read) before it is answered 503.
@@ -64,6 +67,7 @@ pub struct KeyFacts {
 #[derive(Debug, Clone)]
 pub struct Caller {
     facts: Arc<KeyFacts>,
+    rate: Arc<KeyRate>,
     pub ip: IpAddr,
 }
 
@@ -79,6 +83,11 @@ impl Caller {
     /// True when the key may call an endpoint needing `scope`: an unscoped key may call all.
     pub fn has_scope(&self, scope: Scope) -> bool {
         !self.scoped || self.scopes.contains(&scope)
+    }
+
+    /// The key's request rate limit on this instance.
+    pub fn rate(&self) -> &KeyRate {
+        &self.rate
     }
 }
 
@@ -137,6 +146,8 @@ pub struct Pending {
 struct CachedKey {
     proof: [u8; 32],
     facts: Arc<KeyFacts>,
+    /// The key's request budget on this instance, checked on every request it makes.
+    rate: Arc<KeyRate>,
     revoked: AtomicBool,
     /// False until no revocation can have slipped between the fill's row read and its insert
     /// into the cache (see `fill`); an unconfirmed entry is checked against the database.
@@ -167,6 +178,8 @@ pub struct VerifierSettings {
     /// The instance's fill budget: fills started per second, and the burst allowed.
     pub fills_per_second: u32,
     pub fill_burst: u32,
+    /// Requests a minute each key may make (`rate::KeyRate`).
+    pub api_rate_limit: NonZeroU32,
 }
 
 impl Default for VerifierSettings {
@@ -183,6 +196,7 @@ impl Default for VerifierSettings {
             // queue, so a restart's wave of first requests is not refused by the budget first.
             fills_per_second: u32::try_from(cores * 25).unwrap_or(u32::MAX),
             fill_burst: u32::try_from((argon2_concurrency + argon2_queue).max(64)).unwrap_or(u32::MAX),
+            api_rate_limit: NonZeroU32::new(rate::DEFAULT_PER_MINUTE).unwrap_or(NonZeroU32::MAX),
         }
     }
 }
@@ -213,6 +227,7 @@ struct Inner {
     /// Places to wait for an argon2 permit; a request that finds none is answered 503.
     argon2_queue: Semaphore,
     limiter: FailureLimiter,
+    api_rate_limit: NonZeroU32,
     metrics: Arc<Metrics>,
     background: BackgroundWrites,
 }
@@ -237,6 +252,7 @@ impl KeyVerifier {
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
             argon2_queue: Semaphore::new(settings.argon2_queue),
             limiter: FailureLimiter::new(settings.wrong_secrets_per_key_and_address, settings.failures_per_address),
+            api_rate_limit: settings.api_rate_limit,
             metrics,
         });
         let verifier = KeyVerifier { inner };
@@ -364,6 +380,7 @@ impl KeyVerifier {
         self.note_use(entry, i64::try_from(unix_seconds).unwrap_or(i64::MAX), ip);
         Ok(Caller {
             facts: entry.facts.clone(),
+            rate: entry.rate.clone(),
             ip,
         })
     }
@@ -522,6 +539,7 @@ impl KeyVerifier {
                 expires_at: row.expires_at,
                 description: OnceLock::new(),
             }),
+            rate: Arc::new(KeyRate::new(self.inner.api_rate_limit)),
             revoked: AtomicBool::new(false),
             confirmed: AtomicBool::new(false),
             last_use_recorded: AtomicI64::new(0),

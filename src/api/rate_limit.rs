@@ -1,0 +1,86 @@
+//! The rate limit of a proven key at the API's edge: after the key middleware has proven a key
+//! valid, its request is counted against the key's budget on this instance
+//! (`auth::api_key::rate`); past it the answer is 429 with `Retry-After`, and every answer to a
+//! proven key (a handler's, the router guard's 403 and 404, handler errors, the 429 itself)
+//! carries the budget in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+//!
+//! `X-RateLimit-Reset` is what Atlassian's admin APIs document: the time the budget is whole
+//! again, in UTC (RFC 3339, to the second, e.g. `2026-12-02T04:40:12Z`).
+
+use std::sync::atomic::Ordering;
+
+use actix_web::ResponseError;
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use chrono::{DateTime, SecondsFormat};
+
+use super::error::ApiError;
+use crate::auth::api_key::Caller;
+use crate::auth::api_key::rate::{Budget, OverLimit};
+use crate::state::AppState;
+
+pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+pub const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// Counts one request of `caller`'s key: the budget it leaves, or the key is over its limit
+/// (counted in `keyward_api_rate_limited_total`).
+pub fn admit(state: &AppState, caller: &Caller) -> Result<Budget, OverLimit> {
+    caller.rate().admit().inspect_err(|_| {
+        state.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+    })
+}
+
+/// The 429 of a key over its limit, in the API's error shape, with its budget.
+pub fn refuse(req: ServiceRequest, over: OverLimit) -> ServiceResponse<BoxBody> {
+    let error = ApiError::Throttled {
+        retry_after_secs: over.retry_after_secs,
+    };
+    with_budget(req.into_response(error.error_response()), over.budget)
+}
+
+/// An answer to a proven key, with the key's budget in its headers.
+pub fn with_budget(mut response: ServiceResponse<BoxBody>, budget: Budget) -> ServiceResponse<BoxBody> {
+    insert(response.headers_mut(), budget);
+    response
+}
+
+/// Sets the three `X-RateLimit-*` headers from `budget`.
+pub fn insert(headers: &mut HeaderMap, budget: Budget) {
+    headers.insert(LIMIT, HeaderValue::from(budget.limit));
+    headers.insert(REMAINING, HeaderValue::from(budget.remaining));
+    if let Some(reset) = reset(budget.full_at) {
+        headers.insert(RESET, reset);
+    }
+}
+
+/// `unix_seconds` as an RFC 3339 UTC time to the second.
+fn reset(unix_seconds: u64) -> Option<HeaderValue> {
+    let time = DateTime::from_timestamp(i64::try_from(unix_seconds).ok()?, 0)?;
+    HeaderValue::try_from(time.to_rfc3339_opts(SecondsFormat::Secs, true)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reset_is_an_rfc_3339_utc_time_to_the_second() {
+        let mut headers = HeaderMap::new();
+        insert(
+            &mut headers,
+            Budget {
+                limit: 6000,
+                remaining: 5999,
+                full_at: 1_796_185_212,
+            },
+        );
+        assert_eq!(headers.get(&LIMIT).and_then(|v| v.to_str().ok()), Some("6000"));
+        assert_eq!(headers.get(&REMAINING).and_then(|v| v.to_str().ok()), Some("5999"));
+        assert_eq!(
+            headers.get(&RESET).and_then(|v| v.to_str().ok()),
+            Some("2026-12-02T04:20:12Z")
+        );
+    }
+}
