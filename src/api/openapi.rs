@@ -37,8 +37,8 @@ pub fn document(public_base: &str) -> Value {
         "info": {
             "title": "keyward admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Manage an organization with API keys: organizations, users, directories and API keys, \
-                in the wire format of Atlassian's Cloud Admin REST APIs. A key without scopes may call every \
+            "description": "Manage an organization with API keys: organizations, users, directories, API keys, the audit \
+                log's events, domains, policies and classification levels, in the wire format of Atlassian's Cloud Admin REST APIs. A key without scopes may call every \
                 endpoint; a scoped key only those its scopes name. A key acts only inside its own organization: \
                 any other organization's id is answered as unknown (404). Each key has a request rate limit \
                 per instance (every keyward instance counts on its own; --api-rate-limit requests a minute, \
