@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::domain::Action;
 use crate::domain::classification::{self, Color, LevelName, LevelStatus, LevelText, OrderProblems, Transition};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::Acting;
 use crate::store::classification_levels::{Level, LevelFields};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,35 +49,15 @@ pub struct LevelPatch {
     pub color: Option<Color>,
 }
 
-/// Who asks, from where.
-pub struct Change<'a> {
-    pub org_id: Uuid,
-    pub by: Actor,
-    pub origin: &'a Origin,
-}
-
 async fn record(
     conn: &mut PgConnection,
-    change: &Change<'_>,
+    change: &Acting<'_>,
     action: Action,
     target: Option<Uuid>,
     details: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    store::audit::record(
-        conn,
-        NewEvent {
-            org_id: Some(change.org_id),
-            actor: change.by,
-            action,
-            target_kind: Some("classification_level"),
-            target_id: target.map(|id| id.to_string()),
-            ip: change.origin.ip,
-            user_agent: change.origin.user_agent(),
-            details,
-        },
-    )
-    .await
-    .map(|_| ())
+    let event = change.event(action, "classification_level", target.map(|id| id.to_string()), details);
+    store::audit::record(conn, event).await.map(|_| ())
 }
 
 fn name_in_use(err: sqlx::Error, name: &str) -> LevelError {
@@ -109,7 +89,7 @@ async fn level_for(
 }
 
 /// A new level, always a draft.
-pub async fn create(pool: &PgPool, change: &Change<'_>, fields: &LevelFields) -> Result<Level, LevelError> {
+pub async fn create(pool: &PgPool, change: &Acting<'_>, fields: &LevelFields) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = store::classification_levels::insert(&mut tx, change.org_id, fields)
@@ -129,7 +109,7 @@ pub async fn create(pool: &PgPool, change: &Change<'_>, fields: &LevelFields) ->
 }
 
 /// Edits a draft in place; a published or archived level is not edited.
-pub async fn edit(pool: &PgPool, change: &Change<'_>, id: Uuid, patch: LevelPatch) -> Result<Level, LevelError> {
+pub async fn edit(pool: &PgPool, change: &Acting<'_>, id: Uuid, patch: LevelPatch) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = level_for(&mut tx, change.org_id, id, Transition::Edit).await?;
@@ -157,7 +137,7 @@ pub async fn edit(pool: &PgPool, change: &Change<'_>, id: Uuid, patch: LevelPatc
 }
 
 /// Publishes drafts, all or none, ranked after the published levels in the order given.
-pub async fn publish(pool: &PgPool, change: &Change<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
+pub async fn publish(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
     if asked.is_empty() {
         return Err(LevelError::NoLevels);
     }
@@ -196,7 +176,7 @@ pub async fn publish(pool: &PgPool, change: &Change<'_>, asked: &[Uuid]) -> Resu
 }
 
 /// Archives a published level; the levels ranked below it move up one.
-pub async fn archive(pool: &PgPool, change: &Change<'_>, id: Uuid) -> Result<Level, LevelError> {
+pub async fn archive(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = level_for(&mut tx, change.org_id, id, Transition::Archive).await?;
@@ -211,7 +191,7 @@ pub async fn archive(pool: &PgPool, change: &Change<'_>, id: Uuid) -> Result<Lev
 }
 
 /// Makes an archived level a draft again (refused while another level in use has its name).
-pub async fn restore(pool: &PgPool, change: &Change<'_>, id: Uuid) -> Result<Level, LevelError> {
+pub async fn restore(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = level_for(&mut tx, change.org_id, id, Transition::Restore).await?;
@@ -226,7 +206,7 @@ pub async fn restore(pool: &PgPool, change: &Change<'_>, id: Uuid) -> Result<Lev
 
 /// Ranks the published levels in the order given, which names each of them exactly once.
 /// Answers the published levels in their new order.
-pub async fn reorder(pool: &PgPool, change: &Change<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
+pub async fn reorder(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
     let mut tx = pool.begin().await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let published = store::classification_levels::published_ids(&mut tx, change.org_id).await?;

@@ -16,7 +16,7 @@ use crate::domains::{self, DomainError, Verification};
 use crate::keys::{self, Lifetime};
 use crate::store;
 use crate::store::api_keys::Revocation;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::{Acting, Actor, NewEvent, Origin};
 
 /// A command that failed: the message is one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -230,9 +230,11 @@ pub async fn domains(pool: &PgPool, command: &DomainsCommand) -> Result<(), CliE
     };
     let origin = Origin::default();
     let change = domains::Change {
-        org_id: org.id,
-        by: Actor::System,
-        origin: &origin,
+        acting: Acting {
+            org_id: org.id,
+            actor: Actor::System,
+            origin: &origin,
+        },
         via: "cli",
     };
     let refused = |err: DomainError| match err {

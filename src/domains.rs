@@ -3,12 +3,11 @@
 //! operator's attestation that they checked the claim (a TXT record or a served file).
 
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 use crate::domain::domain_name::ClaimType;
 use crate::domain::{Action, DomainName};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::Acting;
 use crate::store::domains::Domain;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +32,7 @@ pub enum Verification {
 
 /// Who asks, from where, and through what (`cli`, `api`, `console`).
 pub struct Change<'a> {
-    pub org_id: Uuid,
-    pub by: Actor,
-    pub origin: &'a Origin,
+    pub acting: Acting<'a>,
     pub via: &'static str,
 }
 
@@ -45,25 +42,11 @@ async fn record(
     action: Action,
     domain: &Domain,
 ) -> Result<(), sqlx::Error> {
-    store::audit::record(
-        conn,
-        NewEvent {
-            org_id: Some(change.org_id),
-            actor: change.by,
-            action,
-            target_kind: Some("domain"),
-            target_id: Some(domain.id.to_string()),
-            ip: change.origin.ip,
-            user_agent: change.origin.user_agent(),
-            details: serde_json::json!({
-                "via": change.via,
-                "name": domain.name,
-                "claim": domain.claim.as_str(),
-            }),
-        },
-    )
-    .await
-    .map(|_| ())
+    let details = serde_json::json!({ "via": change.via, "name": domain.name, "claim": domain.claim.as_str() });
+    let event = change
+        .acting
+        .event(action, "domain", Some(domain.id.to_string()), details);
+    store::audit::record(conn, event).await.map(|_| ())
 }
 
 /// Claims `name` for the org, unverified.
@@ -74,7 +57,7 @@ pub async fn add(
     claim: ClaimType,
 ) -> Result<Domain, DomainError> {
     let mut tx = pool.begin().await?;
-    let domain = match store::domains::insert(&mut tx, change.org_id, name, claim).await {
+    let domain = match store::domains::insert(&mut tx, change.acting.org_id, name, claim).await {
         Ok(domain) => domain,
         Err(err) if store::violates(&err, store::domains::NAME_TAKEN) => {
             return Err(DomainError::AlreadyClaimed(name.clone()));
@@ -89,10 +72,10 @@ pub async fn add(
 /// Marks the org's claim of `name` verified; refused while another org has it verified.
 pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Verification, DomainError> {
     let mut tx = pool.begin().await?;
-    let domain = store::domains::find_by_name(&mut tx, change.org_id, name)
+    let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
         .await?
         .ok_or_else(|| DomainError::NotFound(name.clone()))?;
-    let verified = match store::domains::verify(&mut tx, change.org_id, domain.id).await {
+    let verified = match store::domains::verify(&mut tx, change.acting.org_id, domain.id).await {
         Ok(Some(verified)) => verified,
         Ok(None) => return Ok(Verification::AlreadyVerified(domain)),
         Err(err) if store::violates(&err, store::domains::VERIFIED_ELSEWHERE) => {
@@ -108,10 +91,10 @@ pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
 /// Removes the org's claim of `name`.
 pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Domain, DomainError> {
     let mut tx = pool.begin().await?;
-    let domain = store::domains::find_by_name(&mut tx, change.org_id, name)
+    let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
         .await?
         .ok_or_else(|| DomainError::NotFound(name.clone()))?;
-    if !store::domains::remove(&mut tx, change.org_id, domain.id).await? {
+    if !store::domains::remove(&mut tx, change.acting.org_id, domain.id).await? {
         return Err(DomainError::NotFound(name.clone()));
     }
     record(&mut tx, change, Action::DomainRemoved, &domain).await?;

@@ -10,18 +10,13 @@ use uuid::Uuid;
 use crate::auth::api_key::KeyVerifier;
 use crate::domain::{Action, DisplayName, Email};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::NewEvent;
 use crate::store::memberships::{Member, Role};
 use crate::store::users::{Profile, UserStatus};
 
 /// Who is acting, for which org, from where: every change is confined to `org_id` and
 /// recorded with `actor` and `origin`.
-#[derive(Debug, Clone)]
-pub struct Acting<'a> {
-    pub org_id: Uuid,
-    pub actor: Actor,
-    pub origin: &'a Origin,
-}
+pub use crate::store::audit::Acting;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleError {
@@ -66,17 +61,8 @@ async fn refuse_last_admin(conn: &mut PgConnection, org_ids: &[Uuid], user_id: U
     Ok(())
 }
 
-fn event<'a>(acting: &'a Acting<'_>, action: Action, user_id: Uuid, details: serde_json::Value) -> NewEvent<'a> {
-    NewEvent {
-        org_id: Some(acting.org_id),
-        actor: acting.actor,
-        action,
-        target_kind: Some("user"),
-        target_id: Some(user_id.to_string()),
-        ip: acting.origin.ip,
-        user_agent: acting.origin.user_agent(),
-        details,
-    }
+fn event<'a>(acting: &Acting<'a>, action: Action, user_id: Uuid, details: serde_json::Value) -> NewEvent<'a> {
+    acting.event(action, "user", Some(user_id.to_string()), details)
 }
 
 /// Suspends the person's membership of the acting org only: their other orgs, their account and

@@ -11,7 +11,7 @@ use crate::auth::api_key::KeyVerifier;
 use crate::domain::policy::{Allowlist, KeyLifetime, PolicyKind, PolicyRule, PolicyStatus};
 use crate::domain::{Action, PolicyName};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::{Acting, NewEvent};
 use crate::store::policies::{PolicyRow, PolicyWrite};
 
 /// A policy as a client asked for it, parsed.
@@ -44,16 +44,14 @@ pub enum PolicyChangeError {
 pub struct Change<'a> {
     pub pool: &'a PgPool,
     pub verifier: Option<&'a KeyVerifier>,
-    pub org_id: Uuid,
-    pub by: Actor,
-    pub origin: &'a Origin,
+    pub acting: Acting<'a>,
 }
 
-impl Change<'_> {
+impl<'a> Change<'a> {
     pub async fn create(&self, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
         let rule = input.rule.to_json();
         let mut tx = self.pool.begin().await?;
-        let row = store::policies::insert(&mut tx, self.org_id, write(input, &rule)).await?;
+        let row = store::policies::insert(&mut tx, self.acting.org_id, write(input, &rule)).await?;
         store::audit::record(&mut tx, self.event(Action::PolicyCreated, &row)).await?;
         tx.commit().await?;
         self.changed();
@@ -63,14 +61,14 @@ impl Change<'_> {
     pub async fn update(&self, id: Uuid, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
         let rule = input.rule.to_json();
         let mut tx = self.pool.begin().await?;
-        let before = store::policies::lock(&mut tx, self.org_id, id)
+        let before = store::policies::lock(&mut tx, self.acting.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
         let kind = PolicyKind::parse(&before.kind).map_err(|_| PolicyChangeError::NotFound)?;
         if kind != input.kind() {
             return Err(PolicyChangeError::TypeChange(kind.name()));
         }
-        let row = store::policies::update(&mut tx, self.org_id, id, write(input, &rule))
+        let row = store::policies::update(&mut tx, self.acting.org_id, id, write(input, &rule))
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
         let mut event = self.event(Action::PolicyUpdated, &row);
@@ -85,7 +83,7 @@ impl Change<'_> {
     /// that changes nothing.
     pub async fn disable(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
         let mut tx = self.pool.begin().await?;
-        let row = store::policies::lock(&mut tx, self.org_id, id)
+        let row = store::policies::lock(&mut tx, self.acting.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
         if row.status == PolicyStatus::Disabled.name() {
@@ -98,7 +96,7 @@ impl Change<'_> {
             rule: &row.rule,
             resources: &row.resources,
         };
-        let row = store::policies::update(&mut tx, self.org_id, id, disabled)
+        let row = store::policies::update(&mut tx, self.acting.org_id, id, disabled)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
         store::audit::record(&mut tx, self.event(Action::PolicyUpdated, &row)).await?;
@@ -109,7 +107,7 @@ impl Change<'_> {
 
     pub async fn delete(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
         let mut tx = self.pool.begin().await?;
-        let row = store::policies::delete(&mut tx, self.org_id, id)
+        let row = store::policies::delete(&mut tx, self.acting.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
         store::audit::record(&mut tx, self.event(Action::PolicyDeleted, &row)).await?;
@@ -122,21 +120,13 @@ impl Change<'_> {
     /// policies, so its next request reads them anew.
     fn changed(&self) {
         if let Some(verifier) = self.verifier {
-            verifier.policies_changed(self.org_id);
+            verifier.policies_changed(self.acting.org_id);
         }
     }
 
-    fn event(&self, action: Action, row: &PolicyRow) -> NewEvent<'_> {
-        NewEvent {
-            org_id: Some(self.org_id),
-            actor: self.by,
-            action,
-            target_kind: Some("policy"),
-            target_id: Some(row.id.to_string()),
-            ip: self.origin.ip,
-            user_agent: self.origin.user_agent(),
-            details: json!({ "type": row.kind, "name": row.name, "status": row.status, "rule": row.rule }),
-        }
+    fn event(&self, action: Action, row: &PolicyRow) -> NewEvent<'a> {
+        let details = json!({ "type": row.kind, "name": row.name, "status": row.status, "rule": row.rule });
+        self.acting.event(action, "policy", Some(row.id.to_string()), details)
     }
 }
 

@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
-use crate::classification::{self, Change, LevelError, LevelPatch};
+use crate::classification::{self, LevelError, LevelPatch};
 use crate::domain::classification::{Color, LevelName, LevelStatus, LevelText};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::Actor;
+use crate::store::audit::{Acting, Actor};
 use crate::store::classification_levels::{Level, LevelFields};
 
 /// A classification level.
@@ -256,10 +256,10 @@ fn color(text: &str) -> Result<Color, ApiError> {
     Color::parse(text).map_err(|e| bad_body(format!("color {e}.")))
 }
 
-fn change<'a>(caller: &Caller, origin: &'a crate::store::audit::Origin) -> Change<'a> {
-    Change {
+fn change<'a>(caller: &Caller, origin: &'a crate::store::audit::Origin) -> Acting<'a> {
+    Acting {
         org_id: caller.org_id,
-        by: Actor::Key(caller.key_id),
+        actor: Actor::Key(caller.key_id),
         origin,
     }
 }

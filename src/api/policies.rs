@@ -20,7 +20,7 @@ use crate::domain::policy::{PolicyKind, PolicyRule, PolicyStatus};
 use crate::policies::{Change, PolicyChangeError, PolicyInput};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::Actor;
+use crate::store::audit::{Acting, Actor};
 use crate::store::policies::PolicyRow;
 
 const PAGE: i64 = 50;
@@ -311,9 +311,11 @@ fn change<'a>(state: &'a AppState, caller: &Caller, origin: &'a crate::store::au
     Change {
         pool: &state.pool,
         verifier: Some(&state.verifier),
-        org_id: caller.org_id,
-        by: Actor::Key(caller.key_id),
-        origin,
+        acting: Acting {
+            org_id: caller.org_id,
+            actor: Actor::Key(caller.key_id),
+            origin,
+        },
     }
 }
 

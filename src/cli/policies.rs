@@ -8,7 +8,7 @@ use super::{CliError, known_org};
 use crate::config::PoliciesCommand;
 use crate::policies::{Change, PolicyChangeError};
 use crate::store;
-use crate::store::audit::{Actor, Origin};
+use crate::store::audit::{Acting, Actor, Origin};
 
 pub async fn run(pool: &PgPool, command: &PoliciesCommand) -> Result<(), CliError> {
     match command {
@@ -40,9 +40,11 @@ pub async fn run(pool: &PgPool, command: &PoliciesCommand) -> Result<(), CliErro
             let change = Change {
                 pool,
                 verifier: None,
-                org_id: org.id,
-                by: Actor::System,
-                origin: &Origin::default(),
+                acting: Acting {
+                    org_id: org.id,
+                    actor: Actor::System,
+                    origin: &Origin::default(),
+                },
             };
             let row = change.disable(*policy).await.map_err(|e| match e {
                 PolicyChangeError::Database(db) => CliError::Database(db),

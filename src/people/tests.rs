@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::OrgName;
 use crate::pg_embedded::PrivateCluster;
+use crate::store::audit::{Actor, Origin};
 use crate::store::test_database::database;
 
 struct World {

@@ -65,6 +65,36 @@ impl Origin {
     }
 }
 
+/// Who does something in which org, from where: what every admin change records about itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Acting<'a> {
+    pub org_id: Uuid,
+    pub actor: Actor,
+    pub origin: &'a Origin,
+}
+
+impl<'a> Acting<'a> {
+    /// The audit event of one change made by this actor to `target_kind` `target_id`.
+    pub fn event(
+        &self,
+        action: Action,
+        target_kind: &'static str,
+        target_id: Option<String>,
+        details: Value,
+    ) -> NewEvent<'a> {
+        NewEvent {
+            org_id: Some(self.org_id),
+            actor: self.actor,
+            action,
+            target_kind: Some(target_kind),
+            target_id,
+            ip: self.origin.ip,
+            user_agent: self.origin.user_agent(),
+            details,
+        }
+    }
+}
+
 /// One thing that happened, about to be recorded.
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {

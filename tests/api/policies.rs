@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{Answer, Options, Server, TestApp, database_server, keyward, metric_at};
+use crate::revocation::status;
 
 /// An enabled api-key-lifetime policy of `org`, written as an arrangement (not through the API).
 pub async fn lifetime_policy(app: &TestApp, org: Uuid, max_days: i64) -> Uuid {
@@ -44,19 +45,6 @@ fn allowlist(name: &str, status: &str, ranges: &[&str]) -> Value {
     json!({ "data": { "type": "policy", "attributes": {
         "type": "ip-allowlist", "name": name, "status": status, "rule": { "in": ranges }
     } } })
-}
-
-/// Answers the request's status, for loops that watch a key.
-async fn status_of(client: &reqwest::Client, base: &str, token: &str) -> u16 {
-    match client
-        .get(format!("{base}/admin/v1/key"))
-        .bearer_auth(token)
-        .send()
-        .await
-    {
-        Ok(res) => res.status().as_u16(),
-        Err(_) => 0,
-    }
 }
 
 #[tokio::test]
@@ -478,8 +466,8 @@ async fn a_second_instance_refuses_within_5_s_of_an_allowlist_change_and_admits_
         assert!(Instant::now() < deadline, "B's listener never became healthy");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(status_of(&client, &b_address, &script.token).await, 200);
-    assert_eq!(status_of(&client, &b_address, &script.token).await, 200, "cached on B");
+    assert_eq!(status(&client, &b_address, &script.token).await, 200);
+    assert_eq!(status(&client, &b_address, &script.token).await, 200, "cached on B");
 
     let res = a
         .call(
@@ -491,7 +479,7 @@ async fn a_second_instance_refuses_within_5_s_of_an_allowlist_change_and_admits_
         .await;
     let id = json_of(res).await["data"]["id"].as_str().expect("id").to_owned();
     let changed = Instant::now();
-    while status_of(&client, &b_address, &script.token).await != 403 {
+    while status(&client, &b_address, &script.token).await != 403 {
         assert!(
             changed.elapsed() < Duration::from_secs(5),
             "B still admits the key 5 s after the change"
@@ -517,7 +505,7 @@ async fn a_second_instance_refuses_within_5_s_of_an_allowlist_change_and_admits_
         .expect("keyward policies disable");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let changed = Instant::now();
-    while status_of(&client, &b_address, &script.token).await != 200 {
+    while status(&client, &b_address, &script.token).await != 200 {
         assert!(
             changed.elapsed() < Duration::from_secs(5),
             "B still refuses 5 s after the list was disabled"

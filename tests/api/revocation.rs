@@ -33,7 +33,8 @@ async fn wait_for_metric(metrics: &str, series: &str, value: f64, within: Durati
     }
 }
 
-async fn status(client: &reqwest::Client, base: &str, token: &str) -> u16 {
+/// The status `GET /admin/v1/key` with `token` gets from `base`; 0 when no answer came.
+pub async fn status(client: &reqwest::Client, base: &str, token: &str) -> u16 {
     match client
         .get(format!("{base}/admin/v1/key"))
         .bearer_auth(token)
