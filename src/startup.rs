@@ -90,6 +90,7 @@ impl Application {
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .wrap(security_headers(state.https))
+                .wrap(from_fn(console::localize_errors))
                 .wrap(from_fn(telemetry::request_span))
                 .configure(api::routes)
                 .configure(console::routes)

@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{Layout, PageError, render};
+use super::session::{SignedIn, Viewer};
+use super::{Layout, PageError, orgs, render};
 use crate::state::AppState;
 use crate::store;
 
@@ -12,19 +13,37 @@ use crate::store;
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-    needs_setup: bool,
 }
 
-pub async fn show(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let mut conn = state.pool.acquire().await?;
-    let needs_setup = !store::users::any_exist(&mut conn).await?;
-    render(
-        StatusCode::OK,
-        &HomePage {
-            layout: Layout::default(),
-            needs_setup,
-        },
-    )
+/// Before first-run setup, how to open the setup link; afterwards, to the signed-in user's org
+/// (or the selection screen), or to sign in.
+pub async fn show(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    let needs_setup = {
+        let mut conn = state.pool.acquire().await?;
+        !store::users::any_exist(&mut conn).await?
+    };
+    if needs_setup {
+        return render(
+            StatusCode::OK,
+            &HomePage {
+                layout: Layout::new(viewer.lang),
+            },
+        );
+    }
+    let to = match viewer.session {
+        Some(session) => {
+            orgs::landing(
+                &state,
+                &SignedIn {
+                    lang: viewer.lang,
+                    session,
+                },
+            )
+            .await?
+        }
+        None => "/login".to_owned(),
+    };
+    Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
 }
 
 /// The process is up.

@@ -1,25 +1,114 @@
 //! The HTML console: server-rendered askama pages on one base layout, working without
-//! JavaScript. Each page's template struct lives beside its handler.
+//! JavaScript, in English and Japanese. Each page's template struct lives beside its handler.
 
 pub mod assets;
+pub mod catalog;
 pub mod home;
+pub mod language;
+pub mod login;
+pub mod orgs;
 pub mod presession;
+pub mod redirect;
+pub mod session;
 pub mod setup;
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
-/// What every page's layout needs, whatever the page.
+use catalog::{Lang, Messages};
+use session::{OrgAdmin, Session};
+
+use crate::state::AppState;
+
+/// The org a page belongs to, as the layout shows it.
 #[derive(Debug, Clone)]
-pub struct Layout {
-    pub lang: &'static str,
+pub struct OrgBar {
+    pub id: Uuid,
+    pub name: String,
 }
 
-impl Default for Layout {
-    fn default() -> Layout {
-        Layout { lang: "en" }
+/// What every page's layout needs, whatever the page: its language and messages, who is
+/// signed in, the current org, and the token of the layout's own forms (language, sign-out).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub lang: Lang,
+    pub t: &'static Messages,
+    pub user_name: Option<String>,
+    pub org: Option<OrgBar>,
+    /// The CSRF token of the layout's forms; empty where the page offers none (error pages).
+    pub csrf: String,
+    /// This page's path, where the language switch comes back to.
+    pub here: String,
+}
+
+impl Layout {
+    pub fn new(lang: Lang) -> Layout {
+        Layout {
+            lang,
+            t: lang.messages(),
+            user_name: None,
+            org: None,
+            csrf: String::new(),
+            here: "/".into(),
+        }
     }
+
+    /// A page for someone who has not signed in: its language switch is bound to the browser's
+    /// pre-session cookie.
+    pub fn anonymous(state: &AppState, lang: Lang, presession: &str, req: &HttpRequest) -> Layout {
+        Layout {
+            csrf: state.csrf.token(language::CSRF_PURPOSE, presession),
+            here: here(req),
+            ..Layout::new(lang)
+        }
+    }
+
+    pub fn signed_in(lang: Lang, session: &Session, state: &AppState, req: &HttpRequest) -> Layout {
+        Layout {
+            user_name: Some(session.user.display_name.clone()),
+            csrf: session.csrf_token(state),
+            here: here(req),
+            ..Layout::new(lang)
+        }
+    }
+
+    pub fn for_org(admin: &OrgAdmin, state: &AppState, req: &HttpRequest) -> Layout {
+        Layout {
+            org: Some(OrgBar {
+                id: admin.org_id,
+                name: admin.org_name.clone(),
+            }),
+            ..Layout::signed_in(admin.lang, &admin.session, state, req)
+        }
+    }
+
+    /// A day in the viewer's language, in UTC.
+    pub fn date(&self, at: &DateTime<Utc>) -> String {
+        at.format(self.t.date_format).to_string()
+    }
+
+    /// A time in the viewer's language, in UTC, saying so.
+    pub fn date_time(&self, at: &DateTime<Utc>) -> String {
+        format!("{} {}", at.format(self.t.date_time_format), self.t.utc)
+    }
+
+    /// A message with its one placeholder `{name}` filled.
+    pub fn fill(&self, message: &str, name: &str, value: &dyn std::fmt::Display) -> String {
+        catalog::fill(message, &[(name, &value.to_string())])
+    }
+}
+
+/// The request's path and query, for coming back to it.
+fn here(req: &HttpRequest) -> String {
+    req.uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -28,11 +117,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(home::readyz))
         .route("/setup", web::get().to(setup::show))
         .route("/setup", web::post().to(setup::submit))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::sign_out))
+        .route("/language", web::post().to(language::switch))
+        .route("/orgs", web::get().to(orgs::show))
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }
 
-/// Renders a page with the given status. Pages are never cached by shared caches.
+/// Renders a page with the given status. Pages are never cached: they show private data.
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
     let body = page.render().map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(HttpResponse::build(status)
@@ -54,49 +148,112 @@ struct ErrorPage<'a> {
 pub enum PageError {
     #[error("not found")]
     NotFound,
+    /// No live session: to the sign-in page, then back to `next`.
+    #[error("sign-in required")]
+    SignIn { next: Option<String> },
+    /// A state-changing request without this session's token, or sent by another site.
+    #[error("forbidden: bad or missing CSRF token, or cross-site request")]
+    Forbidden,
     #[error("the database is unavailable")]
     Unavailable(#[from] sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+/// Which error page a response is, so `localize_errors` can render it in the viewer's language
+/// (`ResponseError` sees no request).
+#[derive(Debug, Clone, Copy)]
+enum ErrorKind {
+    NotFound,
+    Forbidden,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    fn texts(self, t: &'static Messages) -> (&'static str, &'static str) {
+        match self {
+            ErrorKind::NotFound => (t.not_found_heading, t.not_found_message),
+            ErrorKind::Forbidden => (t.forbidden_heading, t.forbidden_message),
+            ErrorKind::Unavailable => (t.unavailable_heading, t.unavailable_message),
+            ErrorKind::Internal => (t.internal_heading, t.internal_message),
+        }
+    }
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::SignIn { .. } => StatusCode::SEE_OTHER,
+            PageError::Forbidden => StatusCode::FORBIDDEN,
             PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (heading, message) = match self {
-            PageError::NotFound => ("Page not found", "There is nothing at this address."),
+        let kind = match self {
+            PageError::SignIn { next } => {
+                let location = match next.as_deref().and_then(redirect::local_path) {
+                    Some(next) if next != "/" => format!(
+                        "/login?next={}",
+                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    ),
+                    _ => "/login".to_owned(),
+                };
+                return HttpResponse::SeeOther()
+                    .insert_header(("Location", location))
+                    .insert_header(("Cache-Control", "no-store"))
+                    .finish();
+            }
+            PageError::NotFound => ErrorKind::NotFound,
+            PageError::Forbidden => ErrorKind::Forbidden,
             PageError::Unavailable(err) => {
                 tracing::error!(error = %err, "database unavailable");
-                (
-                    "Temporarily unavailable",
-                    "keyward cannot reach its database. Try again in a moment.",
-                )
+                ErrorKind::Unavailable
             }
             PageError::Internal(err) => {
                 tracing::error!(error = %err, "internal error");
-                (
-                    "Something went wrong",
-                    "keyward could not complete this request. Try again.",
-                )
+                ErrorKind::Internal
             }
         };
-        let page = ErrorPage {
-            layout: Layout::default(),
-            heading,
-            message,
-        };
-        let body = page.render().unwrap_or_else(|_| heading.to_owned());
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
-            .body(body)
+        let mut res = error_page(self.status_code(), kind, Lang::En);
+        res.extensions_mut().insert(kind);
+        res
+    }
+}
+
+fn error_page(status: StatusCode, kind: ErrorKind, lang: Lang) -> HttpResponse {
+    let layout = Layout::new(lang);
+    let (heading, message) = kind.texts(layout.t);
+    let page = ErrorPage {
+        layout,
+        heading,
+        message,
+    };
+    let body = page.render().unwrap_or_else(|_| heading.to_owned());
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+/// Renders error pages in the language of the request that met them.
+pub async fn localize_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let lang = session::request_lang(req.request());
+    let res = next.call(req).await?;
+    let kind = res.response().extensions().get::<ErrorKind>().copied();
+    match kind {
+        Some(kind) if lang != Lang::En => {
+            let status = res.status();
+            let (req, _) = res.into_parts();
+            Ok(ServiceResponse::new(req, error_page(status, kind, lang)))
+        }
+        _ => Ok(res.map_into_boxed_body()),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::{Layout, PageError, presession, render};
+use super::{Layout, PageError, presession, render, session};
 use crate::auth::argon2id;
 use crate::auth::csrf;
 use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, UserAgent};
@@ -140,7 +140,7 @@ pub async fn show(
     let usable =
         !query.token.is_empty() && store::setup_tokens::is_usable(&mut conn, &token_hash(&query.token)).await?;
     let page = SetupPage {
-        layout: Layout::default(),
+        layout: Layout::anonymous(&state, session::request_lang(&req), &presession.value, &req),
         csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
         token: query.token.clone(),
         values: Values::default(),
@@ -164,7 +164,7 @@ pub async fn submit(
     let form = form.into_inner();
     let presession = presession::get_or_create(&req, &state);
     let mut page = SetupPage {
-        layout: Layout::default(),
+        layout: Layout::anonymous(&state, session::request_lang(&req), &presession.value, &req),
         csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
         token: form.token.clone(),
         values: Values {

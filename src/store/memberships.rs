@@ -301,3 +301,51 @@ pub async fn effective_admins(conn: &mut PgConnection, org_id: Uuid) -> Result<V
     .fetch_all(conn)
     .await
 }
+
+/// An org on the selection screen.
+#[derive(Debug, Clone)]
+pub struct AdministeredOrg {
+    pub id: Uuid,
+    pub name: String,
+    pub active_keys: i64,
+}
+
+/// The orgs the user administers today (an admin membership that is not suspended), by name,
+/// those whose name contains `search` (case-insensitive, taken literally) when one is given.
+pub async fn administered(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    search: Option<&str>,
+) -> Result<Vec<AdministeredOrg>, sqlx::Error> {
+    sqlx::query_as!(
+        AdministeredOrg,
+        r#"SELECT o.id, o.name,
+                  (SELECT count(*) FROM api_keys k
+                   WHERE k.org_id = o.id AND k.revoked_at IS NULL AND k.expires_at > now()) AS "active_keys!"
+           FROM memberships m JOIN orgs o ON o.id = m.org_id
+           WHERE m.user_id = $1 AND m.role = 'admin' AND m.suspended_at IS NULL
+             AND ($2::text IS NULL OR strpos(lower(o.name), lower($2)) > 0)
+           ORDER BY lower(o.name), o.id"#,
+        user_id,
+        search
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The org's name, when the user administers it today; `None` both when the org does not
+/// exist and when the user is not (or no longer) its admin.
+pub async fn administered_org(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    org_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT o.name FROM memberships m JOIN orgs o ON o.id = m.org_id
+         WHERE m.user_id = $1 AND m.org_id = $2 AND m.role = 'admin' AND m.suspended_at IS NULL",
+        user_id,
+        org_id
+    )
+    .fetch_optional(conn)
+    .await
+}

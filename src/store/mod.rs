@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod classification_levels;
 pub mod domains;
+pub mod login_attempts;
 pub mod memberships;
 pub mod orgs;
 pub mod policies;

@@ -154,3 +154,40 @@ pub async fn set_status(conn: &mut PgConnection, user_id: Uuid, status: UserStat
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// What signing in needs of an account: its argon2id hash (none until a password is set) and
+/// whether it may sign in at all.
+#[derive(Clone)]
+pub struct Credentials {
+    pub id: Uuid,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub locale: Option<String>,
+}
+
+pub async fn credentials(conn: &mut PgConnection, email: &Email) -> Result<Option<Credentials>, sqlx::Error> {
+    sqlx::query_as!(
+        Credentials,
+        r#"SELECT id, password_hash, status = 'active' AS "active!", locale
+           FROM users WHERE lower(email) = lower($1)"#,
+        email.as_str()
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Notes a successful sign-in.
+pub async fn record_sign_in(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE users SET last_login_at = now() WHERE id = $1", user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The user's own language setting, a BCP 47 tag.
+pub async fn set_locale(conn: &mut PgConnection, user_id: Uuid, locale: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE users SET locale = $2 WHERE id = $1", user_id, locale)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

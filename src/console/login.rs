@@ -1,0 +1,273 @@
+//! Signing in and out. Failed sign-ins are counted in PostgreSQL per (account, address), per
+//! address and per account: the first two refuse further tries for a while; the account alone
+//! only slows them (a growing delay), so someone who knows an admin's email cannot lock that
+//! admin out from their own address. Every failure gets the same message and, for an unknown
+//! email, the same argon2id work (a dummy hash).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::catalog::Lang;
+use super::session::{self, Viewer};
+use super::{Layout, PageError, presession, redirect, render};
+use crate::auth::{argon2id, csrf};
+use crate::domain::Email;
+use crate::state::AppState;
+use crate::store;
+
+const CSRF_PURPOSE: &str = "login";
+/// Failures of one account from one address before that pair is refused for a while.
+const PAIR_LIMIT: i64 = 5;
+/// Failures from one address, over every account, before the address is refused for a while.
+const ADDRESS_LIMIT: i64 = 30;
+/// Failures on one account (from anywhere) before its sign-ins start to be slowed.
+const ACCOUNT_FREE_FAILURES: i64 = 5;
+/// The longest an account's sign-in is slowed.
+const MAX_ACCOUNT_DELAY: Duration = Duration::from_secs(4);
+
+/// The delay before checking a sign-in to an account that failed `failures` times lately:
+/// nothing at first, then doubling from a quarter second up to `MAX_ACCOUNT_DELAY`.
+pub fn account_delay(failures: i64) -> Duration {
+    let over = failures - ACCOUNT_FREE_FAILURES;
+    if over < 0 {
+        return Duration::ZERO;
+    }
+    let exponent = u32::try_from(over.min(8)).unwrap_or(8);
+    Duration::from_millis(250u64 << exponent).min(MAX_ACCOUNT_DELAY)
+}
+
+/// A hash to verify against when the email is unknown, so that answer takes as long as a
+/// wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        argon2id::hash(&crate::random::bytes::<32>()).unwrap_or_else(|_| {
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$ZHVtbXlkdW1teWR1bW15ZHVtbXlkdW1teWR1bW15ZA".into()
+        })
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf: String,
+    next: String,
+    email: String,
+    notice: Option<&'static str>,
+    problem: Option<&'static str>,
+    no_field_error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    ended: Option<String>,
+}
+
+/// Carries a password: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn page(state: &AppState, lang: Lang, req: &HttpRequest, presession: &str, next: &str, email: String) -> LoginPage {
+    LoginPage {
+        layout: Layout::anonymous(state, lang, presession, req),
+        csrf: state.csrf.token(CSRF_PURPOSE, presession),
+        next: redirect::local_path(next).unwrap_or("").to_owned(),
+        email,
+        notice: None,
+        problem: None,
+        no_field_error: None,
+    }
+}
+
+fn respond(
+    status: StatusCode,
+    page: &LoginPage,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let mut res = render(status, page)?;
+    if let Some(cookie) = cookie {
+        res.add_cookie(&cookie)
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+    }
+    Ok(res)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    if viewer.session.is_some() {
+        let to = redirect::local_path(&query.next).unwrap_or("/").to_owned();
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish());
+    }
+    let presession = presession::get_or_create(&req, &state);
+    let mut page = page(&state, viewer.lang, &req, &presession.value, &query.next, String::new());
+    page.notice = match query.ended.as_deref() {
+        Some("signed-out") => Some(page.layout.t.signed_out),
+        _ if !query.next.is_empty() => Some(page.layout.t.sign_in_expired),
+        _ => None,
+    };
+    respond(StatusCode::OK, &page, presession.new_cookie)
+}
+
+/// The throttle's subjects for a sign-in: account and address, address, account. Accounts are
+/// named by a hash of the lower-cased email, so the table holds no email typed by a stranger.
+fn subjects(email: &str, ip: Option<std::net::IpAddr>) -> [String; 3] {
+    let account = hex::encode(&Sha256::digest(email.trim().to_lowercase().as_bytes())[..16]);
+    let address = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    [
+        format!("pair:{account}:{address}"),
+        format!("address:{address}"),
+        format!("account:{account}"),
+    ]
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let lang = session::request_lang(&req);
+    let presession = presession::get_or_create(&req, &state);
+    let mut page = page(&state, lang, &req, &presession.value, &form.next, form.email.clone());
+
+    let csrf_ok = presession.new_cookie.is_none()
+        && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
+        && !csrf::is_cross_origin(&req, &state.public_base);
+    if !csrf_ok {
+        page.problem = Some(page.layout.t.forbidden_message);
+        return respond(StatusCode::FORBIDDEN, &page, presession.new_cookie);
+    }
+
+    let ip = req
+        .peer_addr()
+        .map(|peer| crate::auth::client_ip::client_ip(peer.ip(), req.headers(), &state.trusted_proxies));
+    let subjects = subjects(&form.email, ip);
+    let (failures, credentials) = {
+        let mut conn = state.pool.acquire().await?;
+        let failures = store::login_attempts::recent_failures(&mut conn, &subjects).await?;
+        let credentials = match Email::parse(&form.email) {
+            Ok(email) => store::users::credentials(&mut conn, &email).await?,
+            Err(_) => None,
+        };
+        (failures, credentials)
+    };
+    let (pair, address, account) = (
+        failures.first().copied().unwrap_or(0),
+        failures.get(1).copied().unwrap_or(0),
+        failures.get(2).copied().unwrap_or(0),
+    );
+    let refused = pair >= PAIR_LIMIT || address >= ADDRESS_LIMIT;
+    tokio::time::sleep(account_delay(account)).await;
+
+    let hash = credentials
+        .as_ref()
+        .and_then(|c| c.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let password = form.password;
+    let matches = state
+        .people_argon2
+        .run(move || argon2id::verify(password.as_bytes(), &hash))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+
+    let user = credentials.filter(|c| matches && !refused && c.active && c.password_hash.is_some());
+    let Some(user) = user else {
+        let mut conn = state.pool.acquire().await?;
+        store::login_attempts::record_failure(&mut conn, &subjects).await?;
+        tracing::info!(throttled = refused, "sign-in refused");
+        page.problem = Some(page.layout.t.sign_in_failed);
+        return respond(StatusCode::UNAUTHORIZED, &page, None);
+    };
+
+    // A new id at every sign-in; the browser's old session, if any, ends.
+    let id = crate::random::token();
+    let mut tx = state.pool.begin().await?;
+    if let Some(old) = req.cookie(session::cookie_name(&state)) {
+        store::sessions::delete(&mut tx, &session::id_hash(old.value())).await?;
+    }
+    store::sessions::create(&mut tx, &session::id_hash(&id), user.id, &crate::random::bytes::<32>()).await?;
+    store::users::record_sign_in(&mut tx, user.id).await?;
+    store::login_attempts::clear(&mut tx, &subjects[0]).await?;
+    store::sessions::prune(&mut tx).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "signed in");
+
+    let lang = user.locale.as_deref().and_then(Lang::from_tag).unwrap_or(lang);
+    let to = redirect::local_path(&form.next).unwrap_or("/").to_owned();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .insert_header(("Cache-Control", "no-store"))
+        .cookie(session::cookie(&state, id))
+        .cookie(session::lang_cookie(&state, lang))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<SignOutForm>,
+) -> Result<HttpResponse, PageError> {
+    if let Some(session) = &viewer.session {
+        session.check_form(&req, &state, &form.csrf)?;
+        let mut conn = state.pool.acquire().await?;
+        store::sessions::delete(&mut conn, &session.id_hash).await?;
+        tracing::info!(user_id = %session.user_id(), "signed out");
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/login?ended=signed-out"))
+        .cookie(session::removal(&state))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accounts_sign_ins_are_slowed_more_and_more_but_never_refused() {
+        assert_eq!(account_delay(0), Duration::ZERO);
+        assert_eq!(account_delay(ACCOUNT_FREE_FAILURES - 1), Duration::ZERO);
+        assert_eq!(account_delay(ACCOUNT_FREE_FAILURES), Duration::from_millis(250));
+        assert_eq!(account_delay(ACCOUNT_FREE_FAILURES + 1), Duration::from_millis(500));
+        assert_eq!(account_delay(1_000_000), MAX_ACCOUNT_DELAY);
+    }
+
+    #[test]
+    fn subjects_name_the_account_by_a_hash_whatever_its_case() {
+        let ip = Some("10.0.0.1".parse().expect("ip"));
+        let [pair, address, account] = subjects(" Admin@Example.com", ip);
+        assert_eq!(subjects("admin@example.com", ip)[0], pair);
+        assert_eq!(address, "address:10.0.0.1");
+        assert!(!account.contains("example"), "{account}");
+    }
+}
