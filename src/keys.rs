@@ -65,6 +65,9 @@ pub enum KeyError {
     /// The org's key lifetime policy allows new keys at most this many days.
     #[error("This organization's key lifetime policy allows new keys at most {0} days.")]
     BeyondPolicy(u16),
+    /// The single-use form that asked for the key was used before: nothing is created.
+    #[error("this form was already used")]
+    FormUsed,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("hashing failed: {0}")]
@@ -73,7 +76,18 @@ pub enum KeyError {
 
 /// Creates the key; returns its id and its token, which the caller shows once and forgets.
 pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) -> Result<(Uuid, KeyToken), KeyError> {
-    create_with_tokens(pool, argon2, request, KeyToken::generate).await
+    create_with_tokens(pool, argon2, request, None, KeyToken::generate).await
+}
+
+/// `create`, for a single-use form (the console's): the form token's hash is recorded in the
+/// key's own transaction, and a form used before creates nothing (`KeyError::FormUsed`).
+pub async fn create_once(
+    pool: &PgPool,
+    argon2: &Argon2Pool,
+    request: &KeyRequest,
+    form_token_hash: &[u8],
+) -> Result<(Uuid, KeyToken), KeyError> {
+    create_with_tokens(pool, argon2, request, Some(form_token_hash), KeyToken::generate).await
 }
 
 /// `create`, with new tokens drawn from `new_token` (the operating system's CSPRNG, but for
@@ -82,6 +96,7 @@ async fn create_with_tokens(
     pool: &PgPool,
     argon2: &Argon2Pool,
     request: &KeyRequest,
+    form_token_hash: Option<&[u8]>,
     mut new_token: impl FnMut() -> Result<KeyToken, TokenError>,
 ) -> Result<(Uuid, KeyToken), KeyError> {
     if request.scopes.as_ref().is_some_and(Vec::is_empty) {
@@ -97,6 +112,11 @@ async fn create_with_tokens(
             .map_err(|e| KeyError::Hashing(e.to_string()))?
             .map_err(|e| KeyError::Hashing(e.to_string()))?;
         let mut tx = pool.begin().await?;
+        if let Some(hash) = form_token_hash
+            && !store::form_tokens::use_once(&mut tx, hash).await?
+        {
+            return Err(KeyError::FormUsed);
+        }
         // A key made by a key: its creator must still be valid as the new key is written, and
         // stays so until the commit; the new key may not outlive it.
         let creator_expires = match request.created_by {
@@ -327,7 +347,7 @@ mod tests {
     async fn a_public_id_that_is_taken_costs_a_retry_with_a_new_token() {
         let (pool, _cluster, request, taken) = setup().await;
         let mut tokens = vec![KeyToken::generate(), token_with_public_id(&taken)];
-        let (_, token) = create_with_tokens(&pool, &Argon2Pool::new(1), &request, || {
+        let (_, token) = create_with_tokens(&pool, &Argon2Pool::new(1), &request, None, || {
             tokens.pop().expect("a token for every attempt")
         })
         .await
@@ -354,7 +374,7 @@ mod tests {
     #[tokio::test]
     async fn three_taken_public_ids_in_a_row_give_up_and_write_nothing() {
         let (pool, _cluster, request, taken) = setup().await;
-        let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, || token_with_public_id(&taken)).await;
+        let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, None, || token_with_public_id(&taken)).await;
         assert!(matches!(outcome, Err(KeyError::Database(_))));
         assert_eq!(count(&pool, "api_keys").await, 1);
         assert_eq!(count(&pool, "audit_events").await, 1);

@@ -128,6 +128,8 @@ impl From<crate::keys::KeyError> for ApiError {
             }
             KeyError::Database(db) => db.into(),
             KeyError::Hashing(e) => ApiError::Internal(e),
+            // The API has no single-use forms.
+            KeyError::FormUsed => ApiError::Internal(err.to_string()),
         }
     }
 }

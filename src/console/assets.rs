@@ -11,11 +11,18 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "keyward.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../../static/keyward.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "keyward.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../static/keyward.css"),
+    },
+    Asset {
+        name: "copy.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/copy.js"),
+    },
+];
 
 /// A weak validator from the content, so browsers revalidate cheaply after an upgrade.
 fn etag(body: &[u8]) -> String {

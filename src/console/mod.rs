@@ -1,6 +1,7 @@
 //! The HTML console: server-rendered askama pages on one base layout, working without
 //! JavaScript, in English and Japanese. Each page's template struct lives beside its handler.
 
+pub mod api_keys;
 pub mod assets;
 pub mod catalog;
 pub mod home;
@@ -99,8 +100,21 @@ impl Layout {
     }
 
     /// A message with its one placeholder `{name}` filled.
-    pub fn fill(&self, message: &str, name: &str, value: &dyn std::fmt::Display) -> String {
+    pub fn fill(&self, message: &str, name: &str, value: impl std::fmt::Display) -> String {
         catalog::fill(message, &[(name, &value.to_string())])
+    }
+}
+
+/// Where a console request came from, as the audit events it causes record it.
+pub fn origin(req: &HttpRequest, state: &AppState) -> crate::store::audit::Origin {
+    crate::store::audit::Origin {
+        ip: req
+            .peer_addr()
+            .map(|peer| crate::auth::client_ip::client_ip(peer.ip(), req.headers(), &state.trusted_proxies)),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| crate::domain::UserAgent::parse(v.as_bytes())),
     }
 }
 
@@ -122,6 +136,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(login::sign_out))
         .route("/language", web::post().to(language::switch))
         .route("/orgs", web::get().to(orgs::show))
+        .route("/o/{orgId}/settings/api-keys/new", web::get().to(api_keys::create::new))
+        .route("/o/{orgId}/settings/api-keys/review", web::post().to(api_keys::create::review))
+        .route("/o/{orgId}/settings/api-keys", web::post().to(api_keys::create::create))
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod classification_levels;
 pub mod domains;
 pub mod login_attempts;
+pub mod form_tokens;
 pub mod memberships;
 pub mod orgs;
 pub mod policies;

@@ -75,14 +75,17 @@ impl Lang {
         }
     }
 
-    pub fn scope_description(self, scope: Scope) -> &'static str {
+    /// What a scope allows (taken by reference too, as templates hold them).
+    pub fn scope_description(self, scope: impl std::borrow::Borrow<Scope>) -> &'static str {
+        let scope = *scope.borrow();
         match self {
             Lang::En => scope.description(),
             Lang::Ja => api::scope_description_ja(scope),
         }
     }
 
-    pub fn scope_family(self, scope: Scope) -> &'static str {
+    pub fn scope_family(self, scope: impl std::borrow::Borrow<Scope>) -> &'static str {
+        let scope = *scope.borrow();
         match self {
             Lang::En => scope.family(),
             Lang::Ja => api::scope_family_ja(scope.family()).unwrap_or(scope.family()),
@@ -174,6 +177,66 @@ catalog! {
     no_orgs_title: "No organizations to manage", "管理できる組織がありません";
     no_orgs_message: "You are signed in, but you are not an admin of any organization. Ask an admin of your organization to make you one.", "サインインしていますが、どの組織の管理者でもありません。組織の管理者に管理者権限の付与を依頼してください。";
     no_orgs_match: "No organization matches your search.", "検索に一致する組織はありません。";
+    // Creating a key
+    create_api_key: "Create API key", "API キーを作成";
+    create_scoped_title: "Create API key with scopes", "スコープを持つ API キーを作成";
+    create_unscoped_title: "Create API key without scopes", "スコープのない API キーを作成";
+    api_keys_with_scopes: "API keys with scopes", "スコープを持つ API キー";
+    api_keys_without_scopes: "API keys without scopes", "スコープのない API キー";
+    choose_kind: "Choose the kind of key to create.", "作成するキーの種類を選択してください。";
+    scoped_explained: "Recommended. The key can call only the APIs of the scopes you choose.", "推奨。選択したスコープの API だけを呼び出せるキーです。";
+    unscoped_explained: "The key can call every admin API of this organization.", "この組織のすべての管理 API を呼び出せるキーです。";
+    steps: "Steps", "手順";
+    step_details: "Details", "詳細";
+    step_review: "Review", "確認";
+    step_copy: "Copy the key", "キーをコピー";
+    unscoped_warning_title: "This key can access everything.", "このキーはすべてにアクセスできます。";
+    unscoped_warning: "An API key without scopes can call every admin API of this organization: read and change users, policies and API keys. Prefer a key with scopes that allow only what your script needs.", "スコープのない API キーは、この組織のすべての管理 API (ユーザー、ポリシー、API キーの参照と変更) を呼び出せます。スクリプトに必要な操作だけを許可する、スコープを持つキーをお勧めします。";
+    key_details: "Key details", "キーの詳細";
+    key_name: "Name", "名前";
+    key_name_hint: "1 to 100 characters, so you can tell your keys apart.", "キーを見分けられるよう、1 ～ 100 文字で入力してください。";
+    key_name_required: "Enter a name for the key.", "キーの名前を入力してください。";
+    key_name_too_long: "Use at most 100 characters.", "100 文字以内で入力してください。";
+    key_name_control: "Remove control characters from the name.", "名前から制御文字を削除してください。";
+    expiry: "Expiry", "有効期限";
+    days_n: "{n} days", "{n} 日";
+    expires_on: "expires {date}", "{date} に期限切れ";
+    expiry_pick_date: "On a date", "日付を指定";
+    expiry_date_label: "Expiry date", "有効期限日";
+    expiry_date_hint: "The key stops working at the end of that day (23:59:59 UTC), at most one year from today.", "キーはその日の終わり (UTC 23:59:59) に無効になります。指定できるのは今日から 1 年以内です。";
+    expiry_choose: "Choose an expiry.", "有効期限を選択してください。";
+    expiry_date_unreadable: "Enter a date such as 2027-01-31.", "2027-01-31 のような形式で日付を入力してください。";
+    expiry_in_past: "Choose a date after today.", "今日より後の日付を選択してください。";
+    expiry_too_far: "A key can live at most one year.", "キーの有効期間は最長 1 年です。";
+    expiry_beyond_policy: "This organization's key lifetime policy allows new keys at most {n} days.", "この組織のキー有効期間ポリシーでは、新しいキーの有効期間は最長 {n} 日です。";
+    expiry_policy_note: "This organization's key lifetime policy allows new keys at most {n} days.", "この組織のキー有効期間ポリシーでは、新しいキーの有効期間は最長 {n} 日です。";
+    scopes: "Scopes", "スコープ";
+    scopes_hint: "Choose what the key may do. Each scope lists the endpoints it unlocks.", "キーに許可する操作を選択します。各スコープで呼び出せるエンドポイントも確認できます。";
+    scopes_required: "Choose at least one scope.", "スコープを 1 つ以上選択してください。";
+    scope_unknown: "{scope} is not a scope keyward knows.", "{scope} は keyward のスコープではありません。";
+    unlocks_n_endpoints: "Unlocks {n} endpoints", "{n} 個のエンドポイントを利用可能";
+    review: "Review", "確認";
+    cancel: "Cancel", "キャンセル";
+    review_title: "Review your API key", "API キーの確認";
+    kind: "Kind", "種類";
+    expires: "Expires", "有効期限";
+    create: "Create", "作成";
+    edit: "Edit", "編集";
+    review_expired: "This review has expired. Check the details and review them again; nothing was created.", "この確認画面は期限切れです。内容を確認して、もう一度確認に進んでください。キーは作成されていません。";
+    created_title: "Your API key is ready", "API キーを作成しました";
+    copy_now: "Copy the key now and store it somewhere safe.", "今すぐキーをコピーして、安全な場所に保管してください。";
+    cannot_recover: "You can't recover this key later: keyward stores only a hash of it.", "このキーを後で確認することはできません。keyward にはキーのハッシュしか保存されません。";
+    public_id: "Public ID", "公開 ID";
+    org_id: "Organization ID", "組織 ID";
+    key_value: "API key", "API キー";
+    copy: "Copy", "コピー";
+    copied: "Copied", "コピーしました";
+    created_scoped_next: "Scripts send it as Authorization: Bearer with the organization ID in the path of each admin API call.", "スクリプトは、このキーを Authorization: Bearer ヘッダーで送り、各管理 API のパスに組織 ID を指定します。";
+    created_unscoped_next: "Scripts send it as Authorization: Bearer with the organization ID in the path of each admin API call. Revoke it as soon as it is no longer needed.", "スクリプトは、このキーを Authorization: Bearer ヘッダーで送り、各管理 API のパスに組織 ID を指定します。不要になったらすぐに取り消してください。";
+    done: "Done", "完了";
+    view_key: "View key details", "キーの詳細を表示";
+    form_used_title: "This form was already used", "このフォームは使用済みです";
+    form_used_message: "The key was created when this form was first submitted, and its value was shown only then. Nothing new was created. If you did not copy the value, revoke that key and create a new one.", "このフォームが最初に送信されたときにキーが作成され、その値はそのときにだけ表示されました。新しいキーは作成されていません。値をコピーしていない場合は、そのキーを取り消して新しいキーを作成してください。";
 }
 
 #[cfg(test)]

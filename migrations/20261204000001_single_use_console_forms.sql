@@ -1,0 +1,16 @@
+-- Single-use console forms. The review step of "Create API key" hands the browser a signed,
+-- random form token; the create POST records the token's SHA-256 here in the same transaction
+-- that writes the key, so a reload, a back-and-submit or a replayed request of that form can
+-- never create a second key or show a key again. Rows older than the token's lifetime (one
+-- hour) are pruned by the same inserts.
+CREATE TABLE used_form_tokens (
+    token_hash bytea       PRIMARY KEY CONSTRAINT used_form_tokens_hash_length CHECK (length(token_hash) = 32),
+    used_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Pruning selects on age.
+CREATE INDEX used_form_tokens_used_at ON used_form_tokens (used_at);
+
+-- Grants: keyward_app inserts a token as it is used, reads nothing back but the conflict, and
+-- deletes rows past the token lifetime.
+GRANT SELECT, INSERT, DELETE ON used_form_tokens TO keyward_app;
