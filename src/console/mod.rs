@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod assets;
 pub mod catalog;
+pub mod field_errors;
 pub mod home;
 pub mod language;
 pub mod login;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::{Layout, PageError, presession, render, session};
+use super::{Layout, PageError, field_errors, presession, render, session};
 use crate::auth::argon2id;
 use crate::auth::csrf;
 use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, UserAgent};
@@ -101,11 +101,8 @@ struct SetupPage {
     token: String,
     values: Values,
     errors: FieldErrors,
-    problem: Option<String>,
+    problem: Option<&'static str>,
 }
-
-const LINK_UNUSABLE: &str =
-    "This setup link has expired or was already used. Restart keyward to print a new link in its log.";
 
 /// 404 once anyone has an account: setup is over for good.
 async fn ensure_setup_open(pool: &PgPool) -> Result<(), PageError> {
@@ -139,13 +136,15 @@ pub async fn show(
     let mut conn = state.pool.acquire().await?;
     let usable =
         !query.token.is_empty() && store::setup_tokens::is_usable(&mut conn, &token_hash(&query.token)).await?;
+    let layout = Layout::anonymous(&state, session::request_lang(&req), &presession.value, &req);
+    let link_unusable = layout.t.setup_link_unusable;
     let page = SetupPage {
-        layout: Layout::anonymous(&state, session::request_lang(&req), &presession.value, &req),
+        layout,
         csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
         token: query.token.clone(),
         values: Values::default(),
         errors: FieldErrors::default(),
-        problem: (!usable).then(|| LINK_UNUSABLE.to_owned()),
+        problem: (!usable).then_some(link_unusable),
     };
     let status = if usable {
         StatusCode::OK
@@ -180,27 +179,27 @@ pub async fn submit(
         && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
         && !csrf::is_cross_origin(&req, &state.public_base);
     if !csrf_ok {
-        page.problem =
-            Some("This form expired or did not come from this page. Check the fields and submit it again.".into());
+        page.problem = Some(page.layout.t.forbidden_message);
         return page_response(StatusCode::FORBIDDEN, &page, presession.new_cookie);
     }
 
+    let t = page.layout.t;
     let email = Email::parse(&form.email)
-        .map_err(|e| page.errors.email = Some(e.to_string()))
+        .map_err(|e| page.errors.email = Some(field_errors::email(t, &e)))
         .ok();
     let name = DisplayName::parse(&form.name)
-        .map_err(|e| page.errors.name = Some(e.to_string()))
+        .map_err(|e| page.errors.name = Some(field_errors::name(t, &e)))
         .ok();
     let org_name = OrgName::parse(&form.org_name)
-        .map_err(|e| page.errors.org_name = Some(e.to_string()))
+        .map_err(|e| page.errors.org_name = Some(field_errors::name(t, &e)))
         .ok();
     let password = NewPassword::parse(&form.password)
-        .map_err(|e| page.errors.password = Some(e.to_string()))
+        .map_err(|e| page.errors.password = Some(field_errors::password(t, &e)))
         .ok();
     if let Some(password) = &password
         && let Err(e) = password.confirm(&form.password_confirm)
     {
-        page.errors.password_confirm = Some(e.to_string());
+        page.errors.password_confirm = Some(field_errors::password(t, &e));
     }
     let (Some(email), Some(name), Some(org_name), Some(password), false) =
         (email, name, org_name, password, page.errors.any())
@@ -212,7 +211,7 @@ pub async fn submit(
     {
         let mut conn = state.pool.acquire().await?;
         if !store::setup_tokens::is_usable(&mut conn, &token_hash(&form.token)).await? {
-            page.problem = Some(LINK_UNUSABLE.into());
+            page.problem = Some(t.setup_link_unusable);
             return page_response(StatusCode::BAD_REQUEST, &page, None);
         }
     }
@@ -234,7 +233,7 @@ pub async fn submit(
     }
     if !store::setup_tokens::consume(&mut tx, &token_hash(&form.token)).await? {
         drop(tx);
-        page.problem = Some(LINK_UNUSABLE.into());
+        page.problem = Some(t.setup_link_unusable);
         return page_response(StatusCode::BAD_REQUEST, &page, None);
     }
     let org = store::orgs::create(&mut tx, &org_name).await?;

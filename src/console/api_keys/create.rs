@@ -15,9 +15,8 @@ use uuid::Uuid;
 use crate::api::endpoints::{Access, ENDPOINTS, Endpoint};
 use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, origin, render};
+use crate::console::{Layout, PageError, field_errors, origin, render};
 use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
-use crate::domain::names::NameError;
 use crate::domain::policy::PolicyKind;
 use crate::domain::Scope;
 use crate::domain::scope::UnknownScope;
@@ -137,18 +136,10 @@ fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)).and_utc()
 }
 
-fn name_error(t: &Messages, err: &NameError) -> String {
-    match err {
-        NameError::Empty => t.key_name_required.to_owned(),
-        NameError::TooLong(_) => t.key_name_too_long.to_owned(),
-        NameError::ControlCharacters => t.key_name_control.to_owned(),
-    }
-}
-
 fn validate(form: &KeyForm, kind: Kind, policy: Option<u16>, now: DateTime<Utc>, t: &Messages) -> Result<Valid, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = KeyName::parse(&form.name)
-        .map_err(|e| errors.name = Some(name_error(t, &e)))
+        .map_err(|e| errors.name = Some(field_errors::name(t, &e)))
         .ok();
     let limit = max_days(policy);
     let beyond_limit = || match policy {

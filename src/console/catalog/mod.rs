@@ -158,6 +158,25 @@ catalog! {
     // Before first-run setup
     setup_needed_title: "keyward is not set up yet", "keyward はまだセットアップされていません";
     setup_needed_message: "keyward has no administrator yet. Open the one-time setup link (…/setup?token=…) that the server printed to its log when it started. If it has expired, restart keyward to print a new one.", "keyward にはまだ管理者がいません。サーバーの起動時にログに出力された 1 回限りのセットアップ リンク (…/setup?token=…) を開いてください。期限が切れている場合は、keyward を再起動すると新しいリンクが出力されます。";
+    // First-run setup
+    setup_title: "Set up keyward", "keyward のセットアップ";
+    setup_intro: "Create the first administrator and the first organization. This page works once.", "最初の管理者と最初の組織を作成します。このページは 1 回だけ使用できます。";
+    setup_you: "You", "あなた";
+    setup_your_org: "Your organization", "あなたの組織";
+    display_name: "Name", "氏名";
+    password_new: "Password (at least 12 characters)", "パスワード (12 文字以上)";
+    password_confirm: "Confirm password", "パスワードの確認";
+    org_name: "Organization name", "組織名";
+    setup_submit: "Create administrator and organization", "管理者と組織を作成";
+    setup_link_unusable: "This setup link has expired or was already used. Restart keyward to print a new link in its log.", "このセットアップ リンクは期限切れか、すでに使用されています。keyward を再起動すると、新しいリンクがログに出力されます。";
+    name_required: "Enter a name.", "名前を入力してください。";
+    name_too_long: "Use at most {n} characters.", "{n} 文字以内で入力してください。";
+    name_control: "Remove control characters from the name.", "名前から制御文字を削除してください。";
+    email_required: "Enter an email address.", "メールアドレスを入力してください。";
+    email_invalid: "Enter an email address like name@example.com.", "name@example.com のような形式でメールアドレスを入力してください。";
+    password_too_short: "Use at least {n} characters.", "{n} 文字以上で入力してください。";
+    password_too_long: "Use at most {n} characters.", "{n} 文字以内で入力してください。";
+    password_mismatch: "The two passwords do not match.", "2 つのパスワードが一致しません。";
     // Sign-in
     sign_in_title: "Sign in", "サインイン";
     sign_in_intro: "Sign in to manage your organizations' API keys.", "サインインして組織の API キーを管理します。";
