@@ -374,7 +374,10 @@ mod tests {
     #[tokio::test]
     async fn three_taken_public_ids_in_a_row_give_up_and_write_nothing() {
         let (pool, _cluster, request, taken) = setup().await;
-        let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, None, || token_with_public_id(&taken)).await;
+        let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, None, || {
+            token_with_public_id(&taken)
+        })
+        .await;
         assert!(matches!(outcome, Err(KeyError::Database(_))));
         assert_eq!(count(&pool, "api_keys").await, 1);
         assert_eq!(count(&pool, "audit_events").await, 1);

@@ -55,8 +55,26 @@ pub fn insert(headers: &mut HeaderMap, budget: Budget) {
     }
 }
 
-/// `unix_seconds` as an RFC 3339 UTC time to the second.
+/// `unix_seconds` as an RFC 3339 UTC time to the second. Under load nearly every answer of a
+/// worker names the same second, so each worker thread keeps the last one it rendered: a clone
+/// of a header value is a reference count, a rendering is most of the limiter's cost.
 fn reset(unix_seconds: u64) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((second, value)) = last.as_ref()
+            && *second == unix_seconds
+        {
+            return Some(value.clone());
+        }
+        let value = render_reset(unix_seconds)?;
+        *last = Some((unix_seconds, value.clone()));
+        Some(value)
+    })
+}
+
+fn render_reset(unix_seconds: u64) -> Option<HeaderValue> {
     let time = DateTime::from_timestamp(i64::try_from(unix_seconds).ok()?, 0)?;
     HeaderValue::try_from(time.to_rfc3339_opts(SecondsFormat::Secs, true)).ok()
 }
@@ -82,5 +100,14 @@ mod tests {
             headers.get(&RESET).and_then(|v| v.to_str().ok()),
             Some("2026-12-02T04:20:12Z")
         );
+    }
+
+    #[test]
+    fn a_remembered_reset_is_never_another_seconds() {
+        let shown = |second| reset(second).and_then(|v| v.to_str().ok().map(str::to_owned));
+        assert_eq!(shown(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
+        assert_eq!(shown(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
+        assert_eq!(shown(1_796_185_213).as_deref(), Some("2026-12-02T04:20:13Z"));
+        assert_eq!(shown(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
     }
 }

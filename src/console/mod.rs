@@ -138,7 +138,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/language", web::post().to(language::switch))
         .route("/orgs", web::get().to(orgs::show))
         .route("/o/{orgId}/settings/api-keys/new", web::get().to(api_keys::create::new))
-        .route("/o/{orgId}/settings/api-keys/review", web::post().to(api_keys::create::review))
+        .route(
+            "/o/{orgId}/settings/api-keys/review",
+            web::post().to(api_keys::create::review),
+        )
         .route("/o/{orgId}/settings/api-keys", web::post().to(api_keys::create::create))
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(not_found));

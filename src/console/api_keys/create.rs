@@ -16,9 +16,9 @@ use crate::api::endpoints::{Access, ENDPOINTS, Endpoint};
 use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, field_errors, origin, render};
+use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
 use crate::domain::policy::PolicyKind;
-use crate::domain::Scope;
 use crate::domain::scope::UnknownScope;
 use crate::keys::{self, KeyError, KeyRequest};
 use crate::state::AppState;
@@ -133,17 +133,26 @@ fn max_days(policy: Option<u16>) -> u16 {
 
 /// The end of a day in UTC, as an expiry date means.
 fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
-    date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)).and_utc()
+    date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN))
+        .and_utc()
 }
 
-fn validate(form: &KeyForm, kind: Kind, policy: Option<u16>, now: DateTime<Utc>, t: &Messages) -> Result<Valid, FieldErrors> {
+fn validate(
+    form: &KeyForm,
+    kind: Kind,
+    policy: Option<u16>,
+    now: DateTime<Utc>,
+    t: &Messages,
+) -> Result<Valid, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = KeyName::parse(&form.name)
         .map_err(|e| errors.name = Some(field_errors::name(t, &e)))
         .ok();
     let limit = max_days(policy);
     let beyond_limit = || match policy {
-        Some(days) if days < Expiry::MAX_DAYS => crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())]),
+        Some(days) if days < Expiry::MAX_DAYS => {
+            crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())])
+        }
         _ => t.expiry_too_far.to_owned(),
     };
     let expiry = match form.expiry.as_str() {
@@ -315,7 +324,11 @@ fn new_key_page(
     now: DateTime<Utc>,
 ) -> NewKeyPage {
     let limit = max_days(policy);
-    let chosen = if form.expiry.is_empty() { DEFAULT_PRESET } else { form.expiry.as_str() };
+    let chosen = if form.expiry.is_empty() {
+        DEFAULT_PRESET
+    } else {
+        form.expiry.as_str()
+    };
     let presets = PRESETS
         .iter()
         .filter(|&&days| days <= limit)
@@ -367,7 +380,14 @@ pub async fn new(
         return render(StatusCode::OK, &ChooseKindPage { layout });
     };
     let policy = policy_days(&state, admin.org_id).await?;
-    let page = new_key_page(layout, kind, KeyForm::default(), FieldErrors::default(), policy, Utc::now());
+    let page = new_key_page(
+        layout,
+        kind,
+        KeyForm::default(),
+        FieldErrors::default(),
+        policy,
+        Utc::now(),
+    );
     render(StatusCode::OK, &page)
 }
 
@@ -464,7 +484,9 @@ pub async fn create(
             let t = layout.t;
             let errors = FieldErrors {
                 expiry: Some(match err {
-                    KeyError::BeyondPolicy(days) => crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())]),
+                    KeyError::BeyondPolicy(days) => {
+                        crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())])
+                    }
                     KeyError::Expiry(ExpiryError::NotInFuture) => t.expiry_in_past.to_owned(),
                     _ => t.expiry_too_far.to_owned(),
                 }),
@@ -495,13 +517,19 @@ struct FormToken;
 
 impl FormToken {
     fn binding(admin: &OrgAdmin, nonce: &str, issued: i64) -> String {
-        format!("{}:{}:{nonce}:{issued}", hex::encode(&admin.session.user.csrf_secret), admin.org_id)
+        format!(
+            "{}:{}:{nonce}:{issued}",
+            hex::encode(&admin.session.user.csrf_secret),
+            admin.org_id
+        )
     }
 
     fn issue(state: &AppState, admin: &OrgAdmin, now: DateTime<Utc>) -> String {
         let nonce = crate::random::token();
         let issued = now.timestamp();
-        let mac = state.csrf.token(FORM_TOKEN_PURPOSE, &Self::binding(admin, &nonce, issued));
+        let mac = state
+            .csrf
+            .token(FORM_TOKEN_PURPOSE, &Self::binding(admin, &nonce, issued));
         format!("{nonce}.{issued}.{mac}")
     }
 
@@ -511,7 +539,9 @@ impl FormToken {
         let (nonce, issued, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let issued: i64 = issued.parse().ok()?;
         let fresh = issued <= now.timestamp() && now.timestamp() - issued <= FORM_TOKEN_LIFETIME.num_seconds();
-        let genuine = state.csrf.verify(FORM_TOKEN_PURPOSE, &Self::binding(admin, nonce, issued), mac);
+        let genuine = state
+            .csrf
+            .verify(FORM_TOKEN_PURPOSE, &Self::binding(admin, nonce, issued), mac);
         (fresh && genuine).then(|| Sha256::digest(nonce.as_bytes()).to_vec())
     }
 }
