@@ -14,3 +14,8 @@ CREATE INDEX used_form_tokens_used_at ON used_form_tokens (used_at);
 -- Grants: keyward_app inserts a token as it is used, reads nothing back but the conflict, and
 -- deletes rows past the token lifetime.
 GRANT SELECT, INSERT, DELETE ON used_form_tokens TO keyward_app;
+
+-- A key's detail page in the console lists the key's own lifecycle (created, revoked, refused
+-- uses) from the audit log: its events are found by their target. No grant is needed for an
+-- index.
+CREATE INDEX audit_events_target ON audit_events (org_id, target_kind, target_id, time DESC);

@@ -521,3 +521,163 @@ mod tests {
         assert_eq!(KeyFilter::everything(Utc::now()).pattern(), None);
     }
 }
+
+/// How the console's keys list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleSort {
+    /// Newest first.
+    Created,
+    /// Soonest expiry first.
+    Expires,
+    /// Most recently used first, never-used keys last.
+    LastUsed,
+}
+
+impl ConsoleSort {
+    pub fn parse(input: &str) -> ConsoleSort {
+        match input {
+            "expires" => ConsoleSort::Expires,
+            "last_used" => ConsoleSort::LastUsed,
+            _ => ConsoleSort::Created,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsoleSort::Created => "created",
+            ConsoleSort::Expires => "expires",
+            ConsoleSort::LastUsed => "last_used",
+        }
+    }
+}
+
+/// A position in the console's keys list: the sort key of the last key shown (microseconds,
+/// negated where the order is ascending, so every sort is descending) and its id.
+pub type ConsoleCursor = (i64, Uuid);
+
+/// One tab of the console's keys list.
+#[derive(Debug, Clone)]
+pub struct ConsoleQuery {
+    pub scoped: bool,
+    pub filter: KeyFilter,
+    /// Keys this person answers for.
+    pub creator: Option<Uuid>,
+    pub sort: ConsoleSort,
+    pub after: Option<ConsoleCursor>,
+    pub limit: i64,
+}
+
+/// A page of the console's keys list, each key with its cursor.
+pub async fn console_page(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    query: &ConsoleQuery,
+) -> Result<Vec<(ApiKey, ConsoleCursor)>, sqlx::Error> {
+    let (after_key, after_id) = query.after.unzip();
+    let filter = &query.filter;
+    let rows = sqlx::query!(
+        r#"WITH keyed AS (
+               SELECT k.*, CASE $10::text
+                   WHEN 'expires' THEN -(extract(epoch FROM k.expires_at) * 1000000)::bigint
+                   WHEN 'last_used' THEN coalesce((extract(epoch FROM k.last_used_at) * 1000000)::bigint, -9223372036854775807)
+                   ELSE (extract(epoch FROM k.created_at) * 1000000)::bigint END AS sort_key
+               FROM api_keys k
+               WHERE k.org_id = $1 AND k.scoped = $2
+                 AND ($3::text IS NULL OR k.name ILIKE $3 ESCAPE '\' OR k.public_id ILIKE $3 ESCAPE '\')
+                 AND (cardinality($4::text[]) = 0
+                      OR CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                              WHEN k.expires_at <= $5 THEN 'expired'
+                              ELSE 'active' END = ANY($4))
+                 AND ($6::uuid IS NULL OR k.responsible_user_id = $6)
+           )
+           SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!",
+                  k.sort_key AS "sort_key!"
+           FROM keyed k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE $7::bigint IS NULL OR (k.sort_key, k.id) < ($7, $8)
+           ORDER BY k.sort_key DESC, k.id DESC
+           LIMIT $9"#,
+        org_id,
+        query.scoped,
+        filter.pattern(),
+        &filter.status_names(),
+        filter.now,
+        query.creator,
+        after_key,
+        after_id,
+        query.limit,
+        query.sort.name(),
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let cursor = (r.sort_key, r.id);
+            let key = ApiKey::from(KeyRow {
+                id: r.id,
+                org_id: r.org_id,
+                public_id: r.public_id,
+                name: r.name,
+                scoped: r.scoped,
+                created_by_kind: r.created_by_kind,
+                created_by_id: r.created_by_id,
+                responsible_user_id: r.responsible_user_id,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_used_at: r.last_used_at,
+                last_used_ip: r.last_used_ip,
+                revoked_at: r.revoked_at,
+                creator_name: r.creator_name,
+                creator_email: r.creator_email,
+                scopes: r.scopes,
+            });
+            (key, cursor)
+        })
+        .collect())
+}
+
+/// How many keys of each kind the org has under `filter` (scoped, unscoped).
+pub async fn console_counts(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    filter: &KeyFilter,
+    creator: Option<Uuid>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE k.scoped) AS "scoped!", count(*) FILTER (WHERE NOT k.scoped) AS "unscoped!"
+           FROM api_keys k
+           WHERE k.org_id = $1
+             AND ($2::text IS NULL OR k.name ILIKE $2 ESCAPE '\' OR k.public_id ILIKE $2 ESCAPE '\')
+             AND (cardinality($3::text[]) = 0
+                  OR CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                          WHEN k.expires_at <= $4 THEN 'expired'
+                          ELSE 'active' END = ANY($3))
+             AND ($5::uuid IS NULL OR k.responsible_user_id = $5)"#,
+        org_id,
+        filter.pattern(),
+        &filter.status_names(),
+        filter.now,
+        creator
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.scoped, row.unscoped))
+}
+
+/// The people who answer for keys of the org, by name, for the list's creator filter.
+pub async fn creators(conn: &mut PgConnection, org_id: Uuid) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT u.id, u.display_name FROM users u
+         WHERE u.id IN (SELECT DISTINCT responsible_user_id FROM api_keys WHERE org_id = $1)
+         ORDER BY lower(u.display_name), u.id",
+        org_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.display_name)).collect())
+}

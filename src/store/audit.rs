@@ -354,3 +354,32 @@ pub async fn get(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<Opti
     .await?;
     Ok(row.map(Event::from))
 }
+
+/// The org's events about one target (a key's lifecycle), newest first.
+pub async fn for_target(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    target_kind: &str,
+    target_id: &str,
+    limit: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        EventRow,
+        r#"SELECT e.id, e.org_id, e.time, e.actor_kind AS "actor_kind: ActorKind", e.actor_id,
+                  coalesce(u.display_name, k.name) AS "actor_name?", u.email AS "actor_email?",
+                  e.action, e.target_kind, e.target_id, e.ip, e.user_agent, e.details
+           FROM audit_events e
+           LEFT JOIN users u ON e.actor_kind = 'user' AND u.id = e.actor_id
+           LEFT JOIN api_keys k ON e.actor_kind = 'key' AND k.id = e.actor_id
+           WHERE e.org_id = $1 AND e.target_kind = $2 AND e.target_id = $3
+           ORDER BY e.time DESC, e.id DESC
+           LIMIT $4"#,
+        org_id,
+        target_kind,
+        target_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Event::from).collect())
+}
