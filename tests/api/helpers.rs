@@ -206,6 +206,8 @@ pub struct Options {
     pub key_verification_budget: Option<(u32, u32)>,
     /// `--api-rate-limit`: requests a minute per key; keyward's default when None.
     pub api_rate_limit: Option<u32>,
+    /// `--public-url`; an https one turns on `__Host-` secure cookies.
+    pub public_url: Option<url::Url>,
 }
 
 impl TestApp {
@@ -227,7 +229,7 @@ impl TestApp {
         let port = listener.local_addr().expect("address").port();
         let serve = ServeArgs {
             listen: format!("127.0.0.1:{port}").parse().expect("addr"),
-            public_url: None,
+            public_url: options.public_url,
             metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
             trusted_proxies: options.trusted_proxies,
             key_verifications_per_second: options.key_verification_budget.map(|(rate, _)| rate),

@@ -10,6 +10,8 @@ mod api_keys;
 mod classification_levels;
 mod cli;
 mod client;
+mod console;
+mod console_sign_in;
 mod directory;
 mod domains;
 mod endpoints;
