@@ -139,15 +139,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orgs", web::get().to(orgs::show))
         .route("/o/{orgId}/settings/api-keys", web::get().to(api_keys::list::show))
         .route("/o/{orgId}/settings/api-keys/new", web::get().to(api_keys::create::new))
-        .route("/o/{orgId}/settings/api-keys/find", web::post().to(api_keys::find::find))
+        .route(
+            "/o/{orgId}/settings/api-keys/find",
+            web::post().to(api_keys::find::find),
+        )
         .route(
             "/o/{orgId}/settings/api-keys/review",
             web::post().to(api_keys::create::review),
         )
         .route("/o/{orgId}/settings/api-keys", web::post().to(api_keys::create::create))
-        .route("/o/{orgId}/settings/api-keys/{keyId}", web::get().to(api_keys::detail::show))
-        .route("/o/{orgId}/settings/api-keys/{keyId}/revoke", web::get().to(api_keys::revoke::confirm))
-        .route("/o/{orgId}/settings/api-keys/{keyId}/revoke", web::post().to(api_keys::revoke::revoke))
+        .route(
+            "/o/{orgId}/settings/api-keys/{keyId}",
+            web::get().to(api_keys::detail::show),
+        )
+        .route(
+            "/o/{orgId}/settings/api-keys/{keyId}/revoke",
+            web::get().to(api_keys::revoke::confirm),
+        )
+        .route(
+            "/o/{orgId}/settings/api-keys/{keyId}/revoke",
+            web::post().to(api_keys::revoke::revoke),
+        )
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }

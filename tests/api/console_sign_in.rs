@@ -764,7 +764,6 @@ fn org_page(org: impl std::fmt::Display) -> String {
 }
 
 #[tokio::test]
-#[ignore = "needs an /o/{orgId}/... page behind OrgAdmin; this branch's router has none yet"]
 async fn an_org_page_of_an_org_the_user_does_not_administer_is_404_like_no_org() {
     let app = TestApp::spawn().await;
     let ada = person(&app, "ada@example.com").await;

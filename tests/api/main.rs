@@ -11,6 +11,7 @@ mod classification_levels;
 mod cli;
 mod client;
 mod console;
+mod console_keys;
 mod console_sign_in;
 mod directory;
 mod domains;

@@ -78,7 +78,14 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin)
     let any_key = ENDPOINTS.iter().filter(|e| e.access == Access::AnyKey).collect();
     let events = {
         let mut conn = state.pool.acquire().await?;
-        store::audit::for_target(&mut conn, admin.org_id, "api_key", &view.key.id.to_string(), LIFECYCLE_EVENTS).await?
+        store::audit::for_target(
+            &mut conn,
+            admin.org_id,
+            "api_key",
+            &view.key.id.to_string(),
+            LIFECYCLE_EVENTS,
+        )
+        .await?
     };
     let page = DetailPage {
         layout: Layout::for_org(&admin, &state, &req),

@@ -168,8 +168,10 @@ async fn list_page(
         (true, Some((_, (key, id)))) => Some(format!("{}&after={key}_{id}", filters.query(filters.scoped))),
         _ => None,
     };
-    let revoked = (!query.revoked.is_empty() && query.revoked.len() <= 64 && query.revoked.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .then_some(query.revoked);
+    let revoked = (!query.revoked.is_empty()
+        && query.revoked.len() <= 64
+        && query.revoked.bytes().all(|b| b.is_ascii_alphanumeric()))
+    .then_some(query.revoked);
     Ok(ListPage {
         layout: Layout::for_org(admin, state, req),
         tab: filters.tab(),
