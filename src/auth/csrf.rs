@@ -43,14 +43,15 @@ impl CsrfKey {
     }
 }
 
-/// True when the browser says the request came from another site. Requests without these
-/// headers (old browsers, scripts) fall back on the token alone.
+/// True when the browser says the request came from another site. `Sec-Fetch-Site`, which a
+/// page cannot set, decides when present: the console's `Referrer-Policy: no-referrer` makes
+/// Chromium send `Origin: null` even on a same-origin form post, so Origin is only consulted
+/// for browsers that lack Fetch Metadata, and there `null` counts as another site. Requests
+/// without either header (scripts) fall back on the token alone.
 pub fn is_cross_origin(req: &HttpRequest, public_base: &str) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = header("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
     }
     if let Some(origin) = header("origin") {
         let own_host = header("host").map(|host| {
@@ -76,5 +77,31 @@ mod tests {
         assert!(!key.verify("login", "cookie-a", &token));
         assert!(!key.verify("setup", "cookie-a", "not hex"));
         assert!(!CsrfKey::new(vec![8; 32]).verify("setup", "cookie-a", &token));
+    }
+
+    fn request(headers: &[(&str, &str)]) -> HttpRequest {
+        let mut req = actix_web::test::TestRequest::post().insert_header(("host", "keyward.test"));
+        for &(name, value) in headers {
+            req = req.insert_header((name, value));
+        }
+        req.to_http_request()
+    }
+
+    #[test]
+    fn fetch_metadata_decides_and_origin_is_the_fallback() {
+        let public = "https://keys.example";
+        let cross = |headers: &[(&str, &str)]| is_cross_origin(&request(headers), public);
+        // Fetch Metadata, when the browser sends it, is the answer.
+        assert!(!cross(&[("sec-fetch-site", "same-origin"), ("origin", "null")]));
+        assert!(!cross(&[("sec-fetch-site", "none")]));
+        assert!(cross(&[("sec-fetch-site", "same-site"), ("origin", public)]));
+        assert!(cross(&[("sec-fetch-site", "cross-site")]));
+        // Without it, Origin must be this site, by its public URL or its Host.
+        assert!(!cross(&[("origin", public)]));
+        assert!(!cross(&[("origin", "http://keyward.test")]));
+        assert!(cross(&[("origin", "https://evil.example")]));
+        assert!(cross(&[("origin", "null")]));
+        // A script that sends neither relies on the token alone.
+        assert!(!cross(&[]));
     }
 }

@@ -13,7 +13,9 @@ async fn open_setup(app: &TestApp, client: &reqwest::Client, token: &str) -> Str
         .await
         .expect("GET /setup");
     assert_eq!(page.status(), 200);
-    hidden_input(&page.text().await.expect("body"), "csrf")
+    let html = page.text().await.expect("body");
+    let form = html.find(r#"action="/setup""#).expect("the setup form");
+    hidden_input(&html[form..], "csrf")
 }
 
 fn valid_form<'a>(csrf: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {
