@@ -180,6 +180,13 @@ impl Browser {
             .map_or(0, |found| found.len())
     }
 
+    pub async fn current_url(&self) -> String {
+        within("url", self.client.current_url())
+            .await
+            .expect("current url")
+            .to_string()
+    }
+
     pub async fn html_lang(&self) -> String {
         let lang = within(
             "lang",

@@ -113,6 +113,10 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     browser.check("create-scoped").await;
     browser.type_into("#name", "deploy-bot").await;
     browser.click("#expiry-30").await;
+    // No scope chosen: the form comes back with the error beside the scopes, the name kept.
+    browser.click("#review").await;
+    browser.wait_for("#scopes-error").await;
+    browser.check("create-scoped-errors").await;
     browser
         .click(r#"input[name="scopes"][value="read:directories:admin"]"#)
         .await;
@@ -161,6 +165,7 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     let create_form = browser.form_of("#create").await;
     browser.click("#create").await;
     browser.wait_for("#key-value").await;
+    let unscoped_token = browser.text("#key-value").await;
 
     // The review page's form sent again, token and all (a back-and-submit, or a reload of the
     // show-once page): nothing is created, no key is shown.
@@ -173,6 +178,15 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     );
     browser.check("form-used").await;
     assert_eq!(app.count("api_keys").await, 2);
+
+    // Found a leaked key? The pasted value finds its key, on whichever tab, and offers revocation.
+    browser.visit(&format!("/o/{org}/settings/api-keys")).await;
+    browser.type_into("#leaked-key", &unscoped_token).await;
+    browser.click("#find-key").await;
+    browser.wait_for("#revoke").await;
+    let url = browser.current_url().await;
+    assert!(!url.contains(&unscoped_token), "the value is never in a URL");
+    browser.check("found-leaked-key").await;
 
     browser.visit(&format!("/o/{org}/settings/api-keys/new")).await;
     browser.check("choose-kind").await;

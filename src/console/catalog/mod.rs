@@ -232,6 +232,7 @@ catalog! {
     scopes: "Scopes", "スコープ";
     scopes_hint: "Choose what the key may do. Each scope lists the endpoints it unlocks.", "キーに許可する操作を選択します。各スコープで呼び出せるエンドポイントも確認できます。";
     scopes_required: "Choose at least one scope.", "スコープを 1 つ以上選択してください。";
+    form_has_errors: "Check what you entered", "入力内容を確認してください";
     scope_unknown: "{scope} is not a scope keyward knows.", "{scope} は keyward のスコープではありません。";
     unlocks_n_endpoints: "Unlocks {n} endpoints", "{n} 個のエンドポイントを利用可能";
     review: "Review", "確認";
