@@ -180,6 +180,20 @@ impl Browser {
             .map_or(0, |found| found.len())
     }
 
+    /// Resizes the window (CSS pixels of the viewport, near enough) and says whether the page
+    /// then fits it: no sideways scrolling of the whole page.
+    pub async fn fits_width(&self, width: u32, height: u32) -> bool {
+        within("resize", self.client.set_window_size(width, height))
+            .await
+            .expect("window resized");
+        let script = "return document.documentElement.scrollWidth <= window.innerWidth";
+        within("width", self.client.execute(script, vec![]))
+            .await
+            .expect("page width")
+            .as_bool()
+            .unwrap_or(false)
+    }
+
     pub async fn current_url(&self) -> String {
         within("url", self.client.current_url())
             .await

@@ -188,6 +188,12 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     assert!(!url.contains(&unscoped_token), "the value is never in a URL");
     browser.check("found-leaked-key").await;
 
+    // A phone's width: the keys page still fits, its table scrolling inside its own box.
+    browser.visit(&format!("/o/{org}/settings/api-keys")).await;
+    assert!(browser.fits_width(390, 844).await, "the keys page fits a narrow screen");
+    browser.check("api-keys-narrow").await;
+    assert!(browser.fits_width(1280, 900).await);
+
     browser.visit(&format!("/o/{org}/settings/api-keys/new")).await;
     browser.check("choose-kind").await;
     browser
