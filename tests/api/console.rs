@@ -24,6 +24,18 @@ pub async fn person(app: &TestApp, email: &str) -> uuid::Uuid {
     user
 }
 
+/// What the admin API answers `token` on a scoped endpoint of `org`: 200 while the key works.
+pub async fn directories_status(app: &TestApp, org: impl std::fmt::Display, token: &str) -> u16 {
+    app.api(
+        reqwest::Method::GET,
+        &format!("/admin/v2/orgs/{org}/directories"),
+        token,
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
 /// The token of the sign-in form itself (a page's first `csrf` input is its language switch's).
 pub fn sign_in_token(html: &str) -> String {
     let form = html.find(r#"action="/login""#).expect("a sign-in form");

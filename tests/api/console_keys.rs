@@ -6,7 +6,7 @@
 use reqwest::header::{CACHE_CONTROL, LOCATION};
 use uuid::Uuid;
 
-use crate::console::{Console, person};
+use crate::console::{Console, directories_status, person};
 use crate::helpers::{TestApp, logs};
 
 /// An admin of a fresh org, signed in; the org is named in Japanese so that no page shows an
@@ -101,17 +101,6 @@ const SCOPED: &[(&str, &str)] = &[
     ("scopes", "read:directories:admin"),
 ];
 
-async fn directories(app: &TestApp, org: Uuid, token: &str) -> u16 {
-    app.api(
-        reqwest::Method::GET,
-        &format!("/admin/v2/orgs/{org}/directories"),
-        token,
-    )
-    .await
-    .status()
-    .as_u16()
-}
-
 #[tokio::test]
 async fn a_scoped_key_is_created_shown_once_works_and_is_revoked_at_once() {
     let admin = admin().await;
@@ -139,7 +128,7 @@ async fn a_scoped_key_is_created_shown_once_works_and_is_revoked_at_once() {
     let token = key_value(&html);
     assert!(token.starts_with("kw_"), "{token}");
     assert!(html.contains(&admin.org.to_string()), "the org id is shown");
-    assert_eq!(directories(&admin.app, admin.org, &token).await, 200);
+    assert_eq!(directories_status(&admin.app, admin.org, &token).await, 200);
 
     let key_id: Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE name = 'デプロイ'")
         .fetch_one(&admin.app.pool)
@@ -165,7 +154,7 @@ async fn a_scoped_key_is_created_shown_once_works_and_is_revoked_at_once() {
         .unwrap_or_default()
         .to_owned();
     assert_eq!(
-        directories(&admin.app, admin.org, &token).await,
+        directories_status(&admin.app, admin.org, &token).await,
         401,
         "refused before the answer arrived"
     );
@@ -206,7 +195,7 @@ async fn an_unscoped_key_carries_its_warning_through_every_step() {
         .create(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
         .await;
     let token = key_value(&res.text().await.expect("show-once"));
-    assert_eq!(directories(&admin.app, admin.org, &token).await, 200);
+    assert_eq!(directories_status(&admin.app, admin.org, &token).await, 200);
     let unscoped: bool = sqlx::query_scalar("SELECT NOT scoped FROM api_keys")
         .fetch_one(&admin.app.pool)
         .await
@@ -408,7 +397,7 @@ async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() 
     }
     assert_eq!(admin.key_count().await, 1);
     assert_eq!(
-        directories(&admin.app, admin.org, &token).await,
+        directories_status(&admin.app, admin.org, &token).await,
         200,
         "the key was not revoked"
     );
@@ -445,7 +434,7 @@ async fn another_orgs_keys_and_pages_are_not_found() {
         .await;
     assert_eq!(res.status(), 404);
     assert_eq!(
-        directories(&admin.app, other, &theirs.token).await,
+        directories_status(&admin.app, other, &theirs.token).await,
         200,
         "their key still works"
     );
@@ -683,7 +672,7 @@ async fn every_page_of_the_flow_in_japanese_has_no_english_message() {
         .fetch_one(&admin.app.pool)
         .await
         .expect("key");
-    directories(&admin.app, admin.org, &token).await;
+    directories_status(&admin.app, admin.org, &token).await;
     pages.push(("detail".into(), admin.console.page(&format!("{keys}/{key_id}")).await));
     pages.push((
         "revoke".into(),
@@ -703,7 +692,7 @@ async fn every_page_of_the_flow_in_japanese_has_no_english_message() {
         .console
         .post(&format!("{keys}/{key_id}/revoke"), &[("csrf", &admin.csrf)])
         .await;
-    directories(&admin.app, admin.org, &token).await;
+    directories_status(&admin.app, admin.org, &token).await;
     pages.push((
         "revoked list".into(),
         admin.console.page(&format!("{keys}?revoked=abc")).await,

@@ -73,17 +73,6 @@ async fn two_org_admin(app: &TestApp, orgs: [&str; 2]) -> String {
     email.to_owned()
 }
 
-async fn api_status(app: &TestApp, org: &str, token: &str) -> u16 {
-    app.api(
-        reqwest::Method::GET,
-        &format!("/admin/v2/orgs/{org}/directories"),
-        token,
-    )
-    .await
-    .status()
-    .as_u16()
-}
-
 /// The whole flow in one language; `orgs` are named in that language.
 async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     let app = TestApp::spawn().await;
@@ -130,7 +119,11 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     let token = browser.text("#key-value").await;
     let org = browser.text("#org-id").await;
     assert!(token.starts_with("kw_"), "{token}");
-    assert_eq!(api_status(&app, &org, &token).await, 200, "the new key works");
+    assert_eq!(
+        console::directories_status(&app, &org, &token).await,
+        200,
+        "the new key works"
+    );
 
     browser.click("#done").await;
     browser.wait_for("a.key-link").await;
@@ -145,7 +138,11 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
     browser.wait_for("#revoked-notice").await;
     assert_eq!(browser.count(".badge.revoked").await, 1, "the list shows it revoked");
     browser.check("api-keys-revoked").await;
-    assert_eq!(api_status(&app, &org, &token).await, 401, "the revoked key is refused");
+    assert_eq!(
+        console::directories_status(&app, &org, &token).await,
+        401,
+        "the revoked key is refused"
+    );
 
     browser.visit(&format!("/o/{org}/settings/api-keys?tab=unscoped")).await;
     browser.wait_for("#create-unscoped").await;
