@@ -125,7 +125,8 @@ pub async fn show(
     let mut page = page(&state, viewer.lang, &req, &presession.value, &query.next, String::new());
     page.notice = match query.ended.as_deref() {
         Some("signed-out") => Some(page.layout.t.signed_out),
-        _ if !query.next.is_empty() => Some(page.layout.t.sign_in_expired),
+        // The browser still presents a session cookie the server no longer honours.
+        _ if req.cookie(session::cookie_name(&state)).is_some() => Some(page.layout.t.sign_in_expired),
         _ => None,
     };
     respond(StatusCode::OK, &page, presession.new_cookie)

@@ -300,6 +300,29 @@ async fn a_session_idle_for_more_than_30_minutes_is_over() {
 }
 
 #[tokio::test]
+async fn the_sign_in_page_says_a_session_ended_only_when_one_did() {
+    let app = TestApp::spawn().await;
+    person(&app, "ada@example.com").await;
+    let ended = "Your session has ended";
+
+    let stranger = Console::new(&app);
+    assert!(
+        !stranger.page("/login?next=%2Forgs").await.contains(ended),
+        "a first visit"
+    );
+
+    let console = Console::signed_in(&app, "ada@example.com").await;
+    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'")
+        .execute(&app.pool)
+        .await
+        .expect("age");
+    assert!(
+        console.page("/login?next=%2Forgs").await.contains(ended),
+        "a session that ran out"
+    );
+}
+
+#[tokio::test]
 async fn a_session_ends_12_hours_after_sign_in_however_busy() {
     let app = TestApp::spawn().await;
     person(&app, "ada@example.com").await;
