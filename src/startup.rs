@@ -89,8 +89,10 @@ impl Application {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::FormConfig::default().limit(64 * 1024))
-                .wrap(security_headers(state.https))
+                // Error pages are rendered again by localize_errors; the security headers
+                // wrap outside it, so the page it makes carries them too.
                 .wrap(from_fn(console::localize_errors))
+                .wrap(security_headers(state.https))
                 .wrap(from_fn(telemetry::request_span))
                 .configure(api::routes)
                 .configure(console::routes)

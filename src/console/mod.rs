@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use catalog::{Lang, Messages};
-use session::{OrgAdmin, Session};
+use session::{OrgAdmin, Session, Viewer};
 
 use crate::state::AppState;
 
@@ -256,14 +256,13 @@ impl ResponseError for PageError {
                 ErrorKind::Internal
             }
         };
-        let mut res = error_page(self.status_code(), kind, Lang::En);
+        let mut res = error_page(self.status_code(), kind, Layout::new(Lang::En));
         res.extensions_mut().insert(kind);
         res
     }
 }
 
-fn error_page(status: StatusCode, kind: ErrorKind, lang: Lang) -> HttpResponse {
-    let layout = Layout::new(lang);
+fn error_page(status: StatusCode, kind: ErrorKind, layout: Layout) -> HttpResponse {
     let (heading, message) = kind.texts(layout.t);
     let page = ErrorPage {
         layout,
@@ -277,22 +276,48 @@ fn error_page(status: StatusCode, kind: ErrorKind, lang: Lang) -> HttpResponse {
         .body(body)
 }
 
-/// Renders error pages in the language of the request that met them.
+/// Renders an error page again for the request that met it (`ResponseError` sees no request):
+/// in the viewer's language, with the signed-in header (sign-out, language switch) when the
+/// request carries a live session, else with the language switch on the pre-session cookie.
+/// When the database is the error, the page stays bare rather than ask it again.
 pub async fn localize_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let lang = session::request_lang(req.request());
     let res = next.call(req).await?;
-    let kind = res.response().extensions().get::<ErrorKind>().copied();
-    match kind {
-        Some(kind) if lang != Lang::En => {
-            let status = res.status();
-            let (req, _) = res.into_parts();
-            Ok(ServiceResponse::new(req, error_page(status, kind, lang)))
-        }
-        _ => Ok(res.map_into_boxed_body()),
-    }
+    let Some(kind) = res.response().extensions().get::<ErrorKind>().copied() else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let lang = session::request_lang(&req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let response = match (kind, state) {
+        (ErrorKind::NotFound | ErrorKind::Forbidden, Some(state)) => match Viewer::of(&req, &state).await {
+            Ok(viewer) => {
+                let (mut layout, cookie) = match &viewer.session {
+                    Some(session) => (Layout::signed_in(viewer.lang, session, &state, &req), None),
+                    None => {
+                        let presession = presession::get_or_create(&req, &state);
+                        let layout = Layout::anonymous(&state, viewer.lang, &presession.value, &req);
+                        (layout, presession.new_cookie)
+                    }
+                };
+                if req.method() != actix_web::http::Method::GET {
+                    // The switch returns to a page; a refused POST's path is none.
+                    layout.here = "/".into();
+                }
+                let mut res = error_page(status, kind, layout);
+                if let Some(cookie) = cookie {
+                    res.add_cookie(&cookie).ok();
+                }
+                res
+            }
+            Err(_) => error_page(status, kind, Layout::new(lang)),
+        },
+        _ => error_page(status, kind, Layout::new(lang)),
+    };
+    Ok(ServiceResponse::new(req, response))
 }
 
 async fn not_found() -> Result<HttpResponse, PageError> {

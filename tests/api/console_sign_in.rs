@@ -323,6 +323,37 @@ async fn the_sign_in_page_says_a_session_ended_only_when_one_did() {
 }
 
 #[tokio::test]
+async fn an_error_page_keeps_the_signed_in_header_and_the_language_switch() {
+    let app = TestApp::spawn().await;
+    person(&app, "ada@example.com").await;
+    let missing = "/o/00000000-0000-0000-0000-000000000000/settings/api-keys";
+
+    let stranger = Console::new(&app);
+    let res = stranger.get("/no-such-page").await;
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.expect("body");
+    assert!(html.contains(r#"id="language-switch""#), "the switch before sign-in");
+    assert!(!html.contains(r#"id="sign-out""#));
+
+    let console = Console::signed_in(&app, "ada@example.com").await;
+    let res = console.get(missing).await;
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.expect("body");
+    assert!(html.contains(r#"id="sign-out""#), "the signed-in header");
+    assert!(html.contains(r#"id="language-switch""#));
+
+    // Its switch works: the page comes back in Japanese.
+    let token = crate::helpers::hidden_input(&html, "csrf");
+    let res = console
+        .post("/language", &[("csrf", &token), ("lang", "ja"), ("back", missing)])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = console.get(missing).await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.expect("body").contains(r#"lang="ja""#));
+}
+
+#[tokio::test]
 async fn a_session_ends_12_hours_after_sign_in_however_busy() {
     let app = TestApp::spawn().await;
     person(&app, "ada@example.com").await;
@@ -805,9 +836,11 @@ async fn an_org_page_of_an_org_the_user_does_not_administer_is_404_like_no_org()
     let console = Console::signed_in(&app, "ada@example.com").await;
     assert_eq!(console.get(&org_page(own)).await.status(), 200, "the user's own org");
 
-    let missing = console.get(&org_page(uuid::Uuid::new_v4())).await;
+    // The same page but for the address itself, which the language switch returns to.
+    let no_org = uuid::Uuid::new_v4().to_string();
+    let missing = console.get(&org_page(&no_org)).await;
     assert_eq!(missing.status(), 404);
-    let missing = missing.text().await.expect("body");
+    let missing = missing.text().await.expect("body").replace(&no_org, "{orgId}");
     for org in [
         others.to_string(),
         member_only.to_string(),
@@ -817,7 +850,7 @@ async fn an_org_page_of_an_org_the_user_does_not_administer_is_404_like_no_org()
         let res = console.get(&org_page(&org)).await;
         assert_eq!(res.status(), 404, "{org}");
         assert_eq!(
-            res.text().await.expect("body"),
+            res.text().await.expect("body").replace(&org, "{orgId}"),
             missing,
             "{org}: the same page as no org"
         );

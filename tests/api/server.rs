@@ -31,8 +31,20 @@ async fn readyz_is_503_when_the_database_cannot_answer() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_a_request_id() {
     let app = TestApp::spawn().await;
-    for path in ["/", "/healthz", "/no/such/page", "/static/keyward.css"] {
-        let res = app.get(path).await;
+    let client = reqwest::Client::new();
+    for (path, lang) in [
+        ("/", "en"),
+        ("/healthz", "en"),
+        ("/no/such/page", "en"),
+        ("/no/such/page", "ja"),
+        ("/static/keyward.css", "en"),
+    ] {
+        let res = client
+            .get(format!("{}{path}", app.address))
+            .header("Accept-Language", lang)
+            .send()
+            .await
+            .expect("request");
         let header = |name: &str| {
             res.headers()
                 .get(name)

@@ -197,7 +197,6 @@ async fn admin_flow(driver: &Driver, axe: &str, lang: &str, orgs: [&str; 2]) {
         .visit("/o/00000000-0000-0000-0000-000000000000/settings/api-keys")
         .await;
     browser.check("not-found").await;
-    browser.visit("/orgs").await;
     browser.click("#sign-out").await;
     browser.wait_for("#sign-in").await;
     browser.check("signed-out").await;
