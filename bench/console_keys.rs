@@ -12,6 +12,7 @@
 
 #[allow(dead_code)]
 mod servers;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use keyward::domain::OrgName;
 use servers::{BenchDatabase, Instances};
+use stats::percentile;
 
 /// Keys of the large org, as the budget names it.
 const KEYS: i64 = 10_000;
@@ -155,9 +157,9 @@ async fn measure(pool: &PgPool, database_url: &str) -> anyhow::Result<Vec<Case>>
             label,
             large,
             rows,
-            p50: percentile(&times, 0.50),
-            p95: percentile(&times, 0.95),
-            p99: percentile(&times, 0.99),
+            p50: ms(percentile(&times, 50.0)),
+            p95: ms(percentile(&times, 95.0)),
+            p99: ms(percentile(&times, 99.0)),
         });
     }
     drop(instances);
@@ -290,8 +292,8 @@ async fn deep_page(browser: &reqwest::Client, base: &str, url: &str, pages: usiz
 }
 
 /// Times `REQUESTS` GETs of `url` (after a warm-up), each of which must be a 200; returns the
-/// times in milliseconds and the number of key rows the page showed.
-async fn time_page(browser: &reqwest::Client, url: &str) -> anyhow::Result<(Vec<f64>, usize)> {
+/// times and the number of key rows the page showed.
+async fn time_page(browser: &reqwest::Client, url: &str) -> anyhow::Result<(Vec<Duration>, usize)> {
     let deadline = Instant::now() + CASE_LIMIT;
     let mut times = Vec::with_capacity(REQUESTS);
     let mut rows = 0;
@@ -303,7 +305,7 @@ async fn time_page(browser: &reqwest::Client, url: &str) -> anyhow::Result<(Vec<
         let res = browser.get(url).send().await?;
         let status = res.status();
         let body = res.text().await?;
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
         if status != 200 {
             bail!("{url} answered {status}");
         }
@@ -315,11 +317,8 @@ async fn time_page(browser: &reqwest::Client, url: &str) -> anyhow::Result<(Vec<
     Ok((times, rows))
 }
 
-fn percentile(times: &[f64], q: f64) -> f64 {
-    let mut sorted = times.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[index]
+fn ms(time: Duration) -> f64 {
+    time.as_secs_f64() * 1000.0
 }
 
 /// Prints the table; true when every case of the large org is within the budget.

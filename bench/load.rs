@@ -11,6 +11,7 @@ mod http;
 mod limiter;
 mod report;
 mod servers;
+mod stats;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

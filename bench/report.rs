@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::database_read::{DatabaseRead, MEMBERS, PGBENCH_CLIENTS};
 use super::limiter::LimiterCost;
+use super::stats::percentile;
 use super::{Cold, FLOOD_FROM, Flood, PROPAGATION_LIMIT, Revocation, Rounds, SERVER_CPU, Settings};
 
 /// Everything measured, for the report.
@@ -50,17 +51,6 @@ pub fn quartiles(values: &[f64]) -> (f64, f64) {
 fn spread(values: &[f64]) -> String {
     let (p25, p75) = quartiles(values);
     format!("{:.3} [{p25:.3}–{p75:.3}]", median(values))
-}
-
-/// Nearest-rank percentile (the smallest sample with at least `p` % of samples at or below it).
-fn percentile(samples: &[Duration], p: f64) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn ms(duration: Duration) -> String {
