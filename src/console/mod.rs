@@ -15,6 +15,7 @@ pub mod session;
 pub mod setup;
 
 use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
@@ -276,10 +277,8 @@ fn error_page(status: StatusCode, kind: ErrorKind, layout: Layout) -> HttpRespon
         .body(body)
 }
 
-/// Renders an error page again for the request that met it (`ResponseError` sees no request):
-/// in the viewer's language, with the signed-in header (sign-out, language switch) when the
-/// request carries a live session, else with the language switch on the pre-session cookie.
-/// When the database is the error, the page stays bare rather than ask it again.
+/// Renders an error page again for the request that met it (`ResponseError` sees no request),
+/// on the viewer's layout when `error_layout` can find it, else bare in the request's language.
 pub async fn localize_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -290,34 +289,40 @@ pub async fn localize_errors(
     };
     let status = res.status();
     let (req, _) = res.into_parts();
-    let lang = session::request_lang(&req);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let response = match (kind, state) {
-        (ErrorKind::NotFound | ErrorKind::Forbidden, Some(state)) => match Viewer::of(&req, &state).await {
-            Ok(viewer) => {
-                let (mut layout, cookie) = match &viewer.session {
-                    Some(session) => (Layout::signed_in(viewer.lang, session, &state, &req), None),
-                    None => {
-                        let presession = presession::get_or_create(&req, &state);
-                        let layout = Layout::anonymous(&state, viewer.lang, &presession.value, &req);
-                        (layout, presession.new_cookie)
-                    }
-                };
-                if req.method() != actix_web::http::Method::GET {
-                    // The switch returns to a page; a refused POST's path is none.
-                    layout.here = "/".into();
-                }
-                let mut res = error_page(status, kind, layout);
-                if let Some(cookie) = cookie {
-                    res.add_cookie(&cookie).ok();
-                }
-                res
-            }
-            Err(_) => error_page(status, kind, Layout::new(lang)),
-        },
-        _ => error_page(status, kind, Layout::new(lang)),
+    let (layout, cookie) = match error_layout(&req, kind).await {
+        Some(found) => found,
+        None => (Layout::new(session::request_lang(&req)), None),
     };
+    let mut response = error_page(status, kind, layout);
+    if let Some(cookie) = cookie {
+        response.add_cookie(&cookie).ok();
+    }
     Ok(ServiceResponse::new(req, response))
+}
+
+/// The layout of an error page: the signed-in header (sign-out, language switch) when the
+/// request carries a live session, else the language switch on the pre-session cookie (with
+/// the cookie to set, when the browser has none yet). None when the database is the error:
+/// the page stays bare rather than ask it again.
+async fn error_layout(req: &HttpRequest, kind: ErrorKind) -> Option<(Layout, Option<Cookie<'static>>)> {
+    if !matches!(kind, ErrorKind::NotFound | ErrorKind::Forbidden) {
+        return None;
+    }
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let viewer = Viewer::of(req, state).await.ok()?;
+    let (mut layout, cookie) = match &viewer.session {
+        Some(session) => (Layout::signed_in(viewer.lang, session, state, req), None),
+        None => {
+            let presession = presession::get_or_create(req, state);
+            let layout = Layout::anonymous(state, viewer.lang, &presession.value, req);
+            (layout, presession.new_cookie)
+        }
+    };
+    if req.method() != actix_web::http::Method::GET {
+        // The switch returns to a page; a refused POST's path is none.
+        layout.here = "/".into();
+    }
+    Some((layout, cookie))
 }
 
 async fn not_found() -> Result<HttpResponse, PageError> {

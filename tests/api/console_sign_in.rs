@@ -275,16 +275,22 @@ async fn sign_out_without_its_token_or_from_another_site_is_refused_and_changes_
 
 // Session lifetime, judged by the server.
 
+/// Ages every session as if its browser had been idle for `minutes`.
+async fn idle_for(app: &TestApp, minutes: i32) {
+    sqlx::query("UPDATE sessions SET last_seen_at = now() - make_interval(mins => $1)")
+        .bind(minutes)
+        .execute(&app.pool)
+        .await
+        .expect("age");
+}
+
 #[tokio::test]
 async fn a_session_idle_for_more_than_30_minutes_is_over() {
     let app = TestApp::spawn().await;
     person(&app, "ada@example.com").await;
     let console = Console::signed_in(&app, "ada@example.com").await;
 
-    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '29 minutes'")
-        .execute(&app.pool)
-        .await
-        .expect("age");
+    idle_for(&app, 29).await;
     assert!(is_signed_in(&console).await, "29 minutes idle is still fine");
     let recent: bool = sqlx::query_scalar("SELECT last_seen_at > now() - interval '1 minute' FROM sessions")
         .fetch_one(&app.pool)
@@ -292,10 +298,7 @@ async fn a_session_idle_for_more_than_30_minutes_is_over() {
         .expect("last seen");
     assert!(recent, "using the session moves its last-seen time on");
 
-    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'")
-        .execute(&app.pool)
-        .await
-        .expect("age");
+    idle_for(&app, 31).await;
     assert!(!is_signed_in(&console).await);
 }
 
@@ -312,10 +315,7 @@ async fn the_sign_in_page_says_a_session_ended_only_when_one_did() {
     );
 
     let console = Console::signed_in(&app, "ada@example.com").await;
-    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'")
-        .execute(&app.pool)
-        .await
-        .expect("age");
+    idle_for(&app, 31).await;
     assert!(
         console.page("/login?next=%2Forgs").await.contains(ended),
         "a session that ran out"
