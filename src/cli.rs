@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Read};
 use sqlx::PgPool;
 
 use crate::auth::argon2id::{self, Argon2Pool};
-use crate::config::{AdminAdd, ClaimArg, DomainsCommand, KeysCommand, KeysCreate, OrgsCommand};
+use crate::config::{AdminAdd, AdminResetPassword, ClaimArg, DomainsCommand, KeysCommand, KeysCreate, OrgsCommand};
 use crate::domain::api_key::{Expiry, KeyName};
 use crate::domain::domain_name::ClaimType;
 use crate::domain::{Action, DisplayName, DomainName, Email, NewPassword, OrgName, Scope};
@@ -116,6 +116,28 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
     tx.commit().await?;
     eprintln!("{} is an admin of {} ({})", user.email, org.name, org.id);
     println!("{}", org.id);
+    Ok(())
+}
+
+/// `keyward admin reset-password --email E`: prints a new set-password link for the account,
+/// whichever org manages it, and nothing else on stdout.
+pub async fn reset_password(pool: &PgPool, args: &AdminResetPassword, public_base: &str) -> Result<(), CliError> {
+    let email = Email::parse(&args.email).map_err(|e| CliError::Invalid(format!("--email: {e}")))?;
+    let link = crate::people::password_links::reset_from_cli(pool, &email)
+        .await
+        .map_err(|err| match err {
+            crate::people::PeopleError::NotFound => {
+                CliError::Invalid(format!("--email: no account has the email {}", args.email))
+            }
+            crate::people::PeopleError::Database(db) => CliError::Database(db),
+            other => CliError::Invalid(other.to_string()),
+        })?;
+    println!("{}", link.url(public_base));
+    eprintln!(
+        "this link sets a new password for {} once, until {}; earlier links no longer work",
+        email.as_str(),
+        link.expires_at.to_rfc3339()
+    );
     Ok(())
 }
 

@@ -246,6 +246,18 @@ pub enum AdminCommand {
     /// Make someone an admin of an organization, creating the account (and the organization,
     /// when named) if needed. The password is read from stdin, or prompted for on a terminal.
     Add(AdminAdd),
+    /// Print a new one-time set-password link for the account with this email (valid 24 hours,
+    /// replacing earlier links), on stdout only: for the day the last admin forgets their password.
+    ResetPassword(AdminResetPassword),
+}
+
+#[derive(Debug, Args)]
+pub struct AdminResetPassword {
+    #[arg(long)]
+    pub email: String,
+    /// The address people open keyward at, which the link starts with.
+    #[arg(long, env = "KEYWARD_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<Url>,
 }
 
 #[derive(Debug, Args)]

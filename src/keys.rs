@@ -235,6 +235,40 @@ pub async fn revoke(
     Ok(outcome)
 }
 
+/// Revokes a key of the org and, in the same transaction, every unrevoked key created through
+/// the API with it, each with its audit event. Returns the key's outcome and the other keys
+/// revoked (their ids and public ids).
+pub async fn revoke_with_created(
+    pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
+    org_id: Uuid,
+    key_id: Uuid,
+    by: Actor,
+    origin: &Origin,
+) -> Result<(Revocation, Vec<(Uuid, String)>), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
+    if let Revocation::Revoked { public_id } = &outcome {
+        let details = serde_json::json!({ "public_id": public_id });
+        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
+    }
+    let created = store::api_keys::revoke_created_with(&mut tx, org_id, key_id, by).await?;
+    for (child_id, public_id) in &created {
+        let details = serde_json::json!({ "public_id": public_id, "created_with": key_id });
+        store::audit::record(&mut tx, revocation_event(org_id, by, *child_id, origin, details)).await?;
+    }
+    tx.commit().await?;
+    if let Some(verifier) = verifier {
+        if let Revocation::Revoked { public_id } = &outcome {
+            verifier.mark_revoked(public_id);
+        }
+        for (_, public_id) in &created {
+            verifier.mark_revoked(public_id);
+        }
+    }
+    Ok((outcome, created))
+}
+
 /// Offboarding: revokes every active key of the org that `user_id` is answerable for (keys they
 /// created, and keys created through the API with their keys), each with its audit event.
 /// Returns the revoked keys' ids and public ids.

@@ -79,6 +79,13 @@ async fn command(cli: &Cli, database: &Database) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Admin(AdminCommand::Add(args))) => cli::admin_add(&database.pool, args).await,
+        Some(Command::Admin(AdminCommand::ResetPassword(args))) => {
+            let public_base = match &args.public_url {
+                Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+                None => cli.serve_args().public_base(),
+            };
+            cli::reset_password(&database.pool, args, &public_base).await
+        }
         Some(Command::Orgs(command)) => cli::orgs(&database.pool, command).await,
         Some(Command::Keys(command)) => cli::keys(&database.pool, command).await,
         Some(Command::Policies(command)) => cli::policies(&database.pool, command).await,

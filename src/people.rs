@@ -13,6 +13,7 @@ use crate::store;
 use crate::store::audit::NewEvent;
 use crate::store::memberships::{Member, Role};
 use crate::store::users::{Profile, UserStatus};
+use password_links::PasswordLink;
 
 /// Who is acting, for which org, from where: every change is confined to `org_id` and
 /// recorded with `actor` and `origin`.
@@ -31,15 +32,73 @@ pub enum PeopleError {
     LastAdmin,
     #[error("another account has this email address")]
     EmailTaken,
+    #[error("already a member of this organization")]
+    AlreadyMember,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
 
-/// What removing a member did to the keys they answered for.
+/// What an offboarding step (removal, suspension, demotion) did to the keys the person
+/// answered for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removal {
+    /// False when there was nothing to change (already suspended, already in that role).
+    pub changed: bool,
     /// The revoked keys' ids and public ids.
     pub revoked_keys: Vec<(Uuid, String)>,
+}
+
+/// Whether suspending or demoting an admin also revokes the keys they answer for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHandover {
+    Keep,
+    Revoke,
+}
+
+/// Adds an existing account to the acting org in `role`.
+pub async fn add_member(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, role: Role) -> Result<(), PeopleError> {
+    let mut tx = pool.begin().await?;
+    if !store::memberships::add(&mut tx, acting.org_id, user_id, role).await? {
+        return Err(PeopleError::AlreadyMember);
+    }
+    let details = serde_json::json!({ "role": role_name(role) });
+    store::audit::record(&mut tx, event(acting, Action::MemberAdded, user_id, details)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates an account managed by the acting org, without a password, adds it in `role`, and
+/// issues its first set-password link, all in one transaction.
+pub async fn create_member(
+    pool: &PgPool,
+    acting: &Acting<'_>,
+    email: &Email,
+    name: &DisplayName,
+    role: Role,
+) -> Result<(Uuid, PasswordLink), PeopleError> {
+    let mut tx = pool.begin().await?;
+    let user = match store::users::create_without_password(&mut tx, email, name, acting.org_id).await {
+        Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
+        other => other?,
+    };
+    store::memberships::add(&mut tx, acting.org_id, user.id, role).await?;
+    store::audit::record(
+        &mut tx,
+        event(acting, Action::UserCreated, user.id, serde_json::json!({})),
+    )
+    .await?;
+    let details = serde_json::json!({ "role": role_name(role) });
+    store::audit::record(&mut tx, event(acting, Action::MemberAdded, user.id, details)).await?;
+    let link = password_links::issue(&mut tx, acting, user.id).await?;
+    tx.commit().await?;
+    Ok((user.id, link))
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Member => "member",
+    }
 }
 
 /// The member, or `NotFound`.
@@ -65,19 +124,34 @@ fn event<'a>(acting: &Acting<'a>, action: Action, user_id: Uuid, details: serde_
     acting.event(action, "user", Some(user_id.to_string()), details)
 }
 
-/// Suspends the person's membership of the acting org only: their other orgs, their account and
-/// the keys they answer for are untouched. Returns false when it was suspended already.
-pub async fn suspend(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
+/// Suspends the person's membership of the acting org only: their other orgs and their account
+/// are untouched. With `KeyHandover::Revoke`, every active key of the org they answer for is
+/// revoked in the same transaction. `changed` is false when it was suspended already.
+pub async fn suspend(
+    pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+    keys: KeyHandover,
+) -> Result<Removal, PeopleError> {
     let mut tx = pool.begin().await?;
     refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
     member(&mut tx, acting.org_id, user_id).await?;
     let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
+    let revoked = match keys {
+        KeyHandover::Revoke if changed => revoke_answered_for(&mut tx, acting, user_id, "member_suspended").await?,
+        _ => Vec::new(),
+    };
     if changed {
-        let details = serde_json::json!({});
+        let details = serde_json::json!({ "revoked_keys": key_list(&revoked) });
         store::audit::record(&mut tx, event(acting, Action::MembershipSuspended, user_id, details)).await?;
     }
     tx.commit().await?;
-    Ok(changed)
+    announce(verifier, &revoked);
+    Ok(Removal {
+        changed,
+        revoked_keys: revoked,
+    })
 }
 
 /// Lifts the suspension of the person's membership. Returns false when it was not suspended.
@@ -93,21 +167,46 @@ pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Resul
     Ok(changed)
 }
 
-/// Changes the person's role in the acting org; demoting the last admin is refused.
-pub async fn set_role(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, role: Role) -> Result<bool, PeopleError> {
+/// Changes the person's role in the acting org; demoting the last admin is refused. With
+/// `KeyHandover::Revoke`, demoting an admin also revokes every active key of the org they answer
+/// for, in the same transaction.
+pub async fn set_role(
+    pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+    role: Role,
+    keys: KeyHandover,
+) -> Result<Removal, PeopleError> {
     let mut tx = pool.begin().await?;
     if role != Role::Admin {
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
     }
     let before = member(&mut tx, acting.org_id, user_id).await?;
     if before.role == role {
-        return Ok(false);
+        return Ok(Removal {
+            changed: false,
+            revoked_keys: Vec::new(),
+        });
     }
     store::memberships::set_role(&mut tx, acting.org_id, user_id, role).await?;
-    let details = serde_json::json!({ "role": if role == Role::Admin { "admin" } else { "member" } });
+    let revoked = match keys {
+        KeyHandover::Revoke if role == Role::Member => {
+            revoke_answered_for(&mut tx, acting, user_id, "admin_demoted").await?
+        }
+        _ => Vec::new(),
+    };
+    let details = serde_json::json!({
+        "role": role_name(role),
+        "revoked_keys": key_list(&revoked),
+    });
     store::audit::record(&mut tx, event(acting, Action::MembershipRoleChanged, user_id, details)).await?;
     tx.commit().await?;
-    Ok(true)
+    announce(verifier, &revoked);
+    Ok(Removal {
+        changed: true,
+        revoked_keys: revoked,
+    })
 }
 
 /// Removes the person from the acting org. Every active key of the org they answer for is
@@ -124,12 +223,30 @@ pub async fn remove(
     refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
     let before = member(&mut tx, acting.org_id, user_id).await?;
     store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
-    let revoked = store::api_keys::revoke_by_responsible(&mut tx, acting.org_id, user_id, acting.actor).await?;
+    let revoked = revoke_answered_for(&mut tx, acting, user_id, "member_removed").await?;
+    let details = serde_json::json!({ "role": role_name(before.role), "revoked_keys": key_list(&revoked) });
+    store::audit::record(&mut tx, event(acting, Action::MembershipRemoved, user_id, details)).await?;
+    tx.commit().await?;
+    announce(verifier, &revoked);
+    Ok(Removal {
+        changed: true,
+        revoked_keys: revoked,
+    })
+}
+
+/// Revokes every active key of the acting org that `user_id` answers for, each with its own
+/// event naming `reason`.
+async fn revoke_answered_for(
+    conn: &mut PgConnection,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+    reason: &str,
+) -> Result<Vec<(Uuid, String)>, PeopleError> {
+    let revoked = store::api_keys::revoke_by_responsible(conn, acting.org_id, user_id, acting.actor).await?;
     for (key_id, public_id) in &revoked {
-        let details =
-            serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": "member_removed" });
+        let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": reason });
         store::audit::record(
-            &mut tx,
+            conn,
             NewEvent {
                 target_kind: Some("api_key"),
                 target_id: Some(key_id.to_string()),
@@ -138,24 +255,31 @@ pub async fn remove(
         )
         .await?;
     }
-    let keys: Vec<_> = revoked
+    Ok(revoked)
+}
+
+fn key_list(revoked: &[(Uuid, String)]) -> Vec<serde_json::Value> {
+    revoked
         .iter()
         .map(|(id, public_id)| serde_json::json!({ "id": id, "public_id": public_id }))
-        .collect();
-    let role = if before.role == Role::Admin { "admin" } else { "member" };
-    let details = serde_json::json!({ "role": role, "revoked_keys": keys });
-    store::audit::record(&mut tx, event(acting, Action::MembershipRemoved, user_id, details)).await?;
-    tx.commit().await?;
+        .collect()
+}
+
+/// After the commit: this instance's cache refuses the revoked keys before the caller answers.
+fn announce(verifier: Option<&KeyVerifier>, revoked: &[(Uuid, String)]) {
     if let Some(verifier) = verifier {
-        for (_, public_id) in &revoked {
+        for (_, public_id) in revoked {
             verifier.mark_revoked(public_id);
         }
     }
-    Ok(Removal { revoked_keys: revoked })
 }
 
 /// The member's account, when the acting org manages it.
-async fn managed_account(conn: &mut PgConnection, acting: &Acting<'_>, user_id: Uuid) -> Result<Profile, PeopleError> {
+pub(crate) async fn managed_account(
+    conn: &mut PgConnection,
+    acting: &Acting<'_>,
+    user_id: Uuid,
+) -> Result<Profile, PeopleError> {
     member(conn, acting.org_id, user_id).await?;
     let profile = store::users::profile(conn, user_id, true)
         .await?
@@ -337,6 +461,8 @@ pub async fn update_profile(
     tx.commit().await?;
     Ok(profile)
 }
+
+pub mod password_links;
 
 #[cfg(test)]
 mod tests;

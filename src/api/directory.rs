@@ -98,7 +98,14 @@ pub async fn suspend_access(
 ) -> Result<Reply<ActionMessage>, ApiError> {
     let user_id = account_id(&path.1)?;
     let origin = origin(&caller, &req);
-    people::suspend(&state.pool, &acting(&caller, &origin), user_id).await?;
+    people::suspend(
+        &state.pool,
+        None,
+        &acting(&caller, &origin),
+        user_id,
+        people::KeyHandover::Keep,
+    )
+    .await?;
     Ok(Reply::ok(ActionMessage {
         message: format!("Access for {user_id} is suspended in this organization."),
     }))
@@ -334,7 +341,14 @@ pub async fn suspend(
     directory(&caller, &path.1)?;
     let user_id = account_id(&path.2)?;
     let origin = origin(&caller, &req);
-    people::suspend(&state.pool, &acting(&caller, &origin), user_id).await?;
+    people::suspend(
+        &state.pool,
+        None,
+        &acting(&caller, &origin),
+        user_id,
+        people::KeyHandover::Keep,
+    )
+    .await?;
     Ok(NoContent)
 }
 

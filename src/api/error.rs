@@ -100,6 +100,11 @@ impl From<crate::people::PeopleError> for ApiError {
             PeopleError::EmailTaken => {
                 ApiError::conflict("ADMIN-409-2", "Email in use", "Another account has this email address.")
             }
+            PeopleError::AlreadyMember => ApiError::conflict(
+                "ADMIN-409-5",
+                "Already a member",
+                "This person is already a member of this organization.",
+            ),
             PeopleError::Database(db) => db.into(),
         }
     }

@@ -17,7 +17,7 @@ use super::catalog::Lang;
 use super::session::{self, Viewer};
 use super::{Layout, PageError, presession, redirect, render};
 use crate::auth::{argon2id, csrf};
-use crate::domain::Email;
+use crate::domain::{Action, Email};
 use crate::state::AppState;
 use crate::store;
 
@@ -209,8 +209,17 @@ pub async fn submit(
     if let Some(old) = req.cookie(session::cookie_name(&state)) {
         store::sessions::delete(&mut tx, &session::id_hash(old.value())).await?;
     }
-    store::sessions::create(&mut tx, &session::id_hash(&id), user.id, &crate::random::bytes::<32>()).await?;
+    let origin = super::origin(&req, &state);
+    store::sessions::create(
+        &mut tx,
+        &session::id_hash(&id),
+        user.id,
+        &crate::random::bytes::<32>(),
+        &origin,
+    )
+    .await?;
     store::users::record_sign_in(&mut tx, user.id).await?;
+    super::account::record_own(&mut tx, user.id, Action::UserSignedIn, &origin, serde_json::json!({})).await?;
     store::login_attempts::clear(&mut tx, &subjects[0]).await?;
     store::sessions::prune(&mut tx).await?;
     tx.commit().await?;

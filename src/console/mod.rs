@@ -1,14 +1,18 @@
 //! The HTML console: server-rendered askama pages on one base layout, working without
 //! JavaScript, in English and Japanese. Each page's template struct lives beside its handler.
 
+pub mod account;
 pub mod api_keys;
 pub mod assets;
+pub mod audit_log;
 pub mod catalog;
 pub mod field_errors;
 pub mod home;
 pub mod language;
 pub mod login;
+pub mod members;
 pub mod orgs;
+pub mod policies;
 pub mod presession;
 pub mod redirect;
 pub mod session;
@@ -48,6 +52,9 @@ pub struct Layout {
     pub csrf: String,
     /// This page's path, where the language switch comes back to.
     pub here: String,
+    /// The viewer's time zone, which every date and time on the page is shown in: their own
+    /// setting once signed in, else UTC.
+    pub zone: chrono_tz::Tz,
 }
 
 impl Layout {
@@ -59,6 +66,7 @@ impl Layout {
             org: None,
             csrf: String::new(),
             here: "/".into(),
+            zone: chrono_tz::Tz::UTC,
         }
     }
 
@@ -77,6 +85,7 @@ impl Layout {
             user_name: Some(session.user.display_name.clone()),
             csrf: session.csrf_token(state),
             here: here(req),
+            zone: account::zone_of(session.user.zoneinfo.as_deref()),
             ..Layout::new(lang)
         }
     }
@@ -91,14 +100,29 @@ impl Layout {
         }
     }
 
-    /// A day in the viewer's language, in UTC.
+    /// A day in the viewer's language and time zone.
     pub fn date(&self, at: &DateTime<Utc>) -> String {
-        at.format(self.t.date_format).to_string()
+        at.with_timezone(&self.zone).format(self.t.date_format).to_string()
     }
 
-    /// A time in the viewer's language, in UTC, saying so.
+    /// A time in the viewer's language and time zone, naming the zone.
     pub fn date_time(&self, at: &DateTime<Utc>) -> String {
-        format!("{} {}", at.format(self.t.date_time_format), self.t.utc)
+        let local = at.with_timezone(&self.zone);
+        format!("{} {}", local.format(self.t.date_time_format), self.zone_name())
+    }
+
+    /// The viewer's time zone as pages name it: its IANA name, or UTC.
+    pub fn zone_name(&self) -> &'static str {
+        match self.zone {
+            chrono_tz::Tz::UTC => self.t.utc,
+            zone => zone.name(),
+        }
+    }
+
+    /// The footer's note of the time zone every time on the page is in.
+    pub fn times_note(&self) -> String {
+        let note = catalog::account::of(self.lang).times_shown_in;
+        catalog::fill(note, &[("zone", self.zone_name())])
     }
 
     /// A message with its one placeholder `{name}` filled.
@@ -138,6 +162,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(login::sign_out))
         .route("/language", web::post().to(language::switch))
         .route("/orgs", web::get().to(orgs::show))
+        // Before the keys routes: `api-keys/revoke-by-creator` is not a `{keyId}`.
+        .configure(members::routes)
         .route("/o/{orgId}/settings/api-keys", web::get().to(api_keys::list::show))
         .route("/o/{orgId}/settings/api-keys/new", web::get().to(api_keys::create::new))
         .route(
@@ -161,6 +187,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/o/{orgId}/settings/api-keys/{keyId}/revoke",
             web::post().to(api_keys::revoke::revoke),
         )
+        .configure(audit_log::routes)
+        .configure(policies::routes)
+        .configure(account::routes)
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }

@@ -18,6 +18,14 @@ struct OrgsPage {
     layout: Layout,
     search: String,
     orgs: Vec<AdministeredOrg>,
+    /// Each org's revoked or expired keys presented lately (the audit log's notice), if any.
+    forgotten: std::collections::HashMap<uuid::Uuid, super::audit_log::forgotten::ForgottenNotice>,
+}
+
+impl OrgsPage {
+    fn forgotten_of(&self, org: &uuid::Uuid) -> Option<&super::audit_log::forgotten::ForgottenNotice> {
+        self.forgotten.get(org)
+    }
 }
 
 #[derive(Deserialize)]
@@ -40,10 +48,14 @@ pub async fn show(
         (!search.is_empty()).then_some(&*search),
     )
     .await?;
+    let layout = Layout::signed_in(user.lang, &user.session, &state, &req);
+    let org_ids: Vec<uuid::Uuid> = orgs.iter().map(|org| org.id).collect();
+    let forgotten = super::audit_log::forgotten::notices(&mut conn, &org_ids, layout.zone, user.lang).await?;
     let page = OrgsPage {
-        layout: Layout::signed_in(user.lang, &user.session, &state, &req),
+        layout,
         search,
         orgs,
+        forgotten,
     };
     render(StatusCode::OK, &page)
 }

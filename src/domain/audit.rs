@@ -49,6 +49,12 @@ actions! {
     UserEnabled => "user.enabled", "User account enabled", "Users";
     UserEmailChanged => "user.email_changed", "User email changed", "Users";
     UserProfileUpdated => "user.profile_updated", "User profile updated", "Users";
+    UserSignedIn => "user.signed_in", "Signed in to the console", "Users";
+    PasswordLinkIssued => "user.password_link_issued", "Set-password link issued", "Users";
+    PasswordSet => "user.password_set", "Password set with a link", "Users";
+    PasswordChanged => "user.password_changed", "Password changed", "Users";
+    OtherSessionsEnded => "user.other_sessions_ended", "Signed out everywhere else", "Users";
+    MemberAdded => "membership.added", "Member added", "Members";
     AdminGranted => "member.admin_granted", "Organization admin added", "Members";
     MembershipSuspended => "membership.suspended", "Member access suspended", "Members";
     MembershipRestored => "membership.restored", "Member access restored", "Members";

@@ -122,9 +122,10 @@ async fn is_active_is_per_org_and_follows_suspension_and_the_account() {
     assert!(w.is_active(w.globex, ada).await);
 
     assert!(
-        suspend(&w.pool, &w.acting(w.acme, &origin), ada)
+        suspend(&w.pool, None, &w.acting(w.acme, &origin), ada, KeyHandover::Keep)
             .await
             .expect("suspend")
+            .changed
     );
     assert!(!w.is_active(w.acme, ada).await, "suspended where it was suspended");
     assert!(w.is_active(w.globex, ada).await, "the other org is untouched");
@@ -171,11 +172,11 @@ async fn the_last_admin_cannot_be_removed_demoted_suspended_or_disabled() {
         Err(PeopleError::LastAdmin)
     ));
     assert!(matches!(
-        set_role(&w.pool, &acting, only, Role::Member).await,
+        set_role(&w.pool, None, &acting, only, Role::Member, KeyHandover::Keep).await,
         Err(PeopleError::LastAdmin)
     ));
     assert!(matches!(
-        suspend(&w.pool, &acting, only).await,
+        suspend(&w.pool, None, &acting, only, KeyHandover::Keep).await,
         Err(PeopleError::LastAdmin)
     ));
     assert!(matches!(
@@ -187,7 +188,9 @@ async fn the_last_admin_cannot_be_removed_demoted_suspended_or_disabled() {
 
     // With a second admin, the first may go.
     let second = w.person("second@example.com", None, &[(w.acme, Role::Admin)]).await;
-    set_role(&w.pool, &acting, only, Role::Member).await.expect("demote");
+    set_role(&w.pool, None, &acting, only, Role::Member, KeyHandover::Keep)
+        .await
+        .expect("demote");
     assert!(matches!(
         remove(&w.pool, None, &acting, second).await,
         Err(PeopleError::LastAdmin)
@@ -220,7 +223,10 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
     let b = w.person("b@example.com", None, &[(w.acme, Role::Admin)]).await;
     for round in 0..10 {
         let acting = w.acting(w.acme, &origin);
-        let (first, second) = tokio::join!(suspend(&w.pool, &acting, a), disable_or_remove(&w, &acting, b, round));
+        let (first, second) = tokio::join!(
+            suspend(&w.pool, None, &acting, a, KeyHandover::Keep),
+            disable_or_remove(&w, &acting, b, round)
+        );
         let refused = [first.is_err(), second.is_err()];
         assert_eq!(
             refused.iter().filter(|r| **r).count(),

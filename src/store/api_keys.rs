@@ -681,3 +681,93 @@ pub async fn creators(conn: &mut PgConnection, org_id: Uuid) -> Result<Vec<(Uuid
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.display_name)).collect())
 }
+
+/// The org's active keys (unrevoked, unexpired) that `user_id` answers for, newest first: what
+/// offboarding them would revoke.
+pub async fn active_answered_for(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        KeyRow,
+        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE k.org_id = $1 AND k.responsible_user_id = $2 AND k.revoked_at IS NULL AND k.expires_at > now()
+           ORDER BY k.created_at DESC, k.id DESC"#,
+        org_id,
+        user_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// The keys created through the API with the key `key_id`, newest first.
+pub async fn created_with(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        KeyRow,
+        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE k.org_id = $1 AND k.created_by_kind = 'key' AND k.created_by_id = $2
+           ORDER BY k.created_at DESC, k.id DESC"#,
+        org_id,
+        key_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// Revokes every unrevoked key created through the API with the key `key_id`; returns their
+/// ids and public ids.
+pub async fn revoke_created_with(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    key_id: Uuid,
+    by: Actor,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
+         WHERE org_id = $1 AND created_by_kind = 'key' AND created_by_id = $2 AND revoked_at IS NULL
+         RETURNING id, public_id",
+        org_id,
+        key_id,
+        by.kind() as ActorKind,
+        by.id()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.public_id)).collect())
+}
+
+/// The org's keys with these ids, newest first (what a bulk revocation revoked, by name).
+pub async fn by_ids(conn: &mut PgConnection, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        KeyRow,
+        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE k.org_id = $1 AND k.id = ANY($2)
+           ORDER BY k.created_at DESC, k.id DESC"#,
+        org_id,
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}

@@ -349,3 +349,78 @@ pub async fn administered_org(
     .fetch_optional(conn)
     .await
 }
+
+/// A row of the console's members page: the member and the active keys they answer for.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub member: Member,
+    pub active_keys: i64,
+}
+
+/// A page of the console's members list, oldest membership first, after `after`: those whose
+/// name or email contains `text` (case-insensitive, taken literally) and, when given, of `role`.
+pub async fn console_page(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    text: Option<&str>,
+    role: Option<Role>,
+    after: Option<MemberCursor>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
+    let (after_at, after_id) = after.unzip();
+    let rows = sqlx::query!(
+        r#"SELECT u.id AS user_id, u.email, u.display_name, u.nickname, u.status AS "status: UserStatus",
+                  u.managed_by_org, u.last_login_at, m.role AS "role: Role", m.suspended_at,
+                  m.created_at AS joined_at,
+                  (SELECT count(*) FROM api_keys k
+                   WHERE k.org_id = $1 AND k.responsible_user_id = u.id
+                     AND k.revoked_at IS NULL AND k.expires_at > now()) AS "active_keys!"
+           FROM memberships m JOIN users u ON u.id = m.user_id
+           WHERE m.org_id = $1
+             AND ($2::text IS NULL OR strpos(lower(u.display_name), lower($2)) > 0
+                                   OR strpos(lower(u.email), lower($2)) > 0)
+             AND ($3::membership_role IS NULL OR m.role = $3)
+             AND ($4::timestamptz IS NULL OR (m.created_at, m.user_id) > ($4, $5::uuid))
+           ORDER BY m.created_at, m.user_id
+           LIMIT $6"#,
+        org_id,
+        text,
+        role as Option<Role>,
+        after_at,
+        after_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| MemberRow {
+            member: Member {
+                user_id: row.user_id,
+                email: row.email,
+                display_name: row.display_name,
+                nickname: row.nickname,
+                status: row.status,
+                managed_by_org: row.managed_by_org,
+                last_login_at: row.last_login_at,
+                role: row.role,
+                suspended_at: row.suspended_at,
+                joined_at: row.joined_at,
+            },
+            active_keys: row.active_keys,
+        })
+        .collect())
+}
+
+/// Adds the person to the org in `role`; returns false when they are a member already.
+pub async fn add(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid, role: Role) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO NOTHING",
+        org_id,
+        user_id,
+        role as Role
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -191,3 +191,84 @@ pub async fn set_locale(conn: &mut PgConnection, user_id: Uuid, locale: &str) ->
         .await?;
     Ok(())
 }
+
+/// Creates an account without a password, managed by `org_id`: the person sets one through a
+/// set-password link.
+pub async fn create_without_password(
+    conn: &mut PgConnection,
+    email: &Email,
+    name: &DisplayName,
+    org_id: Uuid,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as!(
+        User,
+        "INSERT INTO users (id, email, display_name, managed_by_org)
+         VALUES ($1, $2, $3, $4)
+         RETURNING id, email, display_name, created_at",
+        Uuid::new_v4(),
+        email.as_str(),
+        name.as_str(),
+        org_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The account's argon2id hash, none until a password is set.
+pub async fn password_hash(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    let hash = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(hash.flatten())
+}
+
+/// Replaces the account's password hash, only if it is still `old` (the one the current
+/// password was checked against); false when another change came first.
+pub async fn replace_password_hash(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        user_id,
+        old,
+        new
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The user's own display name.
+pub async fn set_display_name(conn: &mut PgConnection, user_id: Uuid, name: &DisplayName) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET display_name = $2 WHERE id = $1",
+        user_id,
+        name.as_str()
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The user's own time zone, an IANA name; None is UTC.
+pub async fn set_zoneinfo(conn: &mut PgConnection, user_id: Uuid, zone: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE users SET zoneinfo = $2 WHERE id = $1", user_id, zone)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The orgs the user is an active (not suspended) admin of: whose audit logs record what the
+/// user does to their own account.
+pub async fn administered_org_ids(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT org_id FROM memberships WHERE user_id = $1 AND role = 'admin' AND suspended_at IS NULL
+         ORDER BY org_id",
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -58,12 +58,18 @@ pub struct Browser {
     taken: usize,
 }
 
-/// Where screenshots go: `target/browser-screenshots/<lang>/`.
+/// Where screenshots go: `target/browser-screenshots/<language>/<test>/`, one folder per test
+/// (the test thread's name), so tests running side by side never clear each other's.
 fn screenshot_dir(lang: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("browser-screenshots").join(lang);
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .and_then(|name| name.rsplit("::").next())
+        .unwrap_or("browser");
+    let dir = target.join("browser-screenshots").join(lang).join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("screenshot directory");
     dir

@@ -2,7 +2,7 @@
 //! whole admin flow (sign in, choose an org, create a scoped key, read it from the show-once
 //! page, call the API with it, revoke it, the API refuses it; the unscoped warning; a re-sent
 //! create form shows no key), in English and then in Japanese, with a screenshot of every page
-//! under `target/browser-screenshots/<language>/` and axe-core run over every page (no serious
+//! under `target/browser-screenshots/<language>/<test>/` and axe-core run over every page (no serious
 //! or critical violation).
 //!
 //! A second test binary, apart from `tests/api`, because it runs once in CI rather than in
@@ -23,6 +23,11 @@ mod helpers;
 mod proxy;
 
 mod browser;
+
+mod account_pages;
+mod audit_log_pages;
+mod members_pages;
+mod policies_pages;
 
 use std::time::Instant;
 

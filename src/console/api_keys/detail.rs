@@ -29,6 +29,8 @@ struct DetailPage {
     can_call: Vec<ScopeChoice>,
     any_key: Vec<&'static Endpoint>,
     events: Vec<Event>,
+    m: &'static crate::console::catalog::members::Messages,
+    children: Vec<KeyView>,
 }
 
 /// The key of this org that the path names; any other key, or none, is 404.
@@ -76,23 +78,28 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin)
         })
         .collect();
     let any_key = ENDPOINTS.iter().filter(|e| e.access == Access::AnyKey).collect();
-    let events = {
+    let (events, children) = {
         let mut conn = state.pool.acquire().await?;
-        store::audit::for_target(
+        let events = store::audit::for_target(
             &mut conn,
             admin.org_id,
             "api_key",
             &view.key.id.to_string(),
             LIFECYCLE_EVENTS,
         )
-        .await?
+        .await?;
+        let children = store::api_keys::created_with(&mut conn, admin.org_id, view.key.id).await?;
+        (events, children)
     };
+    let now = Utc::now();
     let page = DetailPage {
         layout: Layout::for_org(&admin, &state, &req),
         view,
         can_call,
         any_key,
         events,
+        m: crate::console::catalog::members::of(admin.lang),
+        children: children.into_iter().map(|key| KeyView::new(key, now)).collect(),
     };
     render(StatusCode::OK, &page)
 }

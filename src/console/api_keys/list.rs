@@ -36,6 +36,9 @@ pub struct ListQuery {
     after: String,
     #[serde(default)]
     revoked: String,
+    /// The public ids of the keys revoked with it (those created with it), comma-separated.
+    #[serde(default)]
+    also: String,
 }
 
 /// The list's state as its links and forms carry it on.
@@ -95,7 +98,13 @@ struct ListPage {
     next: Option<String>,
     first_page: bool,
     revoked: Option<String>,
+    also_revoked: Option<String>,
+    /// The person the creator filter shows, offered "revoke every active key of …".
+    creator_shown: Option<(Uuid, String)>,
+    members: &'static crate::console::catalog::members::Messages,
     find_error: Option<String>,
+    /// Revoked or expired keys presented lately, if any (the audit log's notice).
+    forgotten: Option<crate::console::audit_log::forgotten::ForgottenNotice>,
 }
 
 pub async fn show(
@@ -172,8 +181,16 @@ async fn list_page(
         && query.revoked.len() <= 64
         && query.revoked.bytes().all(|b| b.is_ascii_alphanumeric()))
     .then_some(query.revoked);
+    let also_revoked = (!query.also.is_empty()
+        && query.also.len() <= 64 * 100
+        && query.also.bytes().all(|b| b.is_ascii_alphanumeric() || b == b','))
+    .then(|| query.also.replace(',', ", "));
+    let creator_shown = creator.and_then(|id| creators.iter().find(|(c, _)| *c == id).cloned());
+    let layout = Layout::for_org(admin, state, req);
+    let forgotten =
+        crate::console::audit_log::forgotten::notice(&mut conn, admin.org_id, layout.zone, admin.lang).await?;
     Ok(ListPage {
-        layout: Layout::for_org(admin, state, req),
+        layout,
         tab: filters.tab(),
         keys: rows.into_iter().map(|(key, _)| KeyView::new(key, now)).collect(),
         filters,
@@ -183,6 +200,10 @@ async fn list_page(
         next,
         first_page: after.is_none(),
         revoked,
+        also_revoked,
+        creator_shown,
+        members: crate::console::catalog::members::of(admin.lang),
         find_error,
+        forgotten,
     })
 }

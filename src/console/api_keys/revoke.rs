@@ -13,20 +13,36 @@ use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
 use crate::keys;
 use crate::state::AppState;
+use crate::store;
 use crate::store::audit::Actor;
+use chrono::Utc;
 
 #[derive(Template)]
 #[template(path = "api_keys/revoke.html")]
 struct RevokePage {
     layout: Layout,
     view: KeyView,
+    m: &'static crate::console::catalog::members::Messages,
+    /// The active keys created through the API with this one, which the form offers to revoke too.
+    children: Vec<KeyView>,
 }
 
 pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin) -> Result<HttpResponse, PageError> {
     let view = key_of_org(&state, &admin, &req).await?;
+    let children = {
+        let mut conn = state.pool.acquire().await?;
+        store::api_keys::created_with(&mut conn, admin.org_id, view.key.id).await?
+    };
+    let now = Utc::now();
     let page = RevokePage {
         layout: Layout::for_org(&admin, &state, &req),
         view,
+        m: crate::console::catalog::members::of(admin.lang),
+        children: children
+            .into_iter()
+            .map(|key| KeyView::new(key, now))
+            .filter(KeyView::is_active)
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }
@@ -35,6 +51,9 @@ pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdm
 pub struct RevokeForm {
     #[serde(default)]
     csrf: String,
+    /// The "revoke the keys created with it too" checkbox: present when checked.
+    #[serde(default)]
+    with_created: Option<String>,
 }
 
 pub async fn revoke(
@@ -45,20 +64,44 @@ pub async fn revoke(
 ) -> Result<HttpResponse, PageError> {
     admin.session.check_form(&req, &state, &form.csrf)?;
     let view = key_of_org(&state, &admin, &req).await?;
-    keys::revoke(
-        &state.pool,
-        Some(&state.verifier),
-        admin.org_id,
-        view.key.id,
-        Actor::User(admin.session.user_id()),
-        &origin(&req, &state),
-    )
-    .await?;
-    tracing::info!(org_id = %admin.org_id, key_id = %view.key.id, "API key revoked in the console");
+    let by = Actor::User(admin.session.user_id());
+    let origin = origin(&req, &state);
+    let created = if form.with_created.is_some() {
+        let (_, created) = keys::revoke_with_created(
+            &state.pool,
+            Some(&state.verifier),
+            admin.org_id,
+            view.key.id,
+            by,
+            &origin,
+        )
+        .await?;
+        created
+    } else {
+        keys::revoke(
+            &state.pool,
+            Some(&state.verifier),
+            admin.org_id,
+            view.key.id,
+            by,
+            &origin,
+        )
+        .await?;
+        Vec::new()
+    };
+    tracing::info!(
+        org_id = %admin.org_id, key_id = %view.key.id, created_with_it = created.len(),
+        "API key revoked in the console"
+    );
     let tab = if view.key.scoped { "scoped" } else { "unscoped" };
-    let to = format!(
+    let mut to = format!(
         "/o/{}/settings/api-keys?tab={tab}&revoked={}",
         admin.org_id, view.key.public_id
     );
+    if !created.is_empty() {
+        let ids: Vec<&str> = created.iter().map(|(_, public_id)| public_id.as_str()).collect();
+        to.push_str("&also=");
+        to.push_str(&ids.join(","));
+    }
     Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
 }

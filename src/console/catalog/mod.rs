@@ -5,7 +5,11 @@
 //! run time. Messages with values take them through `{name}` placeholders filled by `fill`.
 //! The admin API's own texts (scope descriptions, endpoint summaries) are in `api`.
 
+pub mod account;
 pub mod api;
+pub mod audit_log;
+pub mod members;
+pub mod policies;
 
 use crate::domain::Scope;
 
@@ -109,9 +113,12 @@ pub fn fill(message: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// Defines a catalog: a `Messages` struct with one field per message, its English and Japanese
+/// values, `of(lang)`, and a test that both languages fill the same placeholders. The layout's
+/// catalog is below; each page family keeps its own beside it (`members`, `audit_log`, ...).
 macro_rules! catalog {
     ($($name:ident: $en:literal, $ja:literal;)+) => {
-        /// Every message of the console, in one language.
+        /// Every message of this catalog, in one language.
         #[derive(Debug)]
         pub struct Messages {
             $(pub $name: &'static str,)+
@@ -126,13 +133,53 @@ macro_rules! catalog {
                 vec![$((stringify!($name), self.$name),)+]
             }
         }
+
+        /// This catalog in the given language.
+        #[allow(dead_code)]
+        pub fn of(lang: $crate::console::catalog::Lang) -> &'static Messages {
+            match lang {
+                $crate::console::catalog::Lang::En => &EN,
+                $crate::console::catalog::Lang::Ja => &JA,
+            }
+        }
+
+        #[cfg(test)]
+        mod catalog_shape {
+            #[test]
+            fn both_languages_fill_the_same_placeholders() {
+                for ((name, en), (_, ja)) in super::EN.all().into_iter().zip(super::JA.all()) {
+                    assert_eq!(
+                        $crate::console::catalog::placeholders(en),
+                        $crate::console::catalog::placeholders(ja),
+                        "message {name}"
+                    );
+                }
+            }
+        }
     };
+}
+pub(crate) use catalog;
+
+/// The `{name}` placeholders of a message, sorted.
+#[cfg(test)]
+pub(crate) fn placeholders(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+        .collect();
+    names.sort();
+    names
 }
 
 catalog! {
     // Layout
     skip_to_content: "Skip to content", "コンテンツにスキップ";
     product_tagline: "API keys for your organizations", "組織の API キー管理";
+    members: "Members", "メンバー";
+    audit_log: "Audit log", "監査ログ";
+    policies: "Policies", "ポリシー";
+    your_account: "Your account", "アカウント";
     signed_in_as: "Signed in as {name}", "{name} としてサインイン中";
     sign_out: "Sign out", "サインアウト";
     language: "Language", "言語";
@@ -141,7 +188,6 @@ catalog! {
     switch_org: "Switch organization", "組織を切り替え";
     settings: "Settings", "設定";
     api_keys: "API keys", "API キー";
-    times_in_utc: "Times are shown in UTC.", "時刻は UTC で表示しています。";
     utc: "UTC", "UTC";
     date_format: "%b %-d, %Y", "%Y年%-m月%-d日";
     date_time_format: "%b %-d, %Y %H:%M", "%Y年%-m月%-d日 %H:%M";
@@ -335,21 +381,5 @@ mod tests {
     fn placeholders_are_filled_by_name() {
         assert_eq!(fill(EN.active_keys_count, &[("n", "3")]), "3 active API keys");
         assert_eq!(fill(JA.signed_in_as, &[("name", "山田")]), "山田 としてサインイン中");
-    }
-
-    #[test]
-    fn both_languages_fill_the_same_placeholders() {
-        let placeholders = |text: &str| {
-            let mut names: Vec<String> = text
-                .split('{')
-                .skip(1)
-                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
-                .collect();
-            names.sort();
-            names
-        };
-        for ((name, en), (_, ja)) in EN.all().into_iter().zip(JA.all()) {
-            assert_eq!(placeholders(en), placeholders(ja), "message {name}");
-        }
     }
 }

@@ -1,0 +1,139 @@
+//! Members of an org and one-step offboarding: the list, adding people (an existing account,
+//! or a new one with a set-password link shown once), roles, suspension, removal, and new
+//! set-password links. Removing, demoting or suspending an admin lists the keys they answer
+//! for and revokes them in the same transaction (`people`); the last admin stays.
+
+pub mod add;
+pub mod bulk_revoke;
+pub mod detail;
+pub mod list;
+pub mod offboard;
+pub mod welcome;
+
+use actix_web::{HttpRequest, web};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::console::PageError;
+use crate::console::catalog::Lang;
+use crate::console::catalog::members::{self as catalog, Messages};
+use crate::console::session::OrgAdmin;
+use crate::people::Acting;
+use crate::state::AppState;
+use crate::store;
+use crate::store::audit::{Actor, Origin};
+use crate::store::memberships::{Member, Role, UserStatus};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let member = "/o/{orgId}/settings/members/{userId}";
+    cfg.route("/o/{orgId}/settings/members", web::get().to(list::show))
+        .route("/o/{orgId}/settings/members", web::post().to(add::add))
+        .route("/o/{orgId}/settings/members/new", web::get().to(add::form))
+        .route(member, web::get().to(detail::show))
+        .route(&format!("{member}/remove"), web::get().to(offboard::confirm_remove))
+        .route(&format!("{member}/remove"), web::post().to(offboard::remove))
+        .route(&format!("{member}/suspend"), web::get().to(offboard::confirm_suspend))
+        .route(&format!("{member}/suspend"), web::post().to(offboard::suspend))
+        .route(&format!("{member}/demote"), web::get().to(offboard::confirm_demote))
+        .route(&format!("{member}/role"), web::post().to(offboard::set_role))
+        .route(&format!("{member}/restore"), web::post().to(offboard::restore))
+        .route(&format!("{member}/password-link"), web::post().to(add::new_link))
+        .route(
+            "/o/{orgId}/settings/api-keys/revoke-by-creator",
+            web::get().to(bulk_revoke::confirm),
+        )
+        .route(
+            "/o/{orgId}/settings/api-keys/revoke-by-creator",
+            web::post().to(bulk_revoke::revoke),
+        )
+        .route("/welcome", web::get().to(welcome::show))
+        .route("/welcome", web::post().to(welcome::submit));
+}
+
+/// This page family's messages in the admin's language.
+fn messages(lang: Lang) -> &'static Messages {
+    catalog::of(lang)
+}
+
+/// A member as the pages show them.
+pub struct MemberView {
+    pub member: Member,
+}
+
+impl MemberView {
+    pub fn is_admin(&self) -> bool {
+        self.member.role == Role::Admin
+    }
+
+    pub fn is_suspended(&self) -> bool {
+        self.member.suspended_at.is_some()
+    }
+
+    pub fn role_label(&self, m: &'static Messages) -> &'static str {
+        match self.member.role {
+            Role::Admin => m.role_admin,
+            Role::Member => m.role_member,
+        }
+    }
+
+    /// The membership's state: disabled accounts first, then suspension.
+    pub fn status_label(&self, t: &'static crate::console::catalog::Messages, m: &'static Messages) -> &'static str {
+        if self.member.status == UserStatus::Disabled {
+            m.status_disabled
+        } else if self.is_suspended() {
+            m.status_suspended
+        } else {
+            t.status_active
+        }
+    }
+
+    pub fn status_class(&self) -> &'static str {
+        if self.member.status == UserStatus::Disabled || self.is_suspended() {
+            "revoked"
+        } else {
+            "active"
+        }
+    }
+
+    pub fn managed_by(&self, org_id: Uuid) -> bool {
+        self.member.managed_by_org == Some(org_id)
+    }
+
+    pub fn last_sign_in(&self) -> Option<&DateTime<Utc>> {
+        self.member.last_login_at.as_ref()
+    }
+}
+
+/// The member of this org that the path names; anyone else, or no one, is 404.
+pub async fn member_of_org(state: &AppState, admin: &OrgAdmin, req: &HttpRequest) -> Result<MemberView, PageError> {
+    let user_id = req
+        .match_info()
+        .get("userId")
+        .and_then(|id| id.parse::<Uuid>().ok())
+        .ok_or(PageError::NotFound)?;
+    let mut conn = state.pool.acquire().await?;
+    let member = store::memberships::find(&mut conn, admin.org_id, user_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    Ok(MemberView { member })
+}
+
+/// The signed-in admin acting on their org, from where the request came.
+fn acting<'a>(admin: &OrgAdmin, origin: &'a Origin) -> Acting<'a> {
+    Acting {
+        org_id: admin.org_id,
+        actor: Actor::User(admin.session.user_id()),
+        origin,
+    }
+}
+
+/// True when the member is the org's only effective admin (the rule `people` enforces).
+async fn is_last_admin(state: &AppState, org_id: Uuid, user_id: Uuid) -> Result<bool, PageError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(store::memberships::effective_admins(&mut conn, org_id).await? == [user_id])
+}
+
+/// The page a member's link goes to.
+pub fn member_path(org_id: Uuid, user_id: Uuid) -> String {
+    format!("/o/{org_id}/settings/members/{user_id}")
+}

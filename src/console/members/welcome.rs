@@ -1,0 +1,171 @@
+//! `/welcome?token=`: where a set-password link lands. The person chooses a password; the link
+//! then never works again, and every session of the account ends. Its forms carry a
+//! pre-session CSRF token, like setup's and sign-in's.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::messages;
+use crate::auth::{argon2id, csrf};
+use crate::console::catalog::members::Messages;
+use crate::console::{Layout, PageError, field_errors, origin, presession, render, session};
+use crate::domain::NewPassword;
+use crate::people::password_links;
+use crate::state::AppState;
+use crate::store;
+
+const CSRF_PURPOSE: &str = "welcome";
+
+/// Carries the link's token: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
+pub struct WelcomeQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// Carries a password and the link's token: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
+pub struct WelcomeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "members/welcome.html")]
+struct WelcomePage {
+    layout: Layout,
+    m: &'static Messages,
+    csrf: String,
+    token: String,
+    /// The account's email while the link is usable; None shows why it is not.
+    email: Option<String>,
+    password_error: Option<String>,
+    confirm_error: Option<String>,
+    problem: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "members/welcome_done.html")]
+struct DonePage {
+    layout: Layout,
+    m: &'static Messages,
+}
+
+fn respond(
+    status: StatusCode,
+    page: &impl Template,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let mut res = render(status, page)?;
+    if let Some(cookie) = cookie {
+        res.add_cookie(&cookie)
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+    }
+    Ok(res)
+}
+
+async fn usable_email(state: &AppState, token: &str) -> Result<Option<String>, PageError> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    let mut conn = state.pool.acquire().await?;
+    Ok(store::password_links::usable(&mut conn, &password_links::token_hash(token)).await?)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<WelcomeQuery>,
+) -> Result<HttpResponse, PageError> {
+    let presession = presession::get_or_create(&req, &state);
+    let lang = session::request_lang(&req);
+    let email = usable_email(&state, &query.token).await?;
+    let m = messages(lang);
+    let page = WelcomePage {
+        layout: Layout::anonymous(&state, lang, &presession.value, &req),
+        m,
+        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        token: query.token.clone(),
+        problem: email.is_none().then_some(m.welcome_unusable),
+        email,
+        password_error: None,
+        confirm_error: None,
+    };
+    let status = if page.email.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    respond(status, &page, presession.new_cookie)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<WelcomeForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let presession = presession::get_or_create(&req, &state);
+    let lang = session::request_lang(&req);
+    let m = messages(lang);
+    let mut page = WelcomePage {
+        layout: Layout::anonymous(&state, lang, &presession.value, &req),
+        m,
+        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        token: form.token.clone(),
+        email: None,
+        password_error: None,
+        confirm_error: None,
+        problem: None,
+    };
+    let csrf_ok = presession.new_cookie.is_none()
+        && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
+        && !csrf::is_cross_origin(&req, &state.public_base);
+    if !csrf_ok {
+        return Err(PageError::Forbidden);
+    }
+    page.email = usable_email(&state, &form.token).await?;
+    if page.email.is_none() {
+        page.problem = Some(m.welcome_unusable);
+        return respond(StatusCode::BAD_REQUEST, &page, None);
+    }
+    let t = page.layout.t;
+    let password = match NewPassword::parse(&form.password) {
+        Ok(password) => password,
+        Err(e) => {
+            page.password_error = Some(field_errors::password(t, &e));
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+        }
+    };
+    if let Err(e) = password.confirm(&form.password_confirm) {
+        page.confirm_error = Some(field_errors::password(t, &e));
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+    }
+    let secret = password.secret().clone();
+    let password_hash = state
+        .people_argon2
+        .run(move || argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let used = password_links::use_link(&state.pool, &form.token, &password_hash, &origin(&req, &state))
+        .await
+        .map_err(super::add::page_error)?;
+    let Some(user_id) = used else {
+        // Used by a concurrent submission between the check and now.
+        page.problem = Some(m.welcome_unusable);
+        page.email = None;
+        return respond(StatusCode::BAD_REQUEST, &page, None);
+    };
+    tracing::info!(user_id = %user_id, "password set with a set-password link");
+    let done = DonePage { layout: page.layout, m };
+    respond(StatusCode::OK, &done, None)
+}

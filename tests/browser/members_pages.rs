@@ -1,0 +1,173 @@
+//! Members and one-step offboarding in a real browser, in English then Japanese: an admin who
+//! created two keys is removed (the confirmation lists both, both keys are refused at once, the
+//! member is gone), another is suspended the same way, the last admin cannot be removed, a
+//! created account's set-password link works once, and the audit log shows each event with its
+//! actor and address. A screenshot of every page, and axe-core over each.
+
+use crate::browser::{Browser, Driver};
+use crate::console::{self, directories_status};
+use crate::helpers::TestApp;
+
+struct Names {
+    org: &'static str,
+    admin: &'static str,
+    leaver: &'static str,
+    sleeper: &'static str,
+    newcomer: &'static str,
+}
+
+async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
+    let app = TestApp::spawn().await;
+    let org = app.org(names.org).await;
+    let people = [
+        ("sato@example.com", names.admin),
+        ("leaver@example.com", names.leaver),
+        ("sleeper@example.com", names.sleeper),
+    ];
+    let mut ids = Vec::new();
+    for (email, name) in people {
+        let user = console::person(&app, email).await;
+        sqlx::query("UPDATE users SET display_name = $2 WHERE id = $1")
+            .bind(user)
+            .bind(name)
+            .execute(&app.pool)
+            .await
+            .expect("name");
+        app.member(org, user, "admin").await;
+        ids.push(user);
+    }
+    let leaver_keys = [app.key_for(org, ids[1]).await, app.key_for(org, ids[1]).await];
+    let sleeper_keys = [app.key_for(org, ids[2]).await, app.key_for(org, ids[2]).await];
+
+    let mut browser = Browser::open(driver, &app.address, lang, axe).await;
+    browser.visit("/login").await;
+    browser.type_into("#email", "sato@example.com").await;
+    browser.type_into("#password", console::PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.wait_for("#create-scoped").await;
+
+    let members = format!("/o/{org}/settings/members");
+    browser.visit(&members).await;
+    browser.wait_for("#members").await;
+    browser.check("members").await;
+
+    // Removing an admin who created two keys.
+    browser.click_text("a.member-link", names.leaver).await;
+    browser.wait_for("#remove").await;
+    browser.check("member").await;
+    browser.click("#remove").await;
+    browser.wait_for("#confirm-step").await;
+    assert_eq!(
+        browser.count(".answered-key").await,
+        2,
+        "the confirmation lists both keys"
+    );
+    browser.check("remove-confirm").await;
+    browser.click("#confirm-step").await;
+    browser.wait_for("#done-title").await;
+    assert_eq!(browser.count(".revoked-key").await, 2);
+    browser.check("removed").await;
+    for key in &leaver_keys {
+        assert_eq!(directories_status(&app, org, &key.token).await, 401, "refused at once");
+    }
+    browser.visit(&members).await;
+    browser.wait_for("#members").await;
+    assert_eq!(
+        browser.count(&format!("a[href$=\"{}\"]", ids[1])).await,
+        0,
+        "the member is gone"
+    );
+
+    // The same with suspension.
+    browser.click_text("a.member-link", names.sleeper).await;
+    browser.wait_for("#suspend").await;
+    browser.click("#suspend").await;
+    browser.wait_for("#revoke-keys").await;
+    browser.check("suspend-confirm").await;
+    browser.click("#confirm-step").await;
+    browser.wait_for("#done-title").await;
+    assert_eq!(browser.count(".revoked-key").await, 2);
+    for key in &sleeper_keys {
+        assert_eq!(directories_status(&app, org, &key.token).await, 401);
+    }
+    browser.click("#back").await;
+    browser.wait_for("#restore").await;
+    browser.check("member-suspended").await;
+
+    // Make the sleeper a member, then the admin is the last admin: they cannot be removed.
+    browser.visit(&format!("{members}/{}/demote", ids[2])).await;
+    browser.wait_for("#confirm-step").await;
+    browser.check("demote-confirm").await;
+    browser.click("#confirm-step").await;
+    browser.wait_for("#done-title").await;
+    browser.visit(&format!("{members}/{}/remove", ids[0])).await;
+    browser.wait_for("#last-admin-refused").await;
+    assert_eq!(browser.count("#confirm-step").await, 0, "nothing to confirm");
+    browser.check("last-admin").await;
+
+    // A created account's set-password link works once.
+    browser.visit(&format!("{members}/new")).await;
+    browser.wait_for("#email").await;
+    browser.type_into("#email", "newcomer@example.com").await;
+    browser.click("#add").await;
+    browser.wait_for("#name-error").await;
+    browser.check("add-errors").await;
+    browser.type_into("#name", names.newcomer).await;
+    browser.click("#role-admin").await;
+    browser.click("#add").await;
+    browser.wait_for("#link-value").await;
+    browser.check("link-shown-once").await;
+    let link = browser.text("#link-value").await;
+    let path = &link[link.find("/welcome").expect("a welcome link")..];
+    browser.click("#sign-out").await;
+    browser.wait_for("#sign-in").await;
+    browser.visit(path).await;
+    browser.wait_for("#set-password").await;
+    browser.check("welcome").await;
+    let password = "newcomer's own long password";
+    browser.type_into("#password", password).await;
+    browser.type_into("#password_confirm", password).await;
+    browser.click("#set-password").await;
+    browser.wait_for("#password-set").await;
+    browser.check("password-set").await;
+    browser.visit(path).await;
+    browser.wait_for("#welcome-problem").await;
+    browser.check("link-used").await;
+
+    // The newcomer signs in and reads the audit log: every step, with its actor and address.
+    browser.visit("/login").await;
+    browser.type_into("#email", "newcomer@example.com").await;
+    browser.type_into("#password", password).await;
+    browser.click("#sign-in").await;
+    browser.wait_for("#create-scoped").await;
+    browser.visit(&format!("/o/{org}/settings/audit-log")).await;
+    browser.wait_for("table").await;
+    let log = browser.text("main").await;
+    for expected in [names.admin, names.leaver, names.sleeper, "127.0.0.1"] {
+        assert!(log.contains(expected), "the audit log names {expected}: {log}");
+    }
+    browser.check("audit-log-offboarding").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn admins_are_offboarded_with_their_keys_in_english_and_japanese() {
+    let Some(axe) = crate::axe_or_skip() else { return };
+    let driver = Driver::start(crate::CHROMEDRIVER).await;
+    let en = Names {
+        org: "Northwind",
+        admin: "Sato",
+        leaver: "Lee Leaver",
+        sleeper: "Sam Sleeper",
+        newcomer: "Nora Newcomer",
+    };
+    flow(&driver, &axe, "en", en).await;
+    let ja = Names {
+        org: "北風商事",
+        admin: "佐藤",
+        leaver: "離任 太郎",
+        sleeper: "休職 花子",
+        newcomer: "新人 次郎",
+    };
+    flow(&driver, &axe, "ja", ja).await;
+}
