@@ -235,8 +235,8 @@ pub async fn revoke(
     Ok(outcome)
 }
 
-/// Revokes a key of the org and, in the same transaction, every unrevoked key created through
-/// the API with it, each with its audit event. Returns the key's outcome and the other keys
+/// Revokes a key of the org and, in the same transaction, every unrevoked key made with it
+/// (created through the API with it, or with a key made with it), each with its audit event. Returns the key's outcome and the other keys
 /// revoked (their ids and public ids).
 pub async fn revoke_with_created(
     pool: &PgPool,
@@ -252,7 +252,7 @@ pub async fn revoke_with_created(
         let details = serde_json::json!({ "public_id": public_id });
         store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
     }
-    let created = store::api_keys::revoke_created_with(&mut tx, org_id, key_id, by).await?;
+    let created = store::api_keys::revoke_descendants(&mut tx, org_id, key_id, by).await?;
     for (child_id, public_id) in &created {
         let details = serde_json::json!({ "public_id": public_id, "created_with": key_id });
         store::audit::record(&mut tx, revocation_event(org_id, by, *child_id, origin, details)).await?;

@@ -34,6 +34,9 @@ pub enum PeopleError {
     EmailTaken,
     #[error("already a member of this organization")]
     AlreadyMember,
+    /// The account is disabled: it can be given no password link.
+    #[error("the account is disabled")]
+    Disabled,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -139,13 +142,15 @@ pub async fn suspend(
     member(&mut tx, acting.org_id, user_id).await?;
     let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
     let revoked = match keys {
-        KeyHandover::Revoke if changed => revoke_answered_for(&mut tx, acting, user_id, "member_suspended").await?,
-        _ => Vec::new(),
+        // Also when already suspended: the confirmation listed keys made meanwhile, and they go.
+        KeyHandover::Revoke => revoke_answered_for(&mut tx, acting, user_id, "member_suspended").await?,
+        KeyHandover::Keep => Vec::new(),
     };
     if changed {
         let details = serde_json::json!({ "revoked_keys": key_list(&revoked) });
         store::audit::record(&mut tx, event(acting, Action::MembershipSuspended, user_id, details)).await?;
     }
+    let changed = changed || !revoked.is_empty();
     tx.commit().await?;
     announce(verifier, &revoked);
     Ok(Removal {
@@ -304,6 +309,8 @@ pub async fn disable(
     refuse_last_admin(&mut tx, &admin_of, user_id).await?;
     let changed = store::users::set_status(&mut tx, user_id, UserStatus::Disabled).await?;
     let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
+    // A link issued before would work again if the account were enabled again.
+    store::password_links::retire_for_user(&mut tx, user_id).await?;
     if changed {
         let details = serde_json::json!({ "message": message, "sessions_ended": sessions });
         store::audit::record(&mut tx, event(acting, Action::UserDisabled, user_id, details)).await?;

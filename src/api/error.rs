@@ -100,6 +100,7 @@ impl From<crate::people::PeopleError> for ApiError {
             PeopleError::EmailTaken => {
                 ApiError::conflict("ADMIN-409-2", "Email in use", "Another account has this email address.")
             }
+            PeopleError::Disabled => ApiError::conflict("ADMIN-409-6", "Account disabled", "The account is disabled."),
             PeopleError::AlreadyMember => ApiError::conflict(
                 "ADMIN-409-5",
                 "Already a member",

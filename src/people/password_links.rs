@@ -2,7 +2,9 @@
 //! theirs gets a new one (only from the org that manages the account: an admin of one org must
 //! never take over an account another org manages), and how the last admin who forgot theirs
 //! gets one from the CLI. The link carries a random token; only its SHA-256 is stored, it is
-//! valid 24 hours and works once. Setting the password ends every session of the account.
+//! valid 24 hours and works once, and only while the account is active and still managed by the
+//! org that issued it and its issuer is still that org's admin (offboarding an admin retires the
+//! links they issued). Setting the password ends every session of the account.
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -14,6 +16,7 @@ use super::{Acting, PeopleError, event, managed_account};
 use crate::domain::{Action, Email};
 use crate::store;
 use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::users::UserStatus;
 
 /// The path a link opens, before its token.
 pub const PATH: &str = "/welcome?token=";
@@ -43,7 +46,12 @@ pub(super) async fn issue(
     user_id: Uuid,
 ) -> Result<PasswordLink, PeopleError> {
     let token = crate::random::token();
-    let expires_at = store::password_links::issue(conn, user_id, Some(acting.org_id), &token_hash(&token)).await?;
+    let issued_by = match acting.actor {
+        Actor::User(id) => Some(id),
+        _ => None,
+    };
+    let expires_at =
+        store::password_links::issue(conn, user_id, Some(acting.org_id), issued_by, &token_hash(&token)).await?;
     let details = serde_json::json!({ "expires_at": expires_at });
     store::audit::record(conn, event(acting, Action::PasswordLinkIssued, user_id, details)).await?;
     Ok(PasswordLink {
@@ -52,10 +60,13 @@ pub(super) async fn issue(
     })
 }
 
-/// A new link for a member whose account the acting org manages (`NotManaged` otherwise).
+/// A new link for a member whose account the acting org manages (`NotManaged` otherwise) and
+/// that may sign in (`Disabled` otherwise).
 pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<PasswordLink, PeopleError> {
     let mut tx = pool.begin().await?;
-    managed_account(&mut tx, acting, user_id).await?;
+    if managed_account(&mut tx, acting, user_id).await?.status != UserStatus::Active {
+        return Err(PeopleError::Disabled);
+    }
     let link = issue(&mut tx, acting, user_id).await?;
     tx.commit().await?;
     Ok(link)
@@ -71,9 +82,12 @@ pub async fn reset_from_cli(pool: &PgPool, email: &Email) -> Result<PasswordLink
     let profile = store::users::profile(&mut tx, user.id, true)
         .await?
         .ok_or(PeopleError::NotFound)?;
+    if profile.status != UserStatus::Active {
+        return Err(PeopleError::Disabled);
+    }
     let token = crate::random::token();
     let expires_at =
-        store::password_links::issue(&mut tx, user.id, profile.managed_by_org, &token_hash(&token)).await?;
+        store::password_links::issue(&mut tx, user.id, profile.managed_by_org, None, &token_hash(&token)).await?;
     store::audit::record(
         &mut tx,
         NewEvent {

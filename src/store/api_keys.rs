@@ -729,17 +729,51 @@ pub async fn created_with(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid) -
     Ok(rows.into_iter().map(ApiKey::from).collect())
 }
 
-/// Revokes every unrevoked key created through the API with the key `key_id`; returns their
+/// Every key made with the key `key_id`: created through the API with it, or with a key made
+/// with it, and so on, newest first.
+pub async fn descendants(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        KeyRow,
+        r#"WITH RECURSIVE made AS (
+               SELECT id FROM api_keys WHERE org_id = $1 AND created_by_kind = 'key' AND created_by_id = $2
+               UNION
+               SELECT k.id FROM api_keys k JOIN made ON k.created_by_kind = 'key' AND k.created_by_id = made.id
+               WHERE k.org_id = $1
+           )
+           SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
+                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
+                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+                  u.display_name AS "creator_name?", u.email AS "creator_email?",
+                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
+           FROM api_keys k
+           LEFT JOIN users u ON u.id = k.responsible_user_id
+           WHERE k.id IN (SELECT id FROM made)
+           ORDER BY k.created_at DESC, k.id DESC"#,
+        org_id,
+        key_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// Revokes every unrevoked key made with the key `key_id` (its `descendants`); returns their
 /// ids and public ids.
-pub async fn revoke_created_with(
+pub async fn revoke_descendants(
     conn: &mut PgConnection,
     org_id: Uuid,
     key_id: Uuid,
     by: Actor,
 ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     let rows = sqlx::query!(
-        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
-         WHERE org_id = $1 AND created_by_kind = 'key' AND created_by_id = $2 AND revoked_at IS NULL
+        "WITH RECURSIVE made AS (
+             SELECT id FROM api_keys WHERE org_id = $1 AND created_by_kind = 'key' AND created_by_id = $2
+             UNION
+             SELECT k.id FROM api_keys k JOIN made ON k.created_by_kind = 'key' AND k.created_by_id = made.id
+             WHERE k.org_id = $1
+         )
+         UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $3, revoked_by_id = $4
+         WHERE org_id = $1 AND id IN (SELECT id FROM made) AND revoked_at IS NULL
          RETURNING id, public_id",
         org_id,
         key_id,

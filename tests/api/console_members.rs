@@ -183,6 +183,81 @@ async fn suspending_or_demoting_without_the_checkbox_keeps_the_keys() {
 }
 
 #[tokio::test]
+async fn suspending_an_already_suspended_admin_with_the_box_checked_still_revokes_their_keys() {
+    let o = org().await;
+    o.post(&format!("{}/suspend", o.member(o.bob)), &[]).await;
+    let again = o.ada.page(&format!("{}/suspend", o.member(o.bob))).await;
+    assert_eq!(
+        again.matches(r#"class="answered-key""#).count(),
+        2,
+        "the keys are still listed"
+    );
+    let res = o
+        .post(&format!("{}/suspend", o.member(o.bob)), &[("revoke_keys", "on")])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.text()
+            .await
+            .expect("page")
+            .matches(r#"class="revoked-key""#)
+            .count(),
+        2
+    );
+    for key in &o.bob_keys {
+        assert_eq!(o.key_status(key).await, 401, "what the page listed is gone");
+    }
+}
+
+#[tokio::test]
+async fn a_link_stops_working_when_the_admin_who_issued_it_is_offboarded() {
+    let o = org().await;
+    let carol = o.app.user("carol@example.com", Some(o.org)).await;
+    o.app.member(o.org, carol, "admin").await;
+    let bob = Console::signed_in(&o.app, "bob@example.com").await;
+    let csrf = bob.csrf().await;
+    let res = bob
+        .post(&format!("{}/password-link", o.member(carol)), &[("csrf", &csrf)])
+        .await;
+    let token = link_token(&res.text().await.expect("page"));
+    let browser = Console::new(&o.app);
+    assert_eq!(browser.get(&format!("/welcome?token={token}")).await.status(), 200);
+    let form = welcome_form(&browser, &token).await;
+
+    o.post(&format!("{}/suspend", o.member(o.bob)), &[]).await;
+    assert_eq!(
+        browser.get(&format!("/welcome?token={token}")).await.status(),
+        400,
+        "a suspended admin's links no longer work"
+    );
+    let password = "bob wants to be carol now";
+    let res = browser
+        .post(
+            "/welcome",
+            &[
+                ("csrf", &form),
+                ("token", &token),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(carol)
+        .fetch_one(&o.app.pool)
+        .await
+        .expect("carol");
+    assert_eq!(hash, None, "carol's account was not taken over");
+    o.post(&format!("{}/restore", o.member(o.bob)), &[]).await;
+    assert_eq!(
+        browser.get(&format!("/welcome?token={token}")).await.status(),
+        200,
+        "the rule is the issuer's standing, judged when the link is used"
+    );
+}
+
+#[tokio::test]
 async fn demoting_an_admin_revokes_their_keys_in_the_same_step() {
     let o = org().await;
     let confirm = o.ada.page(&format!("{}/demote", o.member(o.bob))).await;
@@ -293,7 +368,17 @@ async fn a_created_account_gets_a_set_password_link_that_works_once() {
         .fetch_one(&o.app.pool)
         .await
         .expect("link");
-    assert_ne!(stored, token.as_bytes(), "only a hash is stored");
+    assert_eq!(
+        stored,
+        keyward::people::password_links::token_hash(&token),
+        "its SHA-256 is stored"
+    );
+    let anywhere: bool = sqlx::query_scalar("SELECT strpos(p::text, $1) > 0 FROM password_links p")
+        .bind(&token)
+        .fetch_one(&o.app.pool)
+        .await
+        .expect("row text");
+    assert!(!anywhere, "the token itself is in no column");
 
     let carol = Console::new(&o.app);
     let csrf = welcome_form(&carol, &token).await;
@@ -330,6 +415,20 @@ async fn a_created_account_gets_a_set_password_link_that_works_once() {
         "the new password signs in"
     );
 
+    let replay = carol
+        .post(
+            "/welcome",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "another password altogether"),
+                ("password_confirm", "another password altogether"),
+            ],
+        )
+        .await;
+    assert_eq!(replay.status(), 400, "the same form sent again sets nothing");
+    let later = Console::new(&o.app);
+    assert_eq!(later.sign_in("carol@example.com", new_password, "").await.status(), 303);
     let again = Console::new(&o.app);
     let res = again.get(&format!("/welcome?token={token}")).await;
     assert_eq!(res.status(), 400, "the link works once");
@@ -453,6 +552,43 @@ async fn every_members_post_refuses_a_missing_token_and_a_cross_site_origin() {
     for key in &o.bob_keys {
         assert_eq!(o.key_status(key).await, 200);
     }
+
+    // The set-password form: its pre-session token, and from this site only.
+    let carol = o.app.user("carol@example.com", Some(o.org)).await;
+    o.app.member(o.org, carol, "member").await;
+    let res = o.post(&format!("{}/password-link", o.member(carol)), &[]).await;
+    let token = link_token(&res.text().await.expect("page"));
+    let browser = Console::new(&o.app);
+    let csrf = welcome_form(&browser, &token).await;
+    let password = "a perfectly good password";
+    let fields = [
+        ("token", token.as_str()),
+        ("password", password),
+        ("password_confirm", password),
+    ];
+    let res = browser.post("/welcome", &fields).await;
+    assert_eq!(res.status(), 403, "without its token");
+    let mut with_token = vec![("csrf", csrf.as_str())];
+    with_token.extend_from_slice(&fields);
+    let res = browser
+        .request(reqwest::Method::POST, "/welcome")
+        .header("Origin", "https://evil.example")
+        .form(&with_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403, "from another site");
+    let stranger = Console::new(&o.app);
+    assert_eq!(
+        stranger.post("/welcome", &with_token).await.status(),
+        403,
+        "another browser's token"
+    );
+    assert_eq!(
+        browser.get(&format!("/welcome?token={token}")).await.status(),
+        200,
+        "the link still works"
+    );
 }
 
 #[tokio::test]
@@ -560,7 +696,8 @@ async fn bulk_revocation_revokes_every_key_still_unrevoked_when_the_post_arrives
 async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
     let o = org().await;
     let parent = &o.bob_keys[0];
-    let child = child_key(&o, parent).await;
+    let child = child_key(&o, parent, 7).await;
+    let grandchild = child_key(&o, &child, 3).await;
     let detail = o
         .ada
         .page(&format!("/o/{}/settings/api-keys/{}", o.org, parent.id))
@@ -571,6 +708,10 @@ async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
         .page(&format!("/o/{}/settings/api-keys/{}/revoke", o.org, parent.id))
         .await;
     assert!(confirm.contains(r#"name="with_created" value="on" checked"#));
+    assert!(
+        confirm.contains(grandchild.public_id()),
+        "the confirmation lists every key made with it"
+    );
     let res = o
         .post(
             &format!("/o/{}/settings/api-keys/{}/revoke", o.org, parent.id),
@@ -580,9 +721,10 @@ async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
     assert_eq!(res.status(), 303);
     assert_eq!(o.key_status(parent).await, 401);
     assert_eq!(o.key_status(&child).await, 401, "the key created with it too");
+    assert_eq!(o.key_status(&grandchild).await, 401, "and the key that key created");
 
     let other = &o.bob_keys[1];
-    let kept = child_key(&o, other).await;
+    let kept = child_key(&o, other, 7).await;
     o.post(&format!("/o/{}/settings/api-keys/{}/revoke", o.org, other.id), &[])
         .await;
     assert_eq!(o.key_status(other).await, 401);
@@ -590,13 +732,13 @@ async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
 }
 
 /// A key created through the API with `parent`, as the API would record it.
-async fn child_key(o: &Org, parent: &TestKey) -> TestKey {
+async fn child_key(o: &Org, parent: &TestKey, days: u16) -> TestKey {
     use keyward::domain::api_key::{Expiry, KeyName};
     let request = keyward::keys::KeyRequest {
         org_id: o.org,
         name: KeyName::parse("made by a script").expect("name"),
         scopes: None,
-        expiry: Expiry::InDays(7).into(),
+        expiry: Expiry::InDays(days).into(),
         created_by: keyward::store::audit::Actor::Key(parent.id),
         responsible_user_id: Some(o.bob),
         origin: Default::default(),

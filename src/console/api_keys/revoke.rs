@@ -23,7 +23,8 @@ struct RevokePage {
     layout: Layout,
     view: KeyView,
     m: &'static crate::console::catalog::members::Messages,
-    /// The active keys created through the API with this one, which the form offers to revoke too.
+    /// The active keys made with this one (through the API, directly or by keys made with it),
+    /// which the form offers to revoke too.
     children: Vec<KeyView>,
 }
 
@@ -31,7 +32,7 @@ pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdm
     let view = key_of_org(&state, &admin, &req).await?;
     let children = {
         let mut conn = state.pool.acquire().await?;
-        store::api_keys::created_with(&mut conn, admin.org_id, view.key.id).await?
+        store::api_keys::descendants(&mut conn, admin.org_id, view.key.id).await?
     };
     let now = Utc::now();
     let page = RevokePage {
@@ -99,9 +100,7 @@ pub async fn revoke(
         admin.org_id, view.key.public_id
     );
     if !created.is_empty() {
-        let ids: Vec<&str> = created.iter().map(|(_, public_id)| public_id.as_str()).collect();
-        to.push_str("&also=");
-        to.push_str(&ids.join(","));
+        to.push_str(&format!("&also={}", created.len()));
     }
     Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
 }

@@ -42,6 +42,7 @@ super::catalog! {
     member_facts: "Membership", "メンバーシップ";
     managed_by_this_org: "Account managed by this organization", "この組織が管理するアカウント";
     managed_elsewhere: "Account managed by another organization or by no one: only its managing organization (or `keyward admin reset-password`) can reset its password.", "このアカウントは別の組織が管理しているか、管理組織がありません。パスワードをリセットできるのは管理組織 (または `keyward admin reset-password`) だけです。";
+    link_disabled: "The account is disabled: enable it before it can be given a new password.", "アカウントが無効です。新しいパスワードを設定する前にアカウントを有効にしてください。";
     yes: "Yes", "はい";
     no: "No", "いいえ";
     keys_answered_for: "Active API keys they answer for", "責任を持つ有効な API キー";
@@ -92,8 +93,8 @@ super::catalog! {
     key_in_audit_log: "Every event of this key in the audit log", "監査ログでこのキーのすべてのイベントを見る";
     children_heading: "Keys created with this key", "このキーで作成されたキー";
     children_none: "No key was created through the API with this key.", "このキーを使って API で作成されたキーはありません。";
-    revoke_children_too: "Also revoke the {n} active keys created with this key", "このキーで作成された有効なキー {n} 件も取り消す";
-    children_revoked: "Also revoked: {ids}", "あわせて取り消したキー: {ids}";
+    revoke_children_too: "Also revoke the {n} active keys made with this key (through the API, directly or by keys made with it)", "このキーで作成された有効なキー {n} 件 (API で直接、またはそのキーで作成されたもの) も取り消す";
+    children_revoked: "The {n} keys made with it were revoked too.", "このキーで作成されたキー {n} 件もあわせて取り消しました。";
 
     welcome_title: "Set your password", "パスワードを設定";
     welcome_intro: "Choose the password for {email}. Then sign in with it.", "{email} のパスワードを決めてください。その後、そのパスワードでサインインします。";

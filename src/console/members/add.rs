@@ -203,7 +203,7 @@ pub async fn new_link(
 pub(super) fn page_error(err: PeopleError) -> PageError {
     match err {
         PeopleError::NotFound => PageError::NotFound,
-        PeopleError::NotManaged => PageError::Forbidden,
+        PeopleError::NotManaged | PeopleError::Disabled => PageError::Forbidden,
         PeopleError::Database(db) => PageError::Unavailable(db),
         other => PageError::Internal(other.to_string()),
     }

@@ -65,6 +65,10 @@ impl MemberView {
         self.member.role == Role::Admin
     }
 
+    pub fn is_disabled(&self) -> bool {
+        self.member.status == UserStatus::Disabled
+    }
+
     pub fn is_suspended(&self) -> bool {
         self.member.suspended_at.is_some()
     }
