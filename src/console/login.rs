@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use super::catalog::Lang;
 use super::session::{self, Viewer};
-use super::{Layout, PageError, presession, redirect, render};
-use crate::auth::{argon2id, csrf};
+use super::{Layout, PageError, presession, redirect, render_with_cookie};
+use crate::auth::argon2id;
 use crate::domain::{Action, Email};
 use crate::state::AppState;
 use crate::store;
@@ -98,19 +98,6 @@ fn page(state: &AppState, lang: Lang, req: &HttpRequest, presession: &str, next:
     }
 }
 
-fn respond(
-    status: StatusCode,
-    page: &LoginPage,
-    cookie: Option<actix_web::cookie::Cookie<'static>>,
-) -> Result<HttpResponse, PageError> {
-    let mut res = render(status, page)?;
-    if let Some(cookie) = cookie {
-        res.add_cookie(&cookie)
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-    }
-    Ok(res)
-}
-
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -129,7 +116,7 @@ pub async fn show(
         _ if req.cookie(session::cookie_name(&state)).is_some() => Some(page.layout.t.sign_in_expired),
         _ => None,
     };
-    respond(StatusCode::OK, &page, presession.new_cookie)
+    render_with_cookie(StatusCode::OK, &page, presession.new_cookie)
 }
 
 /// The throttle's subjects for a sign-in: account and address, address, account. Accounts are
@@ -154,12 +141,10 @@ pub async fn submit(
     let presession = presession::get_or_create(&req, &state);
     let mut page = page(&state, lang, &req, &presession.value, &form.next, form.email.clone());
 
-    let csrf_ok = presession.new_cookie.is_none()
-        && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
-        && !csrf::is_cross_origin(&req, &state.public_base);
+    let csrf_ok = presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf);
     if !csrf_ok {
         page.problem = Some(page.layout.t.forbidden_message);
-        return respond(StatusCode::FORBIDDEN, &page, presession.new_cookie);
+        return render_with_cookie(StatusCode::FORBIDDEN, &page, presession.new_cookie);
     }
 
     let ip = req
@@ -200,7 +185,7 @@ pub async fn submit(
         store::login_attempts::record_failure(&mut conn, &subjects).await?;
         tracing::info!(throttled = refused, "sign-in refused");
         page.problem = Some(page.layout.t.sign_in_failed);
-        return respond(StatusCode::UNAUTHORIZED, &page, None);
+        return render_with_cookie(StatusCode::UNAUTHORIZED, &page, None);
     };
 
     // A new id at every sign-in; the browser's old session, if any, ends.

@@ -203,6 +203,20 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
         .body(body))
 }
 
+/// `render`, setting the pre-session cookie too when the browser is given one with this page.
+pub fn render_with_cookie(
+    status: StatusCode,
+    page: &impl Template,
+    cookie: Option<Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let mut res = render(status, page)?;
+    if let Some(cookie) = cookie {
+        res.add_cookie(&cookie)
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+    }
+    Ok(res)
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

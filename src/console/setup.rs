@@ -9,9 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::{Layout, PageError, field_errors, presession, render, session};
+use super::{Layout, PageError, field_errors, presession, render_with_cookie, session};
 use crate::auth::argon2id;
-use crate::auth::csrf;
 use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, UserAgent};
 use crate::state::AppState;
 use crate::store;
@@ -113,19 +112,6 @@ async fn ensure_setup_open(pool: &PgPool) -> Result<(), PageError> {
     Ok(())
 }
 
-fn page_response(
-    status: StatusCode,
-    page: &SetupPage,
-    new_cookie: Option<actix_web::cookie::Cookie<'static>>,
-) -> Result<HttpResponse, PageError> {
-    let mut res = render(status, page)?;
-    if let Some(cookie) = new_cookie {
-        res.add_cookie(&cookie)
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-    }
-    Ok(res)
-}
-
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -151,7 +137,7 @@ pub async fn show(
     } else {
         StatusCode::BAD_REQUEST
     };
-    page_response(status, &page, presession.new_cookie)
+    render_with_cookie(status, &page, presession.new_cookie)
 }
 
 pub async fn submit(
@@ -175,12 +161,10 @@ pub async fn submit(
         problem: None,
     };
 
-    let csrf_ok = presession.new_cookie.is_none()
-        && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
-        && !csrf::is_cross_origin(&req, &state.public_base);
+    let csrf_ok = presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf);
     if !csrf_ok {
         page.problem = Some(page.layout.t.forbidden_message);
-        return page_response(StatusCode::FORBIDDEN, &page, presession.new_cookie);
+        return render_with_cookie(StatusCode::FORBIDDEN, &page, presession.new_cookie);
     }
 
     let t = page.layout.t;
@@ -204,7 +188,7 @@ pub async fn submit(
     let (Some(email), Some(name), Some(org_name), Some(password), false) =
         (email, name, org_name, password, page.errors.any())
     else {
-        return page_response(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+        return render_with_cookie(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
     };
 
     // Only a live token buys an argon2 computation.
@@ -212,7 +196,7 @@ pub async fn submit(
         let mut conn = state.pool.acquire().await?;
         if !store::setup_tokens::is_usable(&mut conn, &token_hash(&form.token)).await? {
             page.problem = Some(t.setup_link_unusable);
-            return page_response(StatusCode::BAD_REQUEST, &page, None);
+            return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
         }
     }
     let secret = password.secret().clone();
@@ -234,7 +218,7 @@ pub async fn submit(
     if !store::setup_tokens::consume(&mut tx, &token_hash(&form.token)).await? {
         drop(tx);
         page.problem = Some(t.setup_link_unusable);
-        return page_response(StatusCode::BAD_REQUEST, &page, None);
+        return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
     }
     let org = store::orgs::create(&mut tx, &org_name).await?;
     let user = store::users::create(&mut tx, &email, &name, &password_hash, Some(org.id)).await?;

@@ -689,72 +689,46 @@ pub async fn active_answered_for(
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<Vec<ApiKey>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        KeyRow,
-        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
-                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
-                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
-                  u.display_name AS "creator_name?", u.email AS "creator_email?",
-                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
-           FROM api_keys k
-           LEFT JOIN users u ON u.id = k.responsible_user_id
-           WHERE k.org_id = $1 AND k.responsible_user_id = $2 AND k.revoked_at IS NULL AND k.expires_at > now()
-           ORDER BY k.created_at DESC, k.id DESC"#,
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM api_keys
+         WHERE org_id = $1 AND responsible_user_id = $2 AND revoked_at IS NULL AND expires_at > now()",
         org_id,
         user_id
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(ApiKey::from).collect())
+    by_ids(conn, org_id, &ids).await
 }
 
 /// The keys created through the API with the key `key_id`, newest first.
 pub async fn created_with(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid) -> Result<Vec<ApiKey>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        KeyRow,
-        r#"SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
-                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
-                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
-                  u.display_name AS "creator_name?", u.email AS "creator_email?",
-                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
-           FROM api_keys k
-           LEFT JOIN users u ON u.id = k.responsible_user_id
-           WHERE k.org_id = $1 AND k.created_by_kind = 'key' AND k.created_by_id = $2
-           ORDER BY k.created_at DESC, k.id DESC"#,
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM api_keys WHERE org_id = $1 AND created_by_kind = 'key' AND created_by_id = $2",
         org_id,
         key_id
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(ApiKey::from).collect())
+    by_ids(conn, org_id, &ids).await
 }
 
 /// Every key made with the key `key_id`: created through the API with it, or with a key made
 /// with it, and so on, newest first.
 pub async fn descendants(conn: &mut PgConnection, org_id: Uuid, key_id: Uuid) -> Result<Vec<ApiKey>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        KeyRow,
+    let ids = sqlx::query_scalar!(
         r#"WITH RECURSIVE made AS (
                SELECT id FROM api_keys WHERE org_id = $1 AND created_by_kind = 'key' AND created_by_id = $2
                UNION
                SELECT k.id FROM api_keys k JOIN made ON k.created_by_kind = 'key' AND k.created_by_id = made.id
                WHERE k.org_id = $1
            )
-           SELECT k.id, k.org_id, k.public_id, k.name, k.scoped,
-                  k.created_by_kind AS "created_by_kind: ActorKind", k.created_by_id, k.responsible_user_id,
-                  k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at,
-                  u.display_name AS "creator_name?", u.email AS "creator_email?",
-                  ARRAY(SELECT s.scope FROM api_key_scopes s WHERE s.key_id = k.id ORDER BY s.scope) AS "scopes!"
-           FROM api_keys k
-           LEFT JOIN users u ON u.id = k.responsible_user_id
-           WHERE k.id IN (SELECT id FROM made)
-           ORDER BY k.created_at DESC, k.id DESC"#,
+           SELECT id AS "id!" FROM made"#,
         org_id,
         key_id
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(ApiKey::from).collect())
+    by_ids(conn, org_id, &ids).await
 }
 
 /// Revokes every unrevoked key made with the key `key_id` (its `descendants`); returns their
@@ -785,7 +759,8 @@ pub async fn revoke_descendants(
     Ok(rows.into_iter().map(|r| (r.id, r.public_id)).collect())
 }
 
-/// The org's keys with these ids, newest first (what a bulk revocation revoked, by name).
+/// The org's keys with these ids, newest first: the one select of a whole key the pages that
+/// list a chosen set of keys share (a person's, a key's descendants, what was just revoked).
 pub async fn by_ids(conn: &mut PgConnection, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<ApiKey>, sqlx::Error> {
     let rows = sqlx::query_as!(
         KeyRow,

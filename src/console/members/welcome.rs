@@ -8,9 +8,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::messages;
-use crate::auth::{argon2id, csrf};
+use crate::auth::argon2id;
 use crate::console::catalog::members::Messages;
-use crate::console::{Layout, PageError, field_errors, origin, presession, render, session};
+use crate::console::{Layout, PageError, field_errors, origin, presession, render_with_cookie, session};
 use crate::domain::NewPassword;
 use crate::people::password_links;
 use crate::state::AppState;
@@ -59,19 +59,6 @@ struct DonePage {
     m: &'static Messages,
 }
 
-fn respond(
-    status: StatusCode,
-    page: &impl Template,
-    cookie: Option<actix_web::cookie::Cookie<'static>>,
-) -> Result<HttpResponse, PageError> {
-    let mut res = render(status, page)?;
-    if let Some(cookie) = cookie {
-        res.add_cookie(&cookie)
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-    }
-    Ok(res)
-}
-
 async fn usable_email(state: &AppState, token: &str) -> Result<Option<String>, PageError> {
     if token.is_empty() || token.len() > 128 {
         return Ok(None);
@@ -104,7 +91,7 @@ pub async fn show(
     } else {
         StatusCode::BAD_REQUEST
     };
-    respond(status, &page, presession.new_cookie)
+    render_with_cookie(status, &page, presession.new_cookie)
 }
 
 pub async fn submit(
@@ -126,28 +113,26 @@ pub async fn submit(
         confirm_error: None,
         problem: None,
     };
-    let csrf_ok = presession.new_cookie.is_none()
-        && state.csrf.verify(CSRF_PURPOSE, &presession.value, &form.csrf)
-        && !csrf::is_cross_origin(&req, &state.public_base);
+    let csrf_ok = presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf);
     if !csrf_ok {
         return Err(PageError::Forbidden);
     }
     page.email = usable_email(&state, &form.token).await?;
     if page.email.is_none() {
         page.problem = Some(m.welcome_unusable);
-        return respond(StatusCode::BAD_REQUEST, &page, None);
+        return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
     }
     let t = page.layout.t;
     let password = match NewPassword::parse(&form.password) {
         Ok(password) => password,
         Err(e) => {
             page.password_error = Some(field_errors::password(t, &e));
-            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+            return render_with_cookie(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
         }
     };
     if let Err(e) = password.confirm(&form.password_confirm) {
         page.confirm_error = Some(field_errors::password(t, &e));
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+        return render_with_cookie(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
     }
     let secret = password.secret().clone();
     let password_hash = state
@@ -163,9 +148,9 @@ pub async fn submit(
         // Used by a concurrent submission between the check and now.
         page.problem = Some(m.welcome_unusable);
         page.email = None;
-        return respond(StatusCode::BAD_REQUEST, &page, None);
+        return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
     };
     tracing::info!(user_id = %user_id, "password set with a set-password link");
     let done = DonePage { layout: page.layout, m };
-    respond(StatusCode::OK, &done, None)
+    render_with_cookie(StatusCode::OK, &done, None)
 }
