@@ -51,7 +51,18 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
     browser.wait_for("#members").await;
     browser.check("members").await;
 
+    // The keys list offers to revoke every key of a creator; its confirmation lists them.
+    browser
+        .visit(&format!("/o/{org}/settings/api-keys?tab=unscoped&creator={}", ids[1]))
+        .await;
+    browser.click("#revoke-by-creator").await;
+    browser.wait_for("#confirm-bulk-revoke").await;
+    assert_eq!(browser.count(".answered-key").await, 2);
+    browser.check("bulk-revoke-confirm").await;
+
     // Removing an admin who created two keys.
+    browser.visit(&members).await;
+    browser.wait_for("#members").await;
     browser.click_text("a.member-link", names.leaver).await;
     browser.wait_for("#remove").await;
     browser.check("member").await;
