@@ -10,18 +10,43 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// What is logged when `RUST_LOG` is unset or cannot be read.
+const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
 /// Installs the global subscriber: human-readable lines on stderr (stdout is kept for the
 /// output of CLI commands), filtered by `RUST_LOG` (default `info`).
+///
+/// `RUST_LOG` holds `target=level` directives (`info`, `keyward=debug,sqlx=warn`). The filter
+/// is static, so entering the request span on every poll of a request costs no lookup.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let (filter, refused) = match std::env::var("RUST_LOG") {
+        Ok(text) => match text.parse::<Targets>() {
+            Ok(filter) => (filter, None),
+            Err(err) => (
+                default_filter(),
+                Some(format!(
+                    "RUST_LOG={text:?} is not a list of target=level directives ({err}); logging at {DEFAULT_FILTER}"
+                )),
+            ),
+        },
+        Err(_) => (default_filter(), None),
+    };
+    let format = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = tracing_subscriber::registry().with(format).with(filter).try_init();
+    if let Some(message) = refused {
+        tracing::warn!("{message}");
+    }
+}
+
+fn default_filter() -> Targets {
+    DEFAULT_FILTER.parse().expect("the default filter parses")
 }
 
 /// A new id, unique across instances and restarts: a random per-process prefix and a counter,

@@ -28,12 +28,29 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// A connection idle longer than this is pinged before a request gets it.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens the request pool. Acquiring waits at most a few seconds, so a database outage turns
 /// into a clear 503 instead of requests piling up.
+///
+/// The pool pings every connection as it is released, so one that comes back and is reused
+/// within a second is known good: only a connection idle longer than that is pinged again
+/// before use (a lost server shows up there instead of in the request's query). Pinging on
+/// every acquire would cost each request one more round trip to the database.
 pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(3))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
 }

@@ -34,12 +34,19 @@ impl Write for LogSink {
 }
 
 pub fn init_logs() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
+        let filter: tracing_subscriber::filter::Targets = "keyward=trace,sqlx=trace,actix_web=trace,info"
+            .parse()
+            .expect("a filter");
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("keyward=trace,sqlx=trace,actix_web=trace,info")
+            .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
             .with_writer(|| LogSink)
+            .finish()
+            .with(filter)
             .try_init();
     });
 }

@@ -1,6 +1,11 @@
 //! The application shell: health probes, static files, security headers, 404s.
 
-use crate::helpers::TestApp;
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::helpers::{Options, TestApp, database_server};
+use crate::proxy::{DbProxy, Mode};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_does() {
@@ -89,4 +94,35 @@ async fn static_files_are_served_with_cache_headers_and_unknown_paths_are_404() 
     assert_eq!(again.status(), 304);
     assert_eq!(app.get("/static/../Cargo.toml").await.status(), 404);
     assert_eq!(app.get("/no/such/page").await.status(), 404);
+}
+
+/// The request pool skips the ping of a connection that was just released (the release pinged
+/// it), but pings one that sat idle, so connections the database dropped while idle are
+/// replaced before a request gets them instead of failing that request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_dropped_while_idle_fail_no_request() {
+    let proxy = DbProxy::start(database_server().upstream()).await;
+    let app = TestApp::spawn_with(Options {
+        database_via: Some(proxy.address),
+        ..Default::default()
+    })
+    .await;
+    let org = app.org("Acme").await;
+    let key = app.key(org, None).await;
+    let users = format!("/admin/v1/orgs/{org}/users");
+    // Several requests at once, so the pool holds several connections.
+    let answers = futures_util::future::join_all((0..8).map(|_| app.api(Method::GET, &users, &key.token))).await;
+    let warm: Vec<u16> = answers.iter().map(|answer| answer.status().as_u16()).collect();
+    assert_eq!(warm, [200; 8], "warm-up");
+
+    // The database drops every connection and comes straight back, while the pool is idle.
+    proxy.set(Mode::Cut);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    proxy.set(Mode::Open);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    for round in 0..8 {
+        let status = app.api(Method::GET, &users, &key.token).await.status();
+        assert_eq!(status, 200, "request {round} after the database came back");
+    }
 }
