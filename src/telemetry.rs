@@ -14,39 +14,42 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// What is logged when `RUST_LOG` is unset or cannot be read.
+/// What is logged when `RUST_LOG` is unset, empty or cannot be read.
 const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
 /// Installs the global subscriber: human-readable lines on stderr (stdout is kept for the
 /// output of CLI commands), filtered by `RUST_LOG` (default `info`).
 ///
-/// `RUST_LOG` holds `target=level` directives (`info`, `keyward=debug,sqlx=warn`). The filter
-/// is static, so entering the request span on every poll of a request costs no lookup.
+/// The filter is static, so entering the request span on every poll of a request costs no
+/// lookup.
 pub fn init() {
-    let (filter, refused) = match std::env::var("RUST_LOG") {
-        Ok(text) => match text.parse::<Targets>() {
-            Ok(filter) => (filter, None),
-            Err(err) => (
-                default_filter(),
-                Some(format!(
-                    "RUST_LOG={text:?} is not a list of target=level directives ({err}); logging at {DEFAULT_FILTER}"
-                )),
-            ),
-        },
-        Err(_) => (default_filter(), None),
-    };
+    let (filter, refused) = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let format = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     let _ = tracing_subscriber::registry().with(format).with(filter).try_init();
-    if let Some(message) = refused {
-        tracing::warn!("{message}");
+    if let Some(reason) = refused {
+        tracing::warn!("{reason}");
     }
 }
 
-fn default_filter() -> Targets {
-    DEFAULT_FILTER.parse().expect("the default filter parses")
+/// The filter `RUST_LOG` asks for: `target=level` directives (`info`, `keyward=debug,sqlx=warn`).
+/// Unset or empty, the default; unreadable, the default and the reason to log.
+fn log_filter(rust_log: Option<&str>) -> (Targets, Option<String>) {
+    let default = || DEFAULT_FILTER.parse().expect("the default filter parses");
+    let Some(text) = rust_log.map(str::trim).filter(|text| !text.is_empty()) else {
+        return (default(), None);
+    };
+    match text.parse() {
+        Ok(filter) => (filter, None),
+        Err(err) => (
+            default(),
+            Some(format!(
+                "RUST_LOG={text:?} is not a list of target=level directives ({err}); logging at {DEFAULT_FILTER}"
+            )),
+        ),
+    }
 }
 
 /// A new id, unique across instances and restarts: a random per-process prefix and a counter,
@@ -95,4 +98,39 @@ pub async fn request_span(
     }
     .instrument(span)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::log_filter;
+
+    #[test]
+    fn unset_or_empty_rust_log_logs_at_the_default() {
+        for rust_log in [None, Some(""), Some("  ")] {
+            let (filter, refused) = log_filter(rust_log);
+            assert!(filter.would_enable("keyward", &Level::INFO), "{rust_log:?}");
+            assert!(!filter.would_enable("keyward", &Level::DEBUG), "{rust_log:?}");
+            assert!(!filter.would_enable("sqlx", &Level::INFO), "{rust_log:?}");
+            assert_eq!(refused, None);
+        }
+    }
+
+    #[test]
+    fn target_level_directives_are_followed() {
+        let (filter, refused) = log_filter(Some("warn,keyward=debug"));
+        assert!(filter.would_enable("keyward::api", &Level::DEBUG));
+        assert!(!filter.would_enable("actix_web", &Level::INFO));
+        assert_eq!(refused, None);
+    }
+
+    #[test]
+    fn an_unreadable_rust_log_falls_back_to_the_default_and_says_why() {
+        let (filter, refused) = log_filter(Some("keyward=loudly"));
+        assert!(filter.would_enable("keyward", &Level::INFO));
+        assert!(!filter.would_enable("keyward", &Level::DEBUG));
+        let reason = refused.expect("a reason");
+        assert!(reason.contains("RUST_LOG=\"keyward=loudly\""), "{reason}");
+    }
 }

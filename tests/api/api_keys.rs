@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::helpers::{Answer, TestApp, TestKey};
-use crate::proxy::{DbProxy, Mode};
+use crate::proxy::{Mode, app_behind_db_proxy};
 
 const ARGON2_STARTED: &str = "keyward_argon2_verifications_started_total";
 
@@ -421,13 +421,7 @@ async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
 
 #[tokio::test]
 async fn with_the_database_cut_bad_tokens_are_refused_without_it_and_unknown_keys_fail_closed() {
-    let server = crate::helpers::database_server();
-    let proxy = DbProxy::start(server.upstream()).await;
-    let app = TestApp::spawn_with(crate::helpers::Options {
-        database_via: Some(proxy.address),
-        ..Default::default()
-    })
-    .await;
+    let (proxy, app) = app_behind_db_proxy().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
     proxy.set(Mode::Cut);

@@ -41,13 +41,10 @@ pub fn init_logs() {
         let filter: tracing_subscriber::filter::Targets = "keyward=trace,sqlx=trace,actix_web=trace,info"
             .parse()
             .expect("a filter");
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+        let format = tracing_subscriber::fmt::layer()
             .with_ansi(false)
-            .with_writer(|| LogSink)
-            .finish()
-            .with(filter)
-            .try_init();
+            .with_writer(|| LogSink);
+        let _ = tracing_subscriber::registry().with(format).with(filter).try_init();
     });
 }
 

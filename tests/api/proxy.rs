@@ -12,6 +12,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::watch;
 
+use crate::helpers::{Options, TestApp, database_server};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Open,
@@ -32,6 +34,17 @@ pub enum Notices {
 pub enum Upstream {
     Tcp(SocketAddr),
     Unix(PathBuf),
+}
+
+/// A test instance whose request pool reaches the database only through a new proxy.
+pub async fn app_behind_db_proxy() -> (DbProxy, TestApp) {
+    let proxy = DbProxy::start(database_server().upstream()).await;
+    let app = TestApp::spawn_with(Options {
+        database_via: Some(proxy.address),
+        ..Default::default()
+    })
+    .await;
+    (proxy, app)
 }
 
 pub struct DbProxy {

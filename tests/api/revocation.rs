@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use crate::helpers::{Options, Server, TestApp, database_server, metric_at};
-use crate::proxy::{DbProxy, Mode};
+use crate::helpers::{Server, TestApp, database_server, metric_at};
+use crate::proxy::{DbProxy, Mode, app_behind_db_proxy};
 
 /// Instance B as its own process, its database reached through `proxy`.
 fn start_b(app: &TestApp, proxy: &DbProxy) -> (Server, String, String) {
@@ -125,12 +125,7 @@ async fn a_key_revoked_on_a_is_never_accepted_by_b_through_outages_and_stalls() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_database_outage_cached_keys_serve_again_within_5_s_with_no_argon2() {
-    let proxy = DbProxy::start(database_server().upstream()).await;
-    let app = TestApp::spawn_with(Options {
-        database_via: Some(proxy.address),
-        ..Default::default()
-    })
-    .await;
+    let (proxy, app) = app_behind_db_proxy().await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::helpers::{Options, TestApp, database_server};
-use crate::proxy::{DbProxy, Mode};
+use crate::helpers::TestApp;
+use crate::proxy::{Mode, app_behind_db_proxy};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_does() {
@@ -101,12 +101,7 @@ async fn static_files_are_served_with_cache_headers_and_unknown_paths_are_404() 
 /// replaced before a request gets them instead of failing that request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_the_database_dropped_while_idle_fail_no_request() {
-    let proxy = DbProxy::start(database_server().upstream()).await;
-    let app = TestApp::spawn_with(Options {
-        database_via: Some(proxy.address),
-        ..Default::default()
-    })
-    .await;
+    let (proxy, app) = app_behind_db_proxy().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
     let users = format!("/admin/v1/orgs/{org}/users");

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use crate::helpers::{Options, TestApp, TestKey, database_server};
-use crate::proxy::{DbProxy, Mode, Notices};
+use crate::helpers::{Options, TestApp, TestKey};
+use crate::proxy::{DbProxy, Mode, Notices, app_behind_db_proxy};
 
 const ARGON2_STARTED: &str = "keyward_argon2_verifications_started_total";
 const ROW_READS: &str = "keyward_key_row_reads_total";
@@ -51,12 +51,7 @@ async fn wait_for_metric(app: &TestApp, series: &str, value: f64) {
 }
 
 async fn behind_proxy() -> (DbProxy, TestApp) {
-    let proxy = DbProxy::start(database_server().upstream()).await;
-    let app = TestApp::spawn_with(Options {
-        database_via: Some(proxy.address),
-        ..Default::default()
-    })
-    .await;
+    let (proxy, app) = app_behind_db_proxy().await;
     wait_for_metric(&app, HEALTHY, 1.0).await;
     (proxy, app)
 }
