@@ -3,9 +3,12 @@
 //! rather than driven through reqwest because the generator runs on one core against a server on
 //! one core, and must cost its core far less than the server costs its own, or the figures would
 //! measure the generator. It reads only what keyward sends (sized bodies, no chunking).
+//!
+//! `run` waits for answers the usual way, asleep in epoll; `run_busy` polls its connections on
+//! a thread that never sleeps (see there for why the throughput rounds need both).
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -305,4 +308,150 @@ async fn one_connection(
         }
     }
     tally
+}
+
+/// As `run` with `Pace::AsFastAsAnswered`, but the answers are waited for by one thread that
+/// polls every connection in turn and never sleeps.
+///
+/// On loopback the server's send runs the receiving side too: when the generator is asleep in
+/// epoll, the server's CPU wakes it (an interprocessor interrupt, which under a hypervisor costs
+/// the sender a microsecond or more), a cost a remote client never puts on the server. The
+/// slower the answer, the more often the generator has gone to sleep before it comes, so with a
+/// sleeping generator that cost grows with the very thing measured. A generator that never
+/// sleeps is never woken, and what the server's CPU spends is the server's own work.
+pub async fn run_busy(
+    server: SocketAddr,
+    from: Option<IpAddr>,
+    requests: Arc<Vec<Vec<u8>>>,
+    connections: usize,
+    duration: Duration,
+) -> io::Result<(Tally, Duration)> {
+    if requests.is_empty() || connections == 0 {
+        return Ok((Tally::default(), Duration::ZERO));
+    }
+    let mut lanes = Vec::with_capacity(connections);
+    for index in 0..connections {
+        let connection = Connection::open(server, from).await?;
+        lanes.push(Lane {
+            // Non-blocking, as tokio left it.
+            stream: connection.stream.into_std()?,
+            buffer: Vec::with_capacity(8192),
+            offset: index * requests.len() / connections,
+            sent: 0,
+            waiting: false,
+        });
+    }
+    tokio::task::spawn_blocking(move || poll_lanes(lanes, &requests, duration))
+        .await
+        .map_err(io::Error::other)?
+}
+
+/// One connection of `run_busy`.
+struct Lane {
+    stream: std::net::TcpStream,
+    buffer: Vec<u8>,
+    /// Where in the requests this connection's stretch starts.
+    offset: usize,
+    sent: u64,
+    /// A request was sent and its answer is not read yet.
+    waiting: bool,
+}
+
+impl Lane {
+    /// Writes the next request of the lane's stretch, retrying a full socket until `give_up`.
+    fn send(&mut self, requests: &[Vec<u8>], give_up: std::time::Instant) -> io::Result<()> {
+        let request = &requests[(self.offset + self.sent as usize) % requests.len()];
+        let mut written = 0;
+        while written < request.len() {
+            match self.stream.write(&request[written..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    if std::time::Instant::now() >= give_up {
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                    std::hint::spin_loop();
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        self.sent += 1;
+        self.waiting = true;
+        Ok(())
+    }
+
+    /// Reads what has arrived: the answer's status and whether the server keeps the connection
+    /// open, once the whole answer is in.
+    fn poll(&mut self) -> io::Result<Option<(u16, bool)>> {
+        let mut chunk = [0u8; 4096];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(err) => return Err(err),
+        }
+        let Some(head_end) = find(&self.buffer, b"\r\n\r\n") else {
+            return Ok(None);
+        };
+        let head = parse_head(&self.buffer[..head_end])?;
+        let total = head_end + 4 + head.content_length;
+        if self.buffer.len() < total {
+            return Ok(None);
+        }
+        self.buffer.drain(..total);
+        self.waiting = false;
+        Ok(Some((head.status, !head.close)))
+    }
+}
+
+/// The loop of `run_busy`: sends until `duration` has passed, then reads the answers still due
+/// for up to `GRACE` more (each one missing then is counted as no response). A connection that
+/// fails or is closed by the server sends no more.
+fn poll_lanes(mut lanes: Vec<Lane>, requests: &[Vec<u8>], duration: Duration) -> io::Result<(Tally, Duration)> {
+    /// Rounds over the connections between two looks at the clock.
+    const TURNS_PER_CLOCK: u64 = 64;
+    let start = std::time::Instant::now();
+    let (deadline, give_up) = (start + duration, start + duration + GRACE);
+    let mut tally = Tally::default();
+    for lane in &mut lanes {
+        if lane.send(requests, give_up).is_err() {
+            tally.errors += 1;
+        }
+    }
+    let mut sending = true;
+    for turn in 0u64.. {
+        if turn % TURNS_PER_CLOCK == 0 {
+            let now = std::time::Instant::now();
+            sending &= now < deadline;
+            if now >= give_up {
+                break;
+            }
+        }
+        let mut due = 0;
+        for lane in lanes.iter_mut().filter(|lane| lane.waiting) {
+            due += 1;
+            match lane.poll() {
+                Ok(None) => {}
+                Ok(Some((status, keep_alive))) => {
+                    tally.record(status);
+                    if sending
+                        && keep_alive
+                        && lane.sent < MAX_REQUESTS_PER_CONNECTION
+                        && lane.send(requests, give_up).is_err()
+                    {
+                        tally.errors += 1;
+                    }
+                }
+                Err(_) => {
+                    tally.errors += 1;
+                    lane.waiting = false;
+                }
+            }
+        }
+        if due == 0 {
+            break;
+        }
+    }
+    tally.errors += lanes.iter().filter(|lane| lane.waiting).count() as u64;
+    Ok((tally, start.elapsed()))
 }

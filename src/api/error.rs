@@ -2,13 +2,19 @@
 //! key problems, `{"errors":[{id,status,code,title,detail}]}` for everything else.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderValue;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::Scope;
 
 /// The exact content type the Python client wants for readable error messages.
-pub const JSON: &str = "application/json;charset=UTF-8";
+const JSON: &str = "application/json;charset=UTF-8";
+
+/// `JSON` as a header value: every JSON answer shares the one static string, none copies it.
+pub fn json_content_type() -> HeaderValue {
+    HeaderValue::from_static(JSON)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -193,7 +199,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let mut res = HttpResponse::build(status);
-        res.content_type(JSON).insert_header(("Cache-Control", "no-store"));
+        res.content_type(json_content_type())
+            .insert_header(("Cache-Control", "no-store"));
         let body = match self {
             ApiError::Unauthorized(message) => {
                 res.insert_header(("WWW-Authenticate", r#"Bearer realm="keyward""#));

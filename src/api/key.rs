@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::error::{ApiError, JSON};
+use super::error::{ApiError, json_content_type};
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
 
@@ -45,7 +45,7 @@ pub async fn show(caller: Caller) -> Result<HttpResponse, ApiError> {
             caller.description.get_or_init(|| body).clone()
         }
     };
-    Ok(HttpResponse::Ok().content_type(JSON).body(body))
+    Ok(HttpResponse::Ok().content_type(json_content_type()).body(body))
 }
 
 fn render(caller: &Caller) -> Result<Bytes, ApiError> {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::{RefOr, Schema};
 
 use super::endpoints::{Access, Components, ENDPOINTS, Endpoint, Response};
-use super::error::{ErrorList, JSON, KeyErrorBody};
+use super::error::{ErrorList, KeyErrorBody, json_content_type};
 use crate::state::AppState;
 
 /// The document, with the server's public base URL as its one server.
@@ -242,7 +242,7 @@ pub fn document_schema(_: &mut Components) -> RefOr<Schema> {
 /// `GET /admin/v1/openapi.json`: public, rendered once per instance (`AppState::openapi`).
 pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type(JSON)
+        .content_type(json_content_type())
         .insert_header(("Cache-Control", "public, max-age=300"))
         .body(state.openapi.clone())
 }

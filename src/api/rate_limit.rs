@@ -48,30 +48,47 @@ pub fn with_budget(mut response: ServiceResponse<BoxBody>, budget: Budget) -> Se
 
 /// Sets the three `X-RateLimit-*` headers from `budget`.
 pub fn insert(headers: &mut HeaderMap, budget: Budget) {
-    headers.insert(LIMIT, HeaderValue::from(budget.limit));
+    if let Some(limit) = LAST_LIMIT.with(|last| last.get_or_render(budget.limit, |limit| Some(limit.into()))) {
+        headers.insert(LIMIT, limit);
+    }
     headers.insert(REMAINING, HeaderValue::from(budget.remaining));
-    if let Some(reset) = reset(budget.full_at) {
+    if let Some(reset) = LAST_RESET.with(|last| last.get_or_render(budget.full_at, render_reset)) {
         headers.insert(RESET, reset);
     }
 }
 
-/// `unix_seconds` as an RFC 3339 UTC time to the second. Under load nearly every answer of a
-/// worker names the same second, so each worker thread keeps the last one it rendered: a clone
-/// of a header value is a reference count, a rendering is most of the limiter's cost.
-fn reset(unix_seconds: u64) -> Option<HeaderValue> {
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> = const { std::cell::RefCell::new(None) };
+thread_local! {
+    /// The limit is the instance's one setting, so every answer names the same one.
+    static LAST_LIMIT: Remembered<u32> = const { Remembered::new() };
+    /// Under load nearly every answer of a worker names the same second as the one before.
+    static LAST_RESET: Remembered<u64> = const { Remembered::new() };
+}
+
+/// The last header value a worker thread rendered for one of the headers, with what it says:
+/// when the next answer says the same, a clone of the value (a reference count) replaces the
+/// rendering (an allocation, and for the reset most of the limiter's cost).
+struct Remembered<K> {
+    last: std::cell::RefCell<Option<(K, HeaderValue)>>,
+}
+
+impl<K: Copy + PartialEq> Remembered<K> {
+    const fn new() -> Remembered<K> {
+        Remembered {
+            last: std::cell::RefCell::new(None),
+        }
     }
-    LAST.with_borrow_mut(|last| {
-        if let Some((second, value)) = last.as_ref()
-            && *second == unix_seconds
+
+    fn get_or_render(&self, key: K, render: impl FnOnce(K) -> Option<HeaderValue>) -> Option<HeaderValue> {
+        let mut last = self.last.borrow_mut();
+        if let Some((said, value)) = last.as_ref()
+            && *said == key
         {
             return Some(value.clone());
         }
-        let value = render_reset(unix_seconds)?;
-        *last = Some((unix_seconds, value.clone()));
+        let value = render(key)?;
+        *last = Some((key, value.clone()));
         Some(value)
-    })
+    }
 }
 
 fn render_reset(unix_seconds: u64) -> Option<HeaderValue> {
@@ -102,12 +119,36 @@ mod tests {
         );
     }
 
+    /// The header `name` of an answer to a key whose limiter said `budget`.
+    fn shown(budget: Budget, name: &HeaderName) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        insert(&mut headers, budget);
+        headers.get(name).and_then(|v| v.to_str().ok().map(str::to_owned))
+    }
+
+    fn budget(limit: u32, full_at: u64) -> Budget {
+        Budget {
+            limit,
+            remaining: 1,
+            full_at,
+        }
+    }
+
     #[test]
     fn a_remembered_reset_is_never_another_seconds() {
-        let shown = |second| reset(second).and_then(|v| v.to_str().ok().map(str::to_owned));
-        assert_eq!(shown(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
-        assert_eq!(shown(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
-        assert_eq!(shown(1_796_185_213).as_deref(), Some("2026-12-02T04:20:13Z"));
-        assert_eq!(shown(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
+        let reset = |second| shown(budget(6000, second), &RESET);
+        assert_eq!(reset(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
+        assert_eq!(reset(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
+        assert_eq!(reset(1_796_185_213).as_deref(), Some("2026-12-02T04:20:13Z"));
+        assert_eq!(reset(1_796_185_212).as_deref(), Some("2026-12-02T04:20:12Z"));
+    }
+
+    #[test]
+    fn a_remembered_limit_is_never_another_limit() {
+        let limit = |limit| shown(budget(limit, 1_796_185_212), &LIMIT);
+        assert_eq!(limit(6000).as_deref(), Some("6000"));
+        assert_eq!(limit(6000).as_deref(), Some("6000"));
+        assert_eq!(limit(10).as_deref(), Some("10"));
+        assert_eq!(limit(6000).as_deref(), Some("6000"));
     }
 }

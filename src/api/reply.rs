@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use serde::Serialize;
 
-use super::error::{ApiError, JSON};
+use super::error::{ApiError, json_content_type};
 
 /// A JSON answer with its status.
 pub struct Reply<T> {
@@ -40,7 +40,9 @@ impl<T: Serialize> Responder for Reply<T> {
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         let mut json = Vec::with_capacity(REPLY_BUFFER);
         match serde_json::to_writer(&mut json, &self.body) {
-            Ok(()) => HttpResponse::build(self.status).content_type(JSON).body(json),
+            Ok(()) => HttpResponse::build(self.status)
+                .content_type(json_content_type())
+                .body(json),
             Err(err) => actix_web::ResponseError::error_response(&ApiError::Internal(err.to_string())),
         }
     }
