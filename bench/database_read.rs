@@ -44,7 +44,7 @@ pub struct DatabaseRead {
     pub keyed: Vec<f64>,
     pub select_only: Vec<f64>,
     pub same_sql: Vec<f64>,
-    /// Answers that were not 200, over all keyed trials.
+    /// Requests not answered 200 (or not answered at all), over all keyed trials.
     pub refused: u64,
     pub answered: u64,
 }
@@ -129,14 +129,18 @@ pub async fn measure(
         let (answers, took) = load().await?;
         let k = answers.count(200) as f64 / took.as_secs_f64().max(f64::EPSILON);
         read.answered += answers.total();
-        read.refused += answers.total() - answers.count(200);
+        read.refused += answers.total() - answers.count(200) + answers.errors;
         eprintln!("load:   round {round}: pgbench -S {s:.0} tps, pgbench -f {f:.0} tps, keyed users {k:.0}/s");
         read.select_only.push(s);
         read.same_sql.push(f);
         read.keyed.push(k);
     }
     if read.refused > 0 {
-        bail!("{} of {} keyed reads were not 200", read.refused, read.answered);
+        bail!(
+            "{} keyed reads were not answered 200 ({} answered)",
+            read.refused,
+            read.answered
+        );
     }
     Ok(read)
 }

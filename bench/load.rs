@@ -428,9 +428,9 @@ impl Rounds {
         Ok((first_rate, second_rate))
     }
 
-    /// Fails when too few rounds were undisturbed to report a median, or when any answer of the
-    /// measured traffic was not 200 or never came (a rate limit, a refusal or a lost connection
-    /// would be measured, not the work).
+    /// Fails when too few rounds were undisturbed to report a median, or when any request of the
+    /// measured traffic was not answered 200 (a rate limit, a refusal or a lost connection would
+    /// be measured, not the work).
     fn enough(self, what: &str) -> anyhow::Result<Rounds> {
         for trials in [&self.first, &self.second] {
             let refused = trials.answers.total() - trials.answers.count(200) + trials.answers.errors;
@@ -469,29 +469,18 @@ async fn trial(
     Ok((answers, took, usage))
 }
 
-/// The throughput rounds, each measured with both of the load generator's ways of waiting.
-struct Throughput {
-    /// With a generator that never sleeps (`http::run_busy`): the server's own work, on which
-    /// the budget is judged.
-    busy: Rounds,
-    /// With the generator asleep in epoll between answers (`http::run`), whose wakeups the
-    /// server's CPU pays on loopback: reported beside it.
-    sleeping: Rounds,
-}
-
-/// bare `/healthz`, then the cached key's `/admin/v1/key`, with the busy generator and then
-/// with the sleeping one, round after round, after one round of warm-up that also puts the
-/// key's proof in the cache.
+/// bare `/healthz`, then the cached key's `/admin/v1/key`, round after round, after one round
+/// of warm-up that also puts the key's proof in the cache.
 async fn measure_throughput(
     settings: &Settings,
     a: &Instance,
     pids: &[u32],
     good: &BenchKey,
-) -> anyhow::Result<Throughput> {
+) -> anyhow::Result<Rounds> {
     let server = a.address;
     let bare = Arc::new(vec![http::get(server, "/healthz", None)]);
     let keyed = Arc::new(vec![http::get(server, "/admin/v1/key", Some(&good.token))]);
-    let sleeping = |requests: &Arc<Vec<Vec<u8>>>| {
+    let load = |requests: &Arc<Vec<Vec<u8>>>| {
         http::run(
             server,
             Some(GOOD_FROM),
@@ -501,50 +490,21 @@ async fn measure_throughput(
             settings.trial,
         )
     };
-    let busy = |requests: &Arc<Vec<Vec<u8>>>| {
-        http::run_busy(
-            server,
-            Some(GOOD_FROM),
-            requests.clone(),
-            settings.connections,
-            settings.trial,
-        )
-    };
-    for requests in [&keyed, &bare] {
-        sleeping(requests).await?;
-        busy(requests).await?;
-    }
-    let mut rounds = Throughput {
-        busy: Rounds::default(),
-        sleeping: Rounds::default(),
-    };
+    load(&keyed).await?;
+    load(&bare).await?;
+    let mut rounds = Rounds::default();
     for round in 1..=settings.trials * 2 {
-        if rounds.busy.complete(settings) && rounds.sleeping.complete(settings) {
+        if rounds.complete(settings) {
             break;
         }
-        let (bare_trial, keyed_trial) = (trial(pids, busy(&bare)).await?, trial(pids, busy(&keyed)).await?);
-        let busy_round = rounds.busy.add(Neighbours::StealOrOtherWork, bare_trial, keyed_trial);
-        let (bare_trial, keyed_trial) = (
-            trial(pids, sleeping(&bare)).await?,
-            trial(pids, sleeping(&keyed)).await?,
-        );
-        let sleeping_round = rounds
-            .sleeping
-            .add(Neighbours::StealOrOtherWork, bare_trial, keyed_trial);
-        let describe = |measured: Result<(f64, f64), String>| match measured {
-            Ok((bare, keyed)) => format!("bare {bare:.0}/s, keyed {keyed:.0}/s"),
-            Err(why) => format!("set aside ({why})"),
-        };
-        eprintln!(
-            "load:   round {round}: busy generator {}; sleeping generator {}",
-            describe(busy_round),
-            describe(sleeping_round)
-        );
+        let bare_trial = trial(pids, load(&bare)).await?;
+        let keyed_trial = trial(pids, load(&keyed)).await?;
+        match rounds.add(Neighbours::StealOrOtherWork, bare_trial, keyed_trial) {
+            Ok((bare, keyed)) => eprintln!("load:   round {round}: bare {bare:.0}/s, keyed {keyed:.0}/s"),
+            Err(why) => eprintln!("load:   round {round}: set aside ({why})"),
+        }
     }
-    Ok(Throughput {
-        busy: rounds.busy.enough("throughput, busy generator")?,
-        sleeping: rounds.sleeping.enough("throughput, sleeping generator")?,
-    })
+    rounds.enough("throughput")
 }
 
 /// Good-key throughput undisturbed and under the flood, interleaved; the flood's responses and

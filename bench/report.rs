@@ -6,14 +6,14 @@ use std::time::Duration;
 use super::database_read::{DatabaseRead, MEMBERS, PGBENCH_CLIENTS};
 use super::limiter::LimiterCost;
 use super::stats::percentile;
-use super::{Cold, FLOOD_FROM, Flood, PROPAGATION_LIMIT, Revocation, SERVER_CPU, Settings, Throughput};
+use super::{Cold, FLOOD_FROM, Flood, PROPAGATION_LIMIT, Revocation, Rounds, SERVER_CPU, Settings};
 
 /// Everything measured, for the report.
 pub struct Report {
     pub pinned: String,
     pub load_average: String,
     pub cold: Cold,
-    pub throughput: Throughput,
+    pub throughput: Rounds,
     pub flood: Flood,
     pub database_read: DatabaseRead,
     pub revocation: Revocation,
@@ -119,7 +119,7 @@ impl Report {
              {} asked for), {} keep-alive connections; medians, and for the per-round ratios the \
              interquartile range [p25–p75] beside them",
             settings.trial.as_secs_f64(),
-            self.throughput.busy.first.rates.len(),
+            self.throughput.first.rates.len(),
             self.flood.rounds.first.rates.len(),
             settings.trials,
             settings.connections
@@ -127,16 +127,11 @@ impl Report {
         println!();
         row("figure", "measured", "budget (DESIGN.md §9)", None);
 
-        let t = &self.throughput.busy;
+        let t = &self.throughput;
         let ratio = median(&t.ratios());
+        row("bare GET /healthz", &per_second(median(&t.first.rates)), "", None);
         row(
-            "bare GET /healthz (busy generator)",
-            &per_second(median(&t.first.rates)),
-            "",
-            None,
-        );
-        row(
-            "cached key GET /admin/v1/key (busy generator)",
+            "cached key GET /admin/v1/key",
             &per_second(median(&t.second.rates)),
             "",
             None,
@@ -150,19 +145,6 @@ impl Report {
         row(
             "  CPU per answer, bare / cached key",
             &spread(&t.cpu_ratios),
-            "(diagnostic)",
-            None,
-        );
-        let s = &self.throughput.sleeping;
-        row(
-            "  the same, sleeping generator",
-            &spread(&s.ratios()),
-            "(reported: pays its wakeups)",
-            None,
-        );
-        row(
-            "  CPU per answer, sleeping generator",
-            &spread(&s.cpu_ratios),
             "(diagnostic)",
             None,
         );
@@ -318,31 +300,18 @@ impl Report {
         println!("details");
         let lines = [
             (
-                "bare rates, busy generator",
+                "bare rates",
                 format!("{}  ({})", list(&t.first.rates), t.first.answers.describe()),
             ),
             (
-                "cached-key rates, busy generator",
+                "cached-key rates",
                 format!("{}  ({})", list(&t.second.rates), t.second.answers.describe()),
             ),
-            ("cached key / bare, busy", ratios(&t.ratios())),
-            ("rounds set aside, busy", set_aside(&t.set_aside)),
-            ("CPU, bare trials, busy", t.first.cpu()),
-            ("CPU, cached-key trials, busy", t.second.cpu()),
-            ("CPU per answer, bare/keyed, busy", ratios(&t.cpu_ratios)),
-            (
-                "bare rates, sleeping generator",
-                format!("{}  ({})", list(&s.first.rates), s.first.answers.describe()),
-            ),
-            (
-                "cached-key rates, sleeping",
-                format!("{}  ({})", list(&s.second.rates), s.second.answers.describe()),
-            ),
-            ("cached key / bare, sleeping", ratios(&s.ratios())),
-            ("rounds set aside, sleeping", set_aside(&s.set_aside)),
-            ("CPU, bare trials, sleeping", s.first.cpu()),
-            ("CPU, cached-key trials, sleeping", s.second.cpu()),
-            ("CPU per answer, bare/keyed, sleep", ratios(&s.cpu_ratios)),
+            ("cached key / bare", ratios(&t.ratios())),
+            ("rounds set aside", set_aside(&t.set_aside)),
+            ("CPU, bare trials", t.first.cpu()),
+            ("CPU, cached-key trials", t.second.cpu()),
+            ("CPU per answer, bare/keyed", ratios(&t.cpu_ratios)),
             (
                 "first requests",
                 format!(

@@ -11,9 +11,10 @@ use crate::domain::Scope;
 /// The exact content type the Python client wants for readable error messages.
 const JSON: &str = "application/json;charset=UTF-8";
 
-/// `JSON` as a header value: every JSON answer shares the one static string, none copies it.
+/// `JSON` as a header value: every JSON answer shares the one static string, checked once when
+/// keyward is compiled, and none copies it.
 pub fn json_content_type() -> HeaderValue {
-    HeaderValue::from_static(JSON)
+    const { HeaderValue::from_static(JSON) }
 }
 
 #[derive(Debug, thiserror::Error)]

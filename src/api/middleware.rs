@@ -124,7 +124,12 @@ where
             .map(|a| a.ip())
             .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
         let ip = client_ip(peer, req.headers(), &state.trusted_proxies);
-        let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        // Read as text without `to_str`'s check of every byte: the token parser admits only
+        // base62 and its separators, so anything else in the header is refused there anyway.
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
         let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
         match state.verifier.check(authorization, ip, user_agent) {
             // Step 4, the org's IP allowlist, from the cache while the listener keeps it current.

@@ -46,7 +46,8 @@ pub fn with_budget(mut response: ServiceResponse<BoxBody>, budget: Budget) -> Se
     response
 }
 
-/// Sets the three `X-RateLimit-*` headers from `budget`.
+/// Sets the three `X-RateLimit-*` headers from `budget`. (A limit always renders; a reset
+/// only for a time chrono can name, which any time within a minute of now is.)
 pub fn insert(headers: &mut HeaderMap, budget: Budget) {
     if let Some(limit) = LAST_LIMIT.with(|last| last.get_or_render(budget.limit, |limit| Some(limit.into()))) {
         headers.insert(LIMIT, limit);

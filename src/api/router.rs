@@ -1,5 +1,5 @@
-//! The admin API's routes, made from the endpoint table. Each keyed route carries its own guard,
-//! attached where the route is registered, so no handler can forget its scope or its org:
+//! The admin API's routes, made from the endpoint table. Each keyed resource carries the guard of
+//! its routes, attached where they are registered, so no handler can forget its scope or its org:
 //! steps 5 and 6 of the key middleware (DESIGN.md section 5) run here for every endpoint.
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use std::future::{Ready, ready};
 use std::rc::Rc;
 
 use actix_web::body::BoxBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 use futures_util::future::Either;
 
@@ -96,16 +96,24 @@ fn grouped(resources: Vec<Resource>, skip: usize) -> (Vec<Resource>, Vec<(&'stat
     (fixed, groups)
 }
 
-fn resource(path: &str, endpoints: &[&'static Endpoint]) -> actix_web::Resource {
+/// A resource with a route for each of its endpoints. A keyed resource carries the guard of
+/// every one of them, by method, so no route of it can be reached without its rule.
+fn resource(
+    path: &str,
+    endpoints: &[&'static Endpoint],
+) -> actix_web::Resource<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<BoxBody>, Error = Error, InitError = ()>
+    + use<>,
+> {
     let mut resource = web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
+    let mut rules = Vec::new();
     for endpoint in endpoints {
-        let route = (endpoint.handler)(web::route().method(endpoint.method.http()));
-        resource = resource.route(match endpoint.access {
-            Access::Public => route,
-            access => route.wrap(Guard { access }),
-        });
+        resource = resource.route((endpoint.handler)(web::route().method(endpoint.method.http())));
+        if endpoint.access != Access::Public {
+            rules.push((endpoint.method.http(), endpoint.access));
+        }
     }
-    resource
+    resource.wrap(Guard { rules: rules.into() })
 }
 
 fn json_config() -> web::JsonConfig {
@@ -167,9 +175,10 @@ pub fn authorize(
     Ok(())
 }
 
-/// The per-route guard: the endpoint's access rule, checked before its handler runs.
+/// The per-resource guard: each endpoint's access rule, by method, checked before its handler
+/// runs. A method the resource has no endpoint for is answered 405, which needs no rule.
 struct Guard {
-    access: Access,
+    rules: Rc<[(actix_web::http::Method, Access)]>,
 }
 
 impl<S> Transform<S, ServiceRequest> for Guard
@@ -185,14 +194,14 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(GuardService {
             service: Rc::new(service),
-            access: self.access,
+            rules: self.rules.clone(),
         }))
     }
 }
 
 struct GuardService<S> {
     service: Rc<S>,
-    access: Access,
+    rules: Rc<[(actix_web::http::Method, Access)]>,
 }
 
 impl<S> Service<ServiceRequest> for GuardService<S>
@@ -215,6 +224,9 @@ where
 
 impl<S> GuardService<S> {
     fn check(&self, req: &ServiceRequest) -> Result<(), ApiError> {
+        let Some(&(_, access)) = self.rules.iter().find(|(method, _)| method == req.method()) else {
+            return Ok(());
+        };
         let state = req
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
@@ -222,7 +234,7 @@ impl<S> GuardService<S> {
         let caller = extensions
             .get::<Caller>()
             .ok_or(ApiError::Unauthorized("Missing or malformed API key."))?;
-        authorize(state, caller, req.match_info().get("orgId"), self.access.scope())
+        authorize(state, caller, req.match_info().get("orgId"), access.scope())
     }
 }
 

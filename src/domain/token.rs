@@ -153,7 +153,12 @@ impl<'a> PresentedToken<'a> {
             return Err(TokenError::NotAToken);
         }
         let rest = s.strip_prefix(PREFIX).ok_or(TokenError::NotAToken)?;
-        let (public_id, rest) = rest.split_once(SEPARATOR).ok_or(TokenError::NotAToken)?;
+        // A byte scan: the input is ASCII, and the public id too short for a searcher to pay.
+        let at = rest
+            .bytes()
+            .position(|b| b == SEPARATOR as u8)
+            .ok_or(TokenError::NotAToken)?;
+        let (public_id, rest) = (&rest[..at], &rest[at + 1..]);
         if !is_public_id(public_id) {
             return Err(TokenError::BadPublicId);
         }

@@ -393,6 +393,34 @@ async fn the_bearer_scheme_is_matched_whatever_its_case() {
 }
 
 #[tokio::test]
+async fn a_header_with_bytes_beyond_ascii_is_a_malformed_key_whatever_follows() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let key = app.key(org, None).await;
+    let misses = app.metric("keyward_proof_cache_misses_total").await;
+    for header in [
+        format!("Bearer {}é", key.token),
+        format!("Bearer é{}", key.token),
+        format!("Bearér {}", key.token),
+    ] {
+        let value =
+            reqwest::header::HeaderValue::from_bytes(header.as_bytes()).expect("obs-text is a valid header value");
+        let res = app
+            .client
+            .get(format!("{}/admin/v1/key", app.address))
+            .header("Authorization", value)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 401, "{header}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["message"], "Missing or malformed API key.", "{header}");
+    }
+    // Refused before the cache is asked, so none of them cost a lookup.
+    assert_eq!(app.metric("keyward_proof_cache_misses_total").await, misses);
+}
+
+#[tokio::test]
 async fn a_flood_spread_over_many_addresses_is_held_to_the_instance_budget() {
     let app = TestApp::spawn_with(Options {
         key_verification_budget: Some((1, 5)),

@@ -659,8 +659,9 @@ impl Drop for FillSlotGuard {
 /// The credentials of an `Authorization: Bearer <token>` header; the scheme is matched
 /// without regard to case (RFC 7235).
 fn bearer_credentials(authorization: &str) -> Option<&str> {
-    let (scheme, credentials) = authorization.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
+    const SCHEME: &str = "bearer ";
+    let (scheme, credentials) = authorization.split_at_checked(SCHEME.len())?;
+    scheme.eq_ignore_ascii_case(SCHEME).then(|| credentials.trim_ascii())
 }
 
 /// Counts itself in a gauge while alive.
@@ -687,6 +688,23 @@ mod tests {
     use crate::keys::{self, KeyRequest};
     use crate::store::audit::Actor;
     use crate::store::test_database::database;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case_and_the_rest_is_the_credentials() {
+        for (header, credentials) in [
+            ("Bearer kw_abc", Some("kw_abc")),
+            ("bearer kw_abc", Some("kw_abc")),
+            ("BEARER   kw_abc \t", Some("kw_abc")),
+            ("Bearer ", Some("")),
+            ("Bearer", None),
+            ("Bearerkw_abc", None),
+            ("Basic kw_abc", None),
+            ("Bearé kw_abc", None),
+            ("", None),
+        ] {
+            assert_eq!(bearer_credentials(header), credentials, "{header:?}");
+        }
+    }
 
     async fn new_key(pool: &PgPool, org_id: Uuid) -> (Uuid, KeyToken) {
         let request = KeyRequest {
