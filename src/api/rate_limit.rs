@@ -46,12 +46,12 @@ pub fn with_budget(mut response: ServiceResponse<BoxBody>, budget: Budget) -> Se
     response
 }
 
-/// Sets the three `X-RateLimit-*` headers from `budget`. (A limit always renders; a reset
-/// only for a time chrono can name, which any time within a minute of now is.)
+/// Sets the three `X-RateLimit-*` headers from `budget`.
 pub fn insert(headers: &mut HeaderMap, budget: Budget) {
-    if let Some(limit) = LAST_LIMIT.with(|last| last.get_or_render(budget.limit, |limit| Some(limit.into()))) {
-        headers.insert(LIMIT, limit);
-    }
+    headers.insert(
+        LIMIT,
+        LAST_LIMIT.with(|last| last.get_or_render(budget.limit, HeaderValue::from)),
+    );
     headers.insert(REMAINING, HeaderValue::from(budget.remaining));
     if let Some(reset) = LAST_RESET.with(|last| last.get_or_render(budget.full_at, render_reset)) {
         headers.insert(RESET, reset);
@@ -60,35 +60,35 @@ pub fn insert(headers: &mut HeaderMap, budget: Budget) {
 
 thread_local! {
     /// The limit is the instance's one setting, so every answer names the same one.
-    static LAST_LIMIT: Remembered<u32> = const { Remembered::new() };
+    static LAST_LIMIT: Remembered<u32, HeaderValue> = const { Remembered::new() };
     /// Under load nearly every answer of a worker names the same second as the one before.
-    static LAST_RESET: Remembered<u64> = const { Remembered::new() };
+    static LAST_RESET: Remembered<u64, Option<HeaderValue>> = const { Remembered::new() };
 }
 
 /// The last header value a worker thread rendered for one of the headers, with what it says:
 /// when the next answer says the same, a clone of the value (a reference count) replaces the
 /// rendering (an allocation, and for the reset most of the limiter's cost).
-struct Remembered<K> {
-    last: std::cell::RefCell<Option<(K, HeaderValue)>>,
+struct Remembered<K, V> {
+    last: std::cell::RefCell<Option<(K, V)>>,
 }
 
-impl<K: Copy + PartialEq> Remembered<K> {
-    const fn new() -> Remembered<K> {
+impl<K: Copy + PartialEq, V: Clone> Remembered<K, V> {
+    const fn new() -> Remembered<K, V> {
         Remembered {
             last: std::cell::RefCell::new(None),
         }
     }
 
-    fn get_or_render(&self, key: K, render: impl FnOnce(K) -> Option<HeaderValue>) -> Option<HeaderValue> {
+    fn get_or_render(&self, key: K, render: impl FnOnce(K) -> V) -> V {
         let mut last = self.last.borrow_mut();
-        if let Some((said, value)) = last.as_ref()
-            && *said == key
-        {
-            return Some(value.clone());
+        match last.as_ref() {
+            Some((said, value)) if *said == key => value.clone(),
+            _ => {
+                let value = render(key);
+                *last = Some((key, value.clone()));
+                value
+            }
         }
-        let value = render(key)?;
-        *last = Some((key, value.clone()));
-        Some(value)
     }
 }
 

@@ -96,8 +96,9 @@ fn grouped(resources: Vec<Resource>, skip: usize) -> (Vec<Resource>, Vec<(&'stat
     (fixed, groups)
 }
 
-/// A resource with a route for each of its endpoints. A keyed resource carries the guard of
-/// every one of them, by method, so no route of it can be reached without its rule.
+/// A resource with a route for each of its endpoints, behind the guard of every one of them, by
+/// method, so no route of it can be reached without its rule (a public resource's guard has no
+/// rules and lets every request through).
 fn resource(
     path: &str,
     endpoints: &[&'static Endpoint],
