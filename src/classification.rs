@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::Action;
 use crate::domain::classification::{self, Color, LevelName, LevelStatus, LevelText, OrderProblems, Transition};
+use crate::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::Acting;
 use crate::store::classification_levels::{Level, LevelFields};
@@ -32,6 +33,9 @@ pub enum LevelError {
     NoLevels,
     #[error("levelIds must name every published level exactly once ({0})")]
     BadOrder(OrderProblems),
+    /// The calling key was revoked while the request waited.
+    #[error(transparent)]
+    Standing(#[from] StandingError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -91,6 +95,7 @@ async fn level_for(
 /// A new level, always a draft.
 pub async fn create(pool: &PgPool, change: &Acting<'_>, fields: &LevelFields) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = store::classification_levels::insert(&mut tx, change.org_id, fields)
         .await
@@ -111,6 +116,7 @@ pub async fn create(pool: &PgPool, change: &Acting<'_>, fields: &LevelFields) ->
 /// Edits a draft in place; a published or archived level is not edited.
 pub async fn edit(pool: &PgPool, change: &Acting<'_>, id: Uuid, patch: LevelPatch) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = level_for(&mut tx, change.org_id, id, Transition::Edit).await?;
     let fields = LevelFields {
@@ -146,6 +152,7 @@ pub async fn publish(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Resu
         return Err(LevelError::Duplicated(repeated));
     }
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let found = store::classification_levels::get_many(&mut tx, change.org_id, asked).await?;
     for &id in asked {
@@ -178,6 +185,7 @@ pub async fn publish(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Resu
 /// Archives a published level; the levels ranked below it move up one.
 pub async fn archive(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = level_for(&mut tx, change.org_id, id, Transition::Archive).await?;
     let archived =
@@ -193,6 +201,7 @@ pub async fn archive(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Lev
 /// Makes an archived level a draft again (refused while another level in use has its name).
 pub async fn restore(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let level = level_for(&mut tx, change.org_id, id, Transition::Restore).await?;
     let restored = store::classification_levels::set_unranked_status(&mut tx, change.org_id, id, LevelStatus::Draft)
@@ -208,6 +217,7 @@ pub async fn restore(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Lev
 /// Answers the published levels in their new order.
 pub async fn reorder(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
     store::classification_levels::lock(&mut tx, change.org_id).await?;
     let published = store::classification_levels::published_ids(&mut tx, change.org_id).await?;
     classification::check_reorder(&published, asked).map_err(LevelError::BadOrder)?;

@@ -29,6 +29,15 @@ pub enum CliError {
     Io(#[from] std::io::Error),
 }
 
+impl From<crate::standing::StandingError> for CliError {
+    fn from(err: crate::standing::StandingError) -> CliError {
+        match err {
+            crate::standing::StandingError::Database(db) => CliError::Database(db),
+            other => CliError::Invalid(other.to_string()),
+        }
+    }
+}
+
 pub use policies::run as policies;
 
 /// `keyward orgs list`: one `<id>\t<name>` line per organization.

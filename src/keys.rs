@@ -14,6 +14,7 @@ use crate::domain::policy::{KeyLifetime, PolicyKind};
 use crate::domain::token::{KeyToken, TokenError};
 use crate::domain::{Action, Scope};
 use crate::policies;
+use crate::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
 use crate::store::audit::{Actor, NewEvent, Origin};
@@ -59,6 +60,10 @@ pub enum KeyError {
     /// The key asking for the new one was revoked or expired before the new key was written.
     #[error("the creating key is no longer valid")]
     CreatorInvalid,
+    /// The person who would answer for the key is not an active admin of the org (suspended,
+    /// demoted, removed or disabled) when the key is written.
+    #[error("the person who would answer for this key is not an active admin of the organization")]
+    NotAdmin,
     /// The new key would expire after the key that creates it.
     #[error("a key may not outlive the key that creates it")]
     OutlivesCreator,
@@ -116,6 +121,12 @@ async fn create_with_tokens(
             && !store::form_tokens::use_once(&mut tx, hash).await?
         {
             return Err(KeyError::FormUsed);
+        }
+        // The person who answers for the key is an active admin of the org as it is written,
+        // and stays one until the commit: a removal, demotion, suspension or disabling waits
+        // for this key and then revokes it, or goes first and this key is refused.
+        if let Some(holder) = request.responsible_user_id {
+            standing::require_active_admin(&mut tx, request.org_id, holder).await?;
         }
         // A key made by a key: its creator must still be valid as the new key is written, and
         // stays so until the commit; the new key may not outlive it.
@@ -191,6 +202,16 @@ async fn create_with_tokens(
     )))
 }
 
+impl From<StandingError> for KeyError {
+    fn from(err: StandingError) -> KeyError {
+        match err {
+            StandingError::KeyInvalid => KeyError::CreatorInvalid,
+            StandingError::NotAdmin | StandingError::OwnHolder => KeyError::NotAdmin,
+            StandingError::Database(db) => KeyError::Database(db),
+        }
+    }
+}
+
 /// The expiry a key is created with: what was asked, or the default cut to the org's policy
 /// and to the creating key's expiry.
 fn resolve(
@@ -211,9 +232,10 @@ fn resolve(
     expiry
 }
 
-/// Revokes a key of the org and records who did it. When `verifier` is given (a serving
-/// instance), its own cache refuses the key before this returns; every other instance hears
-/// the database's NOTIFY.
+/// Revokes a key of the org and records who did it. A calling key must still be valid when the
+/// revocation is written (a key revoked while its request waited revokes nothing). When
+/// `verifier` is given (a serving instance), its own cache refuses the key before this returns;
+/// every other instance hears the database's NOTIFY.
 pub async fn revoke(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
@@ -221,23 +243,14 @@ pub async fn revoke(
     key_id: Uuid,
     by: Actor,
     origin: &Origin,
-) -> Result<Revocation, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
-    if let Revocation::Revoked { public_id } = &outcome {
-        let details = serde_json::json!({ "public_id": public_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
-    }
-    tx.commit().await?;
-    if let (Some(verifier), Revocation::Revoked { public_id }) = (verifier, &outcome) {
-        verifier.mark_revoked(public_id);
-    }
+) -> Result<Revocation, StandingError> {
+    let (outcome, _) = revoke_key(pool, verifier, org_id, key_id, by, origin, Descendants::Keep).await?;
     Ok(outcome)
 }
 
 /// Revokes a key of the org and, in the same transaction, every unrevoked key made with it
-/// (created through the API with it, or with a key made with it), each with its audit event. Returns the key's outcome and the other keys
-/// revoked (their ids and public ids).
+/// (created through the API with it, or with a key made with it), each with its audit event.
+/// Returns the key's outcome and the other keys revoked (their ids and public ids).
 pub async fn revoke_with_created(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
@@ -245,19 +258,48 @@ pub async fn revoke_with_created(
     key_id: Uuid,
     by: Actor,
     origin: &Origin,
-) -> Result<(Revocation, Vec<(Uuid, String)>), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
-    if let Revocation::Revoked { public_id } = &outcome {
-        let details = serde_json::json!({ "public_id": public_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
-    }
-    let created = store::api_keys::revoke_descendants(&mut tx, org_id, key_id, by).await?;
-    for (child_id, public_id) in &created {
-        let details = serde_json::json!({ "public_id": public_id, "created_with": key_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, *child_id, origin, details)).await?;
-    }
-    tx.commit().await?;
+) -> Result<(Revocation, Vec<(Uuid, String)>), StandingError> {
+    revoke_key(pool, verifier, org_id, key_id, by, origin, Descendants::Revoke).await
+}
+
+/// Whether revoking a key also revokes the keys made with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Descendants {
+    Keep,
+    Revoke,
+}
+
+async fn revoke_key(
+    pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
+    org_id: Uuid,
+    key_id: Uuid,
+    by: Actor,
+    origin: &Origin,
+    descendants: Descendants,
+) -> Result<(Revocation, Vec<(Uuid, String)>), StandingError> {
+    // Two keys revoking each other lock their own rows, then wait for each other's: PostgreSQL
+    // ends one, which runs again and finds its own key revoked.
+    let (outcome, created) = standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        standing::authorize(&mut tx, org_id, by, Power::Change).await?;
+        let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
+        if let Revocation::Revoked { public_id } = &outcome {
+            let details = serde_json::json!({ "public_id": public_id });
+            store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
+        }
+        let created = match descendants {
+            Descendants::Revoke => store::api_keys::revoke_descendants(&mut tx, org_id, key_id, by).await?,
+            Descendants::Keep => Vec::new(),
+        };
+        for (child_id, public_id) in &created {
+            let details = serde_json::json!({ "public_id": public_id, "created_with": key_id });
+            store::audit::record(&mut tx, revocation_event(org_id, by, *child_id, origin, details)).await?;
+        }
+        tx.commit().await?;
+        Ok((outcome, created))
+    })
+    .await?;
     if let Some(verifier) = verifier {
         if let Revocation::Revoked { public_id } = &outcome {
             verifier.mark_revoked(public_id);
@@ -267,6 +309,10 @@ pub async fn revoke_with_created(
         }
     }
     Ok((outcome, created))
+}
+
+fn deadlocked(err: &StandingError) -> bool {
+    matches!(err, StandingError::Database(db) if standing::is_deadlock(db))
 }
 
 /// Offboarding: revokes every active key of the org that `user_id` is answerable for (keys they
@@ -279,14 +325,21 @@ pub async fn revoke_by_creator(
     user_id: Uuid,
     by: Actor,
     origin: &Origin,
-) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
-    for (key_id, public_id) in &revoked {
-        let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id });
-        store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, origin, details)).await?;
-    }
-    tx.commit().await?;
+) -> Result<Vec<(Uuid, String)>, StandingError> {
+    let revoked = standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        standing::authorize(&mut tx, org_id, by, Power::Change).await?;
+        // Keys for the person still being written are waited for, and revoked too.
+        store::memberships::lock_for_standing_change(&mut tx, user_id).await?;
+        let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
+        for (key_id, public_id) in &revoked {
+            let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id });
+            store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, origin, details)).await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    })
+    .await?;
     if let Some(verifier) = verifier {
         for (_, public_id) in &revoked {
             verifier.mark_revoked(public_id);

@@ -17,6 +17,7 @@ pub mod people;
 pub mod pg_embedded;
 pub mod policies;
 pub mod random;
+pub mod standing;
 pub mod startup;
 pub mod state;
 pub mod store;

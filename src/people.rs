@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::domain::{Action, DisplayName, Email};
+use crate::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::NewEvent;
 use crate::store::memberships::{Member, Role};
@@ -37,6 +38,10 @@ pub enum PeopleError {
     /// The account is disabled: it can be given no password link.
     #[error("the account is disabled")]
     Disabled,
+    /// The actor may not make this change: its key was revoked meanwhile, the person it answers
+    /// for is no longer an active admin, or the change is to that person.
+    #[error(transparent)]
+    Standing(#[from] StandingError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -61,6 +66,7 @@ pub enum KeyHandover {
 /// Adds an existing account to the acting org in `role`.
 pub async fn add_member(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, role: Role) -> Result<(), PeopleError> {
     let mut tx = pool.begin().await?;
+    govern(&mut tx, acting, user_id).await?;
     if !store::memberships::add(&mut tx, acting.org_id, user_id, role).await? {
         return Err(PeopleError::AlreadyMember);
     }
@@ -80,6 +86,7 @@ pub async fn create_member(
     role: Role,
 ) -> Result<(Uuid, PasswordLink), PeopleError> {
     let mut tx = pool.begin().await?;
+    standing::authorize(&mut tx, acting.org_id, acting.actor, Power::Govern).await?;
     let user = match store::users::create_without_password(&mut tx, email, name, acting.org_id).await {
         Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
         other => other?,
@@ -111,9 +118,45 @@ pub async fn member(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Res
         .ok_or(PeopleError::NotFound)
 }
 
-/// Locks the org's admin memberships and refuses when `user_id` is its only admin.
-async fn refuse_last_admin(conn: &mut PgConnection, org_ids: &[Uuid], user_id: Uuid) -> Result<(), PeopleError> {
+/// Checks, and holds until the transaction ends, that the actor may change `person`: it has
+/// the standing to govern the org (a calling key unrevoked, the person it answers for an active
+/// admin), and a key is not changing the person it answers for.
+async fn govern(conn: &mut PgConnection, acting: &Acting<'_>, person: Uuid) -> Result<(), PeopleError> {
+    standing::authorize(conn, acting.org_id, acting.actor, Power::Govern)
+        .await?
+        .refuse_own_holder(person)?;
+    Ok(())
+}
+
+/// The start of every change to a person's standing (suspension, demotion, removal,
+/// disabling): the admin memberships of `org_ids` (so two such changes to one org run one after
+/// the other, and the last-admin rule counts what the first left), then the actor's standing,
+/// then the person's `users` row, so no key for them commits between this change's decision and
+/// its revocation of their keys. Always in this order, so two changes cannot deadlock.
+async fn begin_standing_change(
+    conn: &mut PgConnection,
+    acting: &Acting<'_>,
+    person: Uuid,
+    org_ids: &[Uuid],
+) -> Result<(), PeopleError> {
     store::memberships::lock_admins(conn, org_ids).await?;
+    govern(conn, acting, person).await?;
+    store::memberships::lock_for_standing_change(conn, person).await?;
+    Ok(())
+}
+
+/// True when PostgreSQL ended the change to break a deadlock (a key it revokes was held by a
+/// request of that key's own): it can run again.
+fn deadlocked(err: &PeopleError) -> bool {
+    match err {
+        PeopleError::Database(db) | PeopleError::Standing(StandingError::Database(db)) => standing::is_deadlock(db),
+        _ => false,
+    }
+}
+
+/// Refuses when `user_id` is the only admin of one of the orgs; run it after
+/// `begin_standing_change` locked their admin memberships.
+async fn refuse_last_admin(conn: &mut PgConnection, org_ids: &[Uuid], user_id: Uuid) -> Result<(), PeopleError> {
     for &org_id in org_ids {
         let admins = store::memberships::effective_admins(conn, org_id).await?;
         if admins == [user_id] {
@@ -137,21 +180,26 @@ pub async fn suspend(
     user_id: Uuid,
     keys: KeyHandover,
 ) -> Result<Removal, PeopleError> {
-    let mut tx = pool.begin().await?;
-    refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-    member(&mut tx, acting.org_id, user_id).await?;
-    let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
-    let revoked = match keys {
-        // Also when already suspended: the confirmation listed keys made meanwhile, and they go.
-        KeyHandover::Revoke => revoke_answered_for(&mut tx, acting, user_id, "member_suspended").await?,
-        KeyHandover::Keep => Vec::new(),
-    };
-    if changed {
-        let details = serde_json::json!({ "revoked_keys": key_list(&revoked) });
-        store::audit::record(&mut tx, event(acting, Action::MembershipSuspended, user_id, details)).await?;
-    }
+    let (changed, revoked) = standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
+        refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
+        member(&mut tx, acting.org_id, user_id).await?;
+        let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
+        let revoked = match keys {
+            // Also when already suspended: the confirmation listed keys made meanwhile, and they go.
+            KeyHandover::Revoke => revoke_answered_for(&mut tx, acting, user_id, "member_suspended").await?,
+            KeyHandover::Keep => Vec::new(),
+        };
+        if changed {
+            let details = serde_json::json!({ "revoked_keys": key_list(&revoked) });
+            store::audit::record(&mut tx, event(acting, Action::MembershipSuspended, user_id, details)).await?;
+        }
+        tx.commit().await?;
+        Ok((changed, revoked))
+    })
+    .await?;
     let changed = changed || !revoked.is_empty();
-    tx.commit().await?;
     announce(verifier, &revoked);
     Ok(Removal {
         changed,
@@ -162,6 +210,7 @@ pub async fn suspend(
 /// Lifts the suspension of the person's membership. Returns false when it was not suspended.
 pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
     let mut tx = pool.begin().await?;
+    govern(&mut tx, acting, user_id).await?;
     member(&mut tx, acting.org_id, user_id).await?;
     let changed = store::memberships::restore(&mut tx, acting.org_id, user_id).await?;
     if changed {
@@ -183,30 +232,38 @@ pub async fn set_role(
     role: Role,
     keys: KeyHandover,
 ) -> Result<Removal, PeopleError> {
-    let mut tx = pool.begin().await?;
-    if role != Role::Admin {
-        refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-    }
-    let before = member(&mut tx, acting.org_id, user_id).await?;
-    if before.role == role {
+    let revoked = standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
+        if role != Role::Admin {
+            refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
+        }
+        let before = member(&mut tx, acting.org_id, user_id).await?;
+        if before.role == role {
+            return Ok(None);
+        }
+        store::memberships::set_role(&mut tx, acting.org_id, user_id, role).await?;
+        let revoked = match keys {
+            KeyHandover::Revoke if role == Role::Member => {
+                revoke_answered_for(&mut tx, acting, user_id, "admin_demoted").await?
+            }
+            _ => Vec::new(),
+        };
+        let details = serde_json::json!({
+            "role": role_name(role),
+            "revoked_keys": key_list(&revoked),
+        });
+        store::audit::record(&mut tx, event(acting, Action::MembershipRoleChanged, user_id, details)).await?;
+        tx.commit().await?;
+        Ok(Some(revoked))
+    })
+    .await?;
+    let Some(revoked) = revoked else {
         return Ok(Removal {
             changed: false,
             revoked_keys: Vec::new(),
         });
-    }
-    store::memberships::set_role(&mut tx, acting.org_id, user_id, role).await?;
-    let revoked = match keys {
-        KeyHandover::Revoke if role == Role::Member => {
-            revoke_answered_for(&mut tx, acting, user_id, "admin_demoted").await?
-        }
-        _ => Vec::new(),
     };
-    let details = serde_json::json!({
-        "role": role_name(role),
-        "revoked_keys": key_list(&revoked),
-    });
-    store::audit::record(&mut tx, event(acting, Action::MembershipRoleChanged, user_id, details)).await?;
-    tx.commit().await?;
     announce(verifier, &revoked);
     Ok(Removal {
         changed: true,
@@ -224,14 +281,19 @@ pub async fn remove(
     acting: &Acting<'_>,
     user_id: Uuid,
 ) -> Result<Removal, PeopleError> {
-    let mut tx = pool.begin().await?;
-    refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-    let before = member(&mut tx, acting.org_id, user_id).await?;
-    store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
-    let revoked = revoke_answered_for(&mut tx, acting, user_id, "member_removed").await?;
-    let details = serde_json::json!({ "role": role_name(before.role), "revoked_keys": key_list(&revoked) });
-    store::audit::record(&mut tx, event(acting, Action::MembershipRemoved, user_id, details)).await?;
-    tx.commit().await?;
+    let revoked = standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
+        refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
+        let before = member(&mut tx, acting.org_id, user_id).await?;
+        store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
+        let revoked = revoke_answered_for(&mut tx, acting, user_id, "member_removed").await?;
+        let details = serde_json::json!({ "role": role_name(before.role), "revoked_keys": key_list(&revoked) });
+        store::audit::record(&mut tx, event(acting, Action::MembershipRemoved, user_id, details)).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    })
+    .await?;
     announce(verifier, &revoked);
     Ok(Removal {
         changed: true,
@@ -295,33 +357,66 @@ pub(crate) async fn managed_account(
     Ok(profile)
 }
 
-/// Disables the account everywhere, ending all its console sessions in the same transaction.
-/// Refused when the person is the last admin of any org (not only the acting one).
+/// Disables the account everywhere, ending all its console sessions and revoking every key it
+/// answers for in every org (each with its event, in its org's log) in the same transaction.
+/// Refused when the person is the last admin of any org (not only the acting one). Enabling the
+/// account again brings no key back: revocation is permanent.
 pub async fn disable(
     pool: &PgPool,
+    verifier: Option<&KeyVerifier>,
     acting: &Acting<'_>,
     user_id: Uuid,
     message: Option<&str>,
 ) -> Result<bool, PeopleError> {
-    let mut tx = pool.begin().await?;
-    managed_account(&mut tx, acting, user_id).await?;
-    let admin_of = store::memberships::admin_orgs(&mut tx, user_id).await?;
-    refuse_last_admin(&mut tx, &admin_of, user_id).await?;
-    let changed = store::users::set_status(&mut tx, user_id, UserStatus::Disabled).await?;
-    let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
-    // A link issued before would work again if the account were enabled again.
-    store::password_links::retire_for_user(&mut tx, user_id).await?;
-    if changed {
-        let details = serde_json::json!({ "message": message, "sessions_ended": sessions });
-        store::audit::record(&mut tx, event(acting, Action::UserDisabled, user_id, details)).await?;
-    }
-    tx.commit().await?;
-    Ok(changed)
+    let (changed, revoked) = standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        let mut orgs = store::memberships::admin_orgs(&mut tx, user_id).await?;
+        orgs.push(acting.org_id);
+        begin_standing_change(&mut tx, acting, user_id, &orgs).await?;
+        managed_account(&mut tx, acting, user_id).await?;
+        // Counted again under the locks: an admin membership granted meanwhile counts too.
+        let admin_of = store::memberships::admin_orgs(&mut tx, user_id).await?;
+        refuse_last_admin(&mut tx, &admin_of, user_id).await?;
+        let changed = store::users::set_status(&mut tx, user_id, UserStatus::Disabled).await?;
+        let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
+        // A link issued before would work again if the account were enabled again.
+        store::password_links::retire_for_user(&mut tx, user_id).await?;
+        let revoked = store::api_keys::revoke_all_by_responsible(&mut tx, user_id, acting.actor).await?;
+        for (org_id, key_id, public_id) in &revoked {
+            let details =
+                serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": "user_disabled" });
+            store::audit::record(
+                &mut tx,
+                NewEvent {
+                    org_id: Some(*org_id),
+                    target_kind: Some("api_key"),
+                    target_id: Some(key_id.to_string()),
+                    ..event(acting, Action::ApiKeyRevoked, user_id, details)
+                },
+            )
+            .await?;
+        }
+        let revoked: Vec<(Uuid, String)> = revoked.into_iter().map(|(_, id, public_id)| (id, public_id)).collect();
+        if changed || !revoked.is_empty() {
+            let details = serde_json::json!({
+                "message": message,
+                "sessions_ended": sessions,
+                "revoked_keys": key_list(&revoked),
+            });
+            store::audit::record(&mut tx, event(acting, Action::UserDisabled, user_id, details)).await?;
+        }
+        tx.commit().await?;
+        Ok((changed, revoked))
+    })
+    .await?;
+    announce(verifier, &revoked);
+    Ok(changed || !revoked.is_empty())
 }
 
 /// Enables the account again.
 pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
     let mut tx = pool.begin().await?;
+    govern(&mut tx, acting, user_id).await?;
     managed_account(&mut tx, acting, user_id).await?;
     let changed = store::users::set_status(&mut tx, user_id, UserStatus::Active).await?;
     if changed {
@@ -335,6 +430,7 @@ pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result
 /// Changes the account's email, ending all its console sessions in the same transaction.
 pub async fn set_email(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, email: &Email) -> Result<(), PeopleError> {
     let mut tx = pool.begin().await?;
+    govern(&mut tx, acting, user_id).await?;
     let before = managed_account(&mut tx, acting, user_id).await?;
     match store::users::set_email(&mut tx, user_id, email).await {
         Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
@@ -452,6 +548,7 @@ pub async fn update_profile(
     patch: &ProfilePatch,
 ) -> Result<Profile, PeopleError> {
     let mut tx = pool.begin().await?;
+    govern(&mut tx, acting, user_id).await?;
     let mut profile = managed_account(&mut tx, acting, user_id).await?;
     let mut changed = Vec::new();
     if let Some(name) = &patch.name {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::auth::api_key::KeyVerifier;
 use crate::domain::policy::{Allowlist, KeyLifetime, PolicyKind, PolicyRule, PolicyStatus};
 use crate::domain::{Action, PolicyName};
+use crate::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::{Acting, NewEvent};
 use crate::store::policies::{PolicyRow, PolicyWrite};
@@ -36,6 +37,10 @@ pub enum PolicyChangeError {
     NotFound,
     #[error("a policy's type cannot change: this one is {0}")]
     TypeChange(&'static str),
+    /// The actor may not govern the org: its key was revoked meanwhile, or the person it
+    /// answers for is not an active admin.
+    #[error(transparent)]
+    Standing(#[from] StandingError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -50,7 +55,7 @@ pub struct Change<'a> {
 impl<'a> Change<'a> {
     pub async fn create(&self, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
         let rule = input.rule.to_json();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = store::policies::insert(&mut tx, self.acting.org_id, write(input, &rule)).await?;
         store::audit::record(&mut tx, self.event(Action::PolicyCreated, &row)).await?;
         tx.commit().await?;
@@ -60,7 +65,7 @@ impl<'a> Change<'a> {
 
     pub async fn update(&self, id: Uuid, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
         let rule = input.rule.to_json();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let before = store::policies::lock(&mut tx, self.acting.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
@@ -82,7 +87,7 @@ impl<'a> Change<'a> {
     /// Disables a policy, leaving its rule as it was; a policy already disabled is a success
     /// that changes nothing.
     pub async fn disable(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = store::policies::lock(&mut tx, self.acting.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
@@ -106,7 +111,7 @@ impl<'a> Change<'a> {
     }
 
     pub async fn delete(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = store::policies::delete(&mut tx, self.acting.org_id, id)
             .await?
             .ok_or(PolicyChangeError::NotFound)?;
@@ -114,6 +119,14 @@ impl<'a> Change<'a> {
         tx.commit().await?;
         self.changed();
         Ok(row)
+    }
+
+    /// A transaction in which the actor may govern the org, and keeps that standing until the
+    /// commit.
+    async fn begin(&self) -> Result<sqlx::Transaction<'a, sqlx::Postgres>, PolicyChangeError> {
+        let mut tx = self.pool.begin().await?;
+        standing::authorize(&mut tx, self.acting.org_id, self.acting.actor, Power::Govern).await?;
+        Ok(tx)
     }
 
     /// After the commit and before the answer: this instance's own cache forgets the org's

@@ -188,6 +188,7 @@ impl From<LevelError> for ApiError {
             LevelError::WrongStatus { .. } => ApiError::conflict("ADMIN-409-3", "Wrong level status", err.to_string()),
             LevelError::NameInUse(_) => ApiError::conflict("ADMIN-409-4", "Level name in use", err.to_string()),
             LevelError::Duplicated(_) | LevelError::NoLevels | LevelError::BadOrder(_) => bad_body(err.to_string()),
+            LevelError::Standing(standing) => standing.into(),
             LevelError::Database(db) => db.into(),
         }
     }

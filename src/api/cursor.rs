@@ -13,11 +13,13 @@ pub fn encode(at: DateTime<Utc>, id: Uuid) -> String {
     hex::encode(format!("{}|{id}", at.timestamp_micros()))
 }
 
+/// The keyset a cursor names, when it names one the database can hold (a time before
+/// PostgreSQL's first day is as foreign as garbage).
 pub fn decode(cursor: &str) -> Option<Keyset> {
     let text = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
     let (micros, id) = text.split_once('|')?;
     Some((
-        DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?,
+        crate::store::timestamps::from_micros(micros.parse().ok()?)?,
         id.parse().ok()?,
     ))
 }
@@ -48,7 +50,15 @@ mod tests {
         let text = hex::encode(format!("{}|{}", at.timestamp_micros(), id));
         assert_eq!(decode(&text), Some((at, id)));
         assert_eq!(encode(at, id), text);
-        for garbage in ["", "zz", "00", &hex::encode("12|not-a-uuid"), &hex::encode("x|y")] {
+        let before_postgresql = hex::encode(format!("-300000000000000000|{id}"));
+        for garbage in [
+            "",
+            "zz",
+            "00",
+            &hex::encode("12|not-a-uuid"),
+            &hex::encode("x|y"),
+            &before_postgresql,
+        ] {
             assert_eq!(decode(garbage), None, "{garbage}");
         }
         assert!(parse(Some("zz")).is_err());

@@ -28,6 +28,14 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    /// A refusal on the user-management API (`/users/...`), in that API's own form:
+    /// `{"key":"forbidden","message":...}`.
+    #[error("{message}")]
+    UserManagement {
+        status: StatusCode,
+        key: &'static str,
+        message: String,
+    },
     #[error("insufficient scope: {0}")]
     InsufficientScope(Scope),
     #[error("rate limited")]
@@ -113,15 +121,85 @@ impl From<crate::people::PeopleError> for ApiError {
                 "Already a member",
                 "This person is already a member of this organization.",
             ),
+            PeopleError::Standing(standing) => standing.into(),
             PeopleError::Database(db) => db.into(),
         }
     }
+}
+
+/// A key is no stronger than its holder's standing: a key revoked while its request waited is
+/// a 401 like any revoked key; the rest are 403s.
+impl From<crate::standing::StandingError> for ApiError {
+    fn from(err: crate::standing::StandingError) -> ApiError {
+        use crate::standing::StandingError;
+        match err {
+            StandingError::KeyInvalid => ApiError::Unauthorized("Invalid API key."),
+            StandingError::NotAdmin => ApiError::Application {
+                status: StatusCode::FORBIDDEN,
+                code: "ADMIN-403-5",
+                title: "Key holder is not an active admin",
+                detail: "The person this API key answers for is not an active admin of this organization: \
+                         the key may still read, but not create keys, change people or change policies."
+                    .into(),
+            },
+            StandingError::OwnHolder => ApiError::Application {
+                status: StatusCode::FORBIDDEN,
+                code: "ADMIN-403-6",
+                title: "Cannot act on the key's own holder",
+                detail: "An API key cannot change the person it answers for.".into(),
+            },
+            StandingError::Database(db) => db.into(),
+        }
+    }
+}
+
+/// A people change's error as the user-management API (`/users/...`) words it: a key refused
+/// for its holder's standing is `{"key":"forbidden",...}` there; the rest keep their form.
+pub fn user_management(err: crate::people::PeopleError) -> ApiError {
+    use crate::people::PeopleError;
+    use crate::standing::StandingError;
+    match err {
+        PeopleError::Standing(refusal @ (StandingError::NotAdmin | StandingError::OwnHolder)) => {
+            ApiError::UserManagement {
+                status: StatusCode::FORBIDDEN,
+                key: "forbidden",
+                message: ApiError::from(refusal).to_detail(),
+            }
+        }
+        other => other.into(),
+    }
+}
+
+impl ApiError {
+    /// The detail an application error gives, or its display.
+    fn to_detail(&self) -> String {
+        match self {
+            ApiError::Application { detail, .. } => detail.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The body of a user-management refusal.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserManagementError {
+    pub key: String,
+    pub message: String,
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> ApiError {
         match err {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => ApiError::Unavailable,
+            // Text is text: input no check refused first is still the caller's, not a 500.
+            other if crate::store::is_data_exception(&other) => {
+                tracing::warn!(error = %other, "the database refused a value of an API request");
+                ApiError::bad_request(
+                    "ADMIN-400-24",
+                    "Invalid input",
+                    "A value in the request is not one keyward can store or search for.",
+                )
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -136,6 +214,7 @@ impl From<crate::keys::KeyError> for ApiError {
             KeyError::NoScopes => ApiError::bad_request("ADMIN-400-2", "Invalid scopes", err.to_string()),
             KeyError::Expiry(expiry) => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", expiry.to_string()),
             KeyError::CreatorInvalid => ApiError::Unauthorized("Invalid API key."),
+            KeyError::NotAdmin => crate::standing::StandingError::NotAdmin.into(),
             KeyError::OutlivesCreator | KeyError::BeyondPolicy(_) => {
                 ApiError::bad_request("ADMIN-400-3", "Invalid expiry", err.to_string())
             }
@@ -189,7 +268,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Application { status, .. } => *status,
+            ApiError::Application { status, .. } | ApiError::UserManagement { status, .. } => *status,
             ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -214,6 +293,11 @@ impl ResponseError for ApiError {
             ApiError::Application {
                 code, title, detail, ..
             } => application(status, code, title, detail),
+            ApiError::UserManagement { key, message, .. } => serde_json::to_vec(&UserManagementError {
+                key: (*key).to_owned(),
+                message: message.clone(),
+            })
+            .unwrap_or_default(),
             ApiError::InsufficientScope(scope) => {
                 res.insert_header((
                     "WWW-Authenticate",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::directory::account_id;
-use super::error::ApiError;
+use super::error::{ApiError, user_management};
 use super::origin;
 use super::reply::{NoContent, Reply};
 use super::users::{account_status, lenient};
@@ -252,7 +252,9 @@ pub async fn update_profile(
     };
     let patch = change.parse()?;
     let origin = origin(&caller, &req);
-    let profile = people::update_profile(&state.pool, &acting(&caller, &origin), user_id, &patch).await?;
+    let profile = people::update_profile(&state.pool, &acting(&caller, &origin), user_id, &patch)
+        .await
+        .map_err(user_management)?;
     Ok(Reply::ok(profile_body(profile)))
 }
 
@@ -273,7 +275,9 @@ pub async fn set_email(
     let email =
         Email::parse(&body.email).map_err(|e| ApiError::bad_request("ADMIN-400-24", "Invalid email", e.to_string()))?;
     let origin = origin(&caller, &req);
-    people::set_email(&state.pool, &acting(&caller, &origin), user_id, &email).await?;
+    people::set_email(&state.pool, &acting(&caller, &origin), user_id, &email)
+        .await
+        .map_err(user_management)?;
     Ok(NoContent)
 }
 
@@ -305,11 +309,13 @@ pub async fn disable(
     let origin = origin(&caller, &req);
     people::disable(
         &state.pool,
+        Some(&state.verifier),
         &acting(&caller, &origin),
         user_id,
         request.message.as_deref(),
     )
-    .await?;
+    .await
+    .map_err(user_management)?;
     Ok(NoContent)
 }
 
@@ -322,6 +328,8 @@ pub async fn enable(
 ) -> Result<NoContent, ApiError> {
     let user_id = account_id(&path)?;
     let origin = origin(&caller, &req);
-    people::enable(&state.pool, &acting(&caller, &origin), user_id).await?;
+    people::enable(&state.pool, &acting(&caller, &origin), user_id)
+        .await
+        .map_err(user_management)?;
     Ok(NoContent)
 }

@@ -16,6 +16,7 @@ pub mod manage;
 pub mod middleware;
 pub mod openapi;
 pub mod orgs;
+pub mod plain_text;
 pub mod policies;
 pub mod rate_limit;
 pub mod reply;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::{RefOr, Schema};
 
 use super::endpoints::{Access, Components, ENDPOINTS, Endpoint, Response};
-use super::error::{ErrorList, KeyErrorBody, json_content_type};
+use super::error::{ErrorList, KeyErrorBody, UserManagementError, json_content_type};
 use crate::state::AppState;
 
 /// The document, with the server's public base URL as its one server.
@@ -126,15 +126,22 @@ fn operation(
     if endpoint.path_parameters().next().is_some() {
         errors.push(404);
     }
-    if endpoint.query.is_some() || endpoint.request.is_some() {
-        errors.push(400);
-    }
+    // Any endpoint refuses a query parameter that is not text (`plain_text`).
+    errors.push(400);
     errors.sort_unstable();
     errors.dedup();
     for status in errors {
+        let content = if status == 403 && endpoint.path.starts_with("/users/") {
+            // User management refuses a key acting on its own holder, or one whose holder is
+            // no longer an active admin, in its own form.
+            let own = super::endpoints::schema::<UserManagementError>(components);
+            json!({ "application/json": { "schema": { "oneOf": [to_value(application_error), to_value(&own)] } } })
+        } else {
+            application.clone()
+        };
         responses.insert(
             status.to_string(),
-            json!({ "description": describe(status), "content": application.clone() }),
+            json!({ "description": describe(status), "content": content }),
         );
     }
     if endpoint.access != Access::Public {

@@ -255,6 +255,7 @@ impl From<PolicyChangeError> for ApiError {
         match err {
             PolicyChangeError::NotFound => policy_not_found(),
             PolicyChangeError::TypeChange(_) => invalid(format!("attributes.type: {err}.")),
+            PolicyChangeError::Standing(standing) => standing.into(),
             PolicyChangeError::Database(db) => db.into(),
         }
     }

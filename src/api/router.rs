@@ -9,11 +9,12 @@ use std::rc::Rc;
 use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
-use futures_util::future::Either;
+use futures_util::future::{Either, LocalBoxFuture};
 
 use super::endpoints::{Access, ENDPOINTS, Endpoint};
 use super::error::ApiError;
 use super::middleware::RequireKey;
+use super::plain_text;
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
 use crate::metrics::AuthOutcome;
@@ -108,18 +109,25 @@ fn resource(
 > {
     let mut resource = web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
     let mut rules = Vec::new();
+    let mut bodies = Vec::new();
     for endpoint in endpoints {
         resource = resource.route((endpoint.handler)(web::route().method(endpoint.method.http())));
         if endpoint.access != Access::Public {
             rules.push((endpoint.method.http(), endpoint.access));
         }
+        if endpoint.request.is_some() {
+            bodies.push(endpoint.method.http());
+        }
     }
-    resource.wrap(Guard { rules: rules.into() })
+    resource.wrap(Guard {
+        rules: rules.into(),
+        bodies: bodies.into(),
+    })
 }
 
 fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(64 * 1024)
+        .limit(plain_text::BODY_LIMIT)
         // Clients send JSON with or without saying so (an enable call may carry no header).
         .content_type_required(false)
         .error_handler(|err, _| bad_body(err.to_string()).into())
@@ -177,9 +185,13 @@ pub fn authorize(
 }
 
 /// The per-resource guard: each endpoint's access rule, by method, checked before its handler
-/// runs. A method the resource has no endpoint for is answered 405, which needs no rule.
+/// runs, then its query string and, for a method whose endpoint reads a body, that body: text
+/// is text (`plain_text`). A method the resource has no endpoint for is answered 405, which
+/// needs no rule.
 struct Guard {
     rules: Rc<[(actix_web::http::Method, Access)]>,
+    /// The methods whose endpoint reads a JSON body.
+    bodies: Rc<[actix_web::http::Method]>,
 }
 
 impl<S> Transform<S, ServiceRequest> for Guard
@@ -196,6 +208,7 @@ where
         ready(Ok(GuardService {
             service: Rc::new(service),
             rules: self.rules.clone(),
+            bodies: self.bodies.clone(),
         }))
     }
 }
@@ -203,6 +216,7 @@ where
 struct GuardService<S> {
     service: Rc<S>,
     rules: Rc<[(actix_web::http::Method, Access)]>,
+    bodies: Rc<[actix_web::http::Method]>,
 }
 
 impl<S> Service<ServiceRequest> for GuardService<S>
@@ -211,15 +225,35 @@ where
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Future = Either<S::Future, Ready<Result<ServiceResponse<BoxBody>, Error>>>;
+    type Future = Either<
+        S::Future,
+        Either<
+            Ready<Result<ServiceResponse<BoxBody>, Error>>,
+            LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, Error>>,
+        >,
+    >;
 
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        match self.check(&req) {
-            Ok(()) => Either::Left(self.service.call(req)),
-            Err(error) => Either::Right(ready(Ok(req.into_response(error.error_response())))),
+        // A keyed read without a query, the cached path, pays one emptiness test for the rule.
+        let checked = self.check(&req).and_then(|()| match req.query_string() {
+            "" => Ok(()),
+            query => plain_text::check_query(query),
+        });
+        if let Err(error) = checked {
+            return Either::Right(Either::Left(ready(Ok(req.into_response(error.error_response())))));
         }
+        if !self.bodies.contains(req.method()) {
+            return Either::Left(self.service.call(req));
+        }
+        let service = self.service.clone();
+        Either::Right(Either::Right(Box::pin(async move {
+            match plain_text::check_body(req).await {
+                Ok(req) => service.call(req).await,
+                Err((req, error)) => Ok(req.into_response(error.error_response())),
+            }
+        })))
     }
 }
 

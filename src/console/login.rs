@@ -1,8 +1,10 @@
-//! Signing in and out. Failed sign-ins are counted in PostgreSQL per (account, address), per
+//! Signing in and out. Sign-in attempts are counted in PostgreSQL per (account, address), per
 //! address and per account: the first two refuse further tries for a while; the account alone
 //! only slows them (a growing delay), so someone who knows an admin's email cannot lock that
-//! admin out from their own address. Every failure gets the same message and, for an unknown
-//! email, the same argon2id work (a dummy hash).
+//! admin out from their own address. Every attempt is counted before its password is checked,
+//! by the one statement whose counts decide it, so concurrent attempts (on any instance) cannot
+//! all be judged against the same stale count. Every failure gets the same message and, for an
+//! unknown email, the same argon2id work (a dummy hash).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use super::catalog::Lang;
 use super::session::{self, Viewer};
@@ -23,9 +26,9 @@ use crate::store;
 
 const CSRF_PURPOSE: &str = "login";
 /// Failures of one account from one address before that pair is refused for a while.
-const PAIR_LIMIT: i64 = 5;
+pub const PAIR_LIMIT: i64 = 5;
 /// Failures from one address, over every account, before the address is refused for a while.
-const ADDRESS_LIMIT: i64 = 30;
+pub const ADDRESS_LIMIT: i64 = 30;
 /// Failures on one account (from anywhere) before its sign-ins start to be slowed.
 const ACCOUNT_FREE_FAILURES: i64 = 5;
 /// The longest an account's sign-in is slowed.
@@ -119,10 +122,18 @@ pub async fn show(
     render_with_cookie(StatusCode::OK, &page, presession.new_cookie)
 }
 
-/// The throttle's subjects for a sign-in: account and address, address, account. Accounts are
-/// named by a hash of the lower-cased email, so the table holds no email typed by a stranger.
-fn subjects(email: &str, ip: Option<std::net::IpAddr>) -> [String; 3] {
-    let account = hex::encode(&Sha256::digest(email.trim().to_lowercase().as_bytes())[..16]);
+/// The throttle's subjects for a sign-in: account and address, address, account. An existing
+/// account is named by its id, so every spelling of its email (and its next email) counts
+/// alike; any other email by a hash of its normalised form (`domain::email::normalize`, the
+/// rule the lookup uses), so the table holds no email typed by a stranger.
+fn subjects(account: Option<Uuid>, email: &str, ip: Option<std::net::IpAddr>) -> [String; 3] {
+    let account = match account {
+        Some(id) => format!("user:{id}"),
+        None => {
+            let normalized = crate::domain::email::normalize(email);
+            format!("email:{}", hex::encode(&Sha256::digest(normalized.as_bytes())[..16]))
+        }
+    };
     let address = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     [
         format!("pair:{account}:{address}"),
@@ -150,23 +161,21 @@ pub async fn submit(
     let ip = req
         .peer_addr()
         .map(|peer| crate::auth::client_ip::client_ip(peer.ip(), req.headers(), &state.trusted_proxies));
-    let subjects = subjects(&form.email, ip);
-    let (failures, credentials) = {
+    let (credentials, subjects, counted) = {
         let mut conn = state.pool.acquire().await?;
-        let failures = store::login_attempts::recent_failures(&mut conn, &subjects).await?;
         let credentials = match Email::parse(&form.email) {
             Ok(email) => store::users::credentials(&mut conn, &email).await?,
             Err(_) => None,
         };
-        (failures, credentials)
+        let subjects = subjects(credentials.as_ref().map(|c| c.id), &form.email, ip);
+        // Counted before anything is verified: the counts below include this attempt.
+        let counted = store::login_attempts::count_attempt(&mut conn, &subjects).await?;
+        (credentials, subjects, counted)
     };
-    let (pair, address, account) = (
-        failures.first().copied().unwrap_or(0),
-        failures.get(1).copied().unwrap_or(0),
-        failures.get(2).copied().unwrap_or(0),
-    );
-    let refused = pair >= PAIR_LIMIT || address >= ADDRESS_LIMIT;
-    tokio::time::sleep(account_delay(account)).await;
+    let attempts = |i: usize| counted.attempts.get(i).copied().unwrap_or(i64::MAX);
+    let (pair, address, account) = (attempts(0), attempts(1), attempts(2));
+    let refused = pair > PAIR_LIMIT || address > ADDRESS_LIMIT;
+    tokio::time::sleep(account_delay(account - 1)).await;
 
     let hash = credentials
         .as_ref()
@@ -181,8 +190,7 @@ pub async fn submit(
 
     let user = credentials.filter(|c| matches && !refused && c.active && c.password_hash.is_some());
     let Some(user) = user else {
-        let mut conn = state.pool.acquire().await?;
-        store::login_attempts::record_failure(&mut conn, &subjects).await?;
+        // Already counted: a failure leaves its attempt in every count.
         tracing::info!(throttled = refused, "sign-in refused");
         page.problem = Some(page.layout.t.sign_in_failed);
         return render_with_cookie(StatusCode::UNAUTHORIZED, &page, None);
@@ -205,7 +213,12 @@ pub async fn submit(
     .await?;
     store::users::record_sign_in(&mut tx, user.id).await?;
     super::account::record_own(&mut tx, user.id, Action::UserSignedIn, &origin, serde_json::json!({})).await?;
-    store::login_attempts::clear(&mut tx, &subjects[0]).await?;
+    // The pair's earlier failures were this person's own typos: forgotten. The address and the
+    // account only lose this attempt, which was no failure: their other attempts may be someone
+    // else's (a sprayer behind the same address, a guesser elsewhere) and keep protecting
+    // others, so knowing one password never resets a limit that guards other accounts.
+    let [pair_subject, others @ ..] = &subjects;
+    store::login_attempts::forgive(&mut tx, pair_subject, others, counted.window_start).await?;
     store::sessions::prune(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "signed in");
@@ -258,11 +271,23 @@ mod tests {
     }
 
     #[test]
-    fn subjects_name_the_account_by_a_hash_whatever_its_case() {
+    fn subjects_name_an_unknown_account_by_a_hash_of_the_email_rule() {
         let ip = Some("10.0.0.1".parse().expect("ip"));
-        let [pair, address, account] = subjects(" Admin@Example.com", ip);
-        assert_eq!(subjects("admin@example.com", ip)[0], pair);
+        let [pair, address, account] = subjects(None, " Admin@Example.com", ip);
+        assert_eq!(subjects(None, "admin@example.com", ip)[0], pair);
+        assert_ne!(subjects(None, "admİn@example.com", ip)[0], pair, "another address");
         assert_eq!(address, "address:10.0.0.1");
         assert!(!account.contains("example"), "{account}");
+    }
+
+    #[test]
+    fn subjects_name_an_existing_account_by_its_id_whatever_the_email_typed() {
+        let ip = Some("10.0.0.1".parse().expect("ip"));
+        let id = Uuid::new_v4();
+        let [pair, _, account] = subjects(Some(id), "ADMIN@example.com", ip);
+        assert_eq!(account, format!("account:user:{id}"));
+        assert_eq!(pair, format!("pair:user:{id}:10.0.0.1"));
+        assert_eq!(subjects(Some(id), "someone-else@example.com", ip)[0], pair);
+        assert_ne!(subjects(None, "ADMIN@example.com", ip)[2], account);
     }
 }

@@ -12,6 +12,7 @@ pub mod language;
 pub mod login;
 pub mod members;
 pub mod orgs;
+pub mod plain_text;
 pub mod policies;
 pub mod presession;
 pub mod redirect;
@@ -151,10 +152,22 @@ fn here(req: &HttpRequest) -> String {
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
 }
 
+/// Every page and form, each behind the one check of what it is sent (`plain_text`). The probes
+/// and the static files read nothing a request sends, so they answer without it: `/healthz` is
+/// the load benchmark's reference, and stays as cheap as an answer can be.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::show))
-        .route("/healthz", web::get().to(home::healthz))
+    cfg.route("/healthz", web::get().to(home::healthz))
         .route("/readyz", web::get().to(home::readyz))
+        .route("/static/{file}", web::get().to(assets::serve))
+        .service(
+            web::scope("")
+                .wrap(actix_web::middleware::from_fn(plain_text::refuse_control_characters))
+                .configure(pages),
+        );
+}
+
+fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::show))
         .route("/setup", web::get().to(setup::show))
         .route("/setup", web::post().to(setup::submit))
         .route("/login", web::get().to(login::show))
@@ -190,7 +203,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(audit_log::routes)
         .configure(policies::routes)
         .configure(account::routes)
-        .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }
 
@@ -223,6 +235,8 @@ struct ErrorPage<'a> {
     layout: Layout,
     heading: &'a str,
     message: &'a str,
+    /// The field a refused request's bad input was in, as it was named.
+    field: Option<&'a str>,
 }
 
 /// Failures a page handler can end in, each shown as a page with the right status.
@@ -236,10 +250,27 @@ pub enum PageError {
     /// A state-changing request without this session's token, or sent by another site.
     #[error("forbidden: bad or missing CSRF token, or cross-site request")]
     Forbidden,
+    /// Text is text: a query parameter or form field holds a control character no field takes
+    /// (`plain_text`). Carries the field's name, as sent.
+    #[error("bad input in the field {0}")]
+    BadInput(String),
     #[error("the database is unavailable")]
     Unavailable(#[from] sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A console change refused for its actor's standing: an admin suspended, demoted or removed
+/// while the request was on its way sees what any non-admin sees of the org.
+impl From<crate::standing::StandingError> for PageError {
+    fn from(err: crate::standing::StandingError) -> PageError {
+        use crate::standing::StandingError;
+        match err {
+            StandingError::NotAdmin => PageError::NotFound,
+            StandingError::KeyInvalid | StandingError::OwnHolder => PageError::Forbidden,
+            StandingError::Database(db) => db.into(),
+        }
+    }
 }
 
 /// Which error page a response is, so `localize_errors` can render it in the viewer's language
@@ -248,15 +279,21 @@ pub enum PageError {
 enum ErrorKind {
     NotFound,
     Forbidden,
+    BadInput,
     Unavailable,
     Internal,
 }
+
+/// The field a `BadInput` page names, beside its `ErrorKind` in the response's extensions.
+#[derive(Debug, Clone)]
+struct BadField(String);
 
 impl ErrorKind {
     fn texts(self, t: &'static Messages) -> (&'static str, &'static str) {
         match self {
             ErrorKind::NotFound => (t.not_found_heading, t.not_found_message),
             ErrorKind::Forbidden => (t.forbidden_heading, t.forbidden_message),
+            ErrorKind::BadInput => (t.bad_input_heading, t.bad_input_message),
             ErrorKind::Unavailable => (t.unavailable_heading, t.unavailable_message),
             ErrorKind::Internal => (t.internal_heading, t.internal_message),
         }
@@ -269,6 +306,8 @@ impl ResponseError for PageError {
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::SignIn { .. } => StatusCode::SEE_OTHER,
             PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::BadInput(_) => StatusCode::BAD_REQUEST,
+            PageError::Unavailable(err) if crate::store::is_data_exception(err) => StatusCode::BAD_REQUEST,
             PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -291,6 +330,23 @@ impl ResponseError for PageError {
             }
             PageError::NotFound => ErrorKind::NotFound,
             PageError::Forbidden => ErrorKind::Forbidden,
+            PageError::BadInput(field) => {
+                let field = BadField(field.clone());
+                let mut res = error_page(
+                    self.status_code(),
+                    ErrorKind::BadInput,
+                    Layout::new(Lang::En),
+                    Some(&field.0),
+                );
+                res.extensions_mut().insert(ErrorKind::BadInput);
+                res.extensions_mut().insert(field);
+                return res;
+            }
+            // Text is text: input no check refused first is still the sender's, not a 503.
+            PageError::Unavailable(err) if crate::store::is_data_exception(err) => {
+                tracing::warn!(error = %err, "the database refused a value of a console request");
+                ErrorKind::BadInput
+            }
             PageError::Unavailable(err) => {
                 tracing::error!(error = %err, "database unavailable");
                 ErrorKind::Unavailable
@@ -300,18 +356,19 @@ impl ResponseError for PageError {
                 ErrorKind::Internal
             }
         };
-        let mut res = error_page(self.status_code(), kind, Layout::new(Lang::En));
+        let mut res = error_page(self.status_code(), kind, Layout::new(Lang::En), None);
         res.extensions_mut().insert(kind);
         res
     }
 }
 
-fn error_page(status: StatusCode, kind: ErrorKind, layout: Layout) -> HttpResponse {
+fn error_page(status: StatusCode, kind: ErrorKind, layout: Layout, field: Option<&str>) -> HttpResponse {
     let (heading, message) = kind.texts(layout.t);
     let page = ErrorPage {
         layout,
         heading,
         message,
+        field,
     };
     let body = page.render().unwrap_or_else(|_| heading.to_owned());
     HttpResponse::build(status)
@@ -331,12 +388,13 @@ pub async fn localize_errors(
         return Ok(res.map_into_boxed_body());
     };
     let status = res.status();
+    let field = res.response().extensions().get::<BadField>().cloned();
     let (req, _) = res.into_parts();
     let (layout, cookie) = match error_layout(&req, kind).await {
         Some(found) => found,
         None => (Layout::new(session::request_lang(&req)), None),
     };
-    let mut response = error_page(status, kind, layout);
+    let mut response = error_page(status, kind, layout, field.as_ref().map(|f| f.0.as_str()));
     if let Some(cookie) = cookie {
         response.add_cookie(&cookie).ok();
     }
@@ -348,7 +406,7 @@ pub async fn localize_errors(
 /// the cookie to set, when the browser has none yet). None when the database is the error:
 /// the page stays bare rather than ask it again.
 async fn error_layout(req: &HttpRequest, kind: ErrorKind) -> Option<(Layout, Option<Cookie<'static>>)> {
-    if !matches!(kind, ErrorKind::NotFound | ErrorKind::Forbidden) {
+    if !matches!(kind, ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::BadInput) {
         return None;
     }
     let state = req.app_data::<web::Data<AppState>>()?;

@@ -1,11 +1,25 @@
-//! An email address as keyward accepts it: the sign-in name of a person.
+//! An email address as keyward accepts it: the sign-in name of a person, and the one rule that
+//! says when two spellings are the same address.
 
 use std::fmt;
 
-/// A syntactically plausible email address, trimmed. Uniqueness ignores case (the database
-/// enforces it on `lower(email)`), but the address is kept as the person typed it.
+/// A syntactically plausible email address, trimmed. It is kept as the person typed it; two
+/// addresses are the same account when their `normalized` forms are equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
+
+/// keyward's one email rule: trim white space and fold ASCII letters to lower case, nothing
+/// else. Every lookup, uniqueness check, invitation match and sign-in throttle compares this.
+///
+/// Only ASCII is folded because PostgreSQL must compute exactly the same thing, whatever the
+/// database's locale: `users.email_normalized` is generated as
+/// `translate(btrim(email, <White_Space>), 'A..Z', 'a..z')` (migration 20261207000002), while
+/// SQL `lower()` folds `İ` to `i` under C.UTF-8 and leaves it alone under C. Domains are ASCII
+/// on the wire (IDNA), and a non-ASCII local part is compared as typed, as mail servers
+/// deliver it. `str::trim` removes the Unicode White_Space characters the migration lists.
+pub fn normalize(text: &str) -> String {
+    text.trim().to_ascii_lowercase()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
@@ -40,6 +54,11 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The form under which the address is unique and looked up (see `normalize`).
+    pub fn normalized(&self) -> String {
+        normalize(&self.0)
     }
 }
 
@@ -79,5 +98,27 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::Invalid));
+    }
+
+    #[test]
+    fn the_normalized_form_folds_ascii_case_only() {
+        let ada = Email::parse(" Ada.Lovelace@Example.COM").expect("email");
+        assert_eq!(ada.as_str(), "Ada.Lovelace@Example.COM", "kept as typed");
+        assert_eq!(ada.normalized(), "ada.lovelace@example.com");
+        // Not `lin@example.test`: the dotted capital I is another letter, whatever a
+        // database's locale would make of it.
+        assert_eq!(normalize("lİn@example.test"), "lİn@example.test");
+        assert_eq!(
+            normalize("\u{212A}im@example.test"),
+            "\u{212A}im@example.test",
+            "Kelvin sign"
+        );
+        assert_eq!(normalize("Straße@Example.DE"), "straße@example.de");
+        assert_eq!(normalize("\u{3000}\tBOB@example.test\u{85}"), "bob@example.test");
+        assert_eq!(
+            normalize("\u{200B}bob@example.test"),
+            "\u{200B}bob@example.test",
+            "not white space"
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod names;
 pub mod password;
 pub mod policy;
 pub mod scope;
+pub mod text;
 pub mod token;
 pub mod user_agent;
 

@@ -64,6 +64,7 @@ pub(super) async fn issue(
 /// that may sign in (`Disabled` otherwise).
 pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<PasswordLink, PeopleError> {
     let mut tx = pool.begin().await?;
+    super::govern(&mut tx, acting, user_id).await?;
     if managed_account(&mut tx, acting, user_id).await?.status != UserStatus::Active {
         return Err(PeopleError::Disabled);
     }

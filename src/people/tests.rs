@@ -135,7 +135,7 @@ async fn is_active_is_per_org_and_follows_suspension_and_the_account() {
         .expect("restore");
     assert!(w.is_active(w.acme, ada).await);
 
-    disable(&w.pool, &w.acting(w.acme, &origin), ada, None)
+    disable(&w.pool, None, &w.acting(w.acme, &origin), ada, None)
         .await
         .expect("disable");
     assert!(!w.is_active(w.acme, ada).await, "a disabled account is active nowhere");
@@ -180,7 +180,7 @@ async fn the_last_admin_cannot_be_removed_demoted_suspended_or_disabled() {
         Err(PeopleError::LastAdmin)
     ));
     assert!(matches!(
-        disable(&w.pool, &acting, only, None).await,
+        disable(&w.pool, None, &acting, only, None).await,
         Err(PeopleError::LastAdmin)
     ));
     assert!(w.is_active(w.acme, only).await, "nothing changed");
@@ -210,7 +210,7 @@ async fn disabling_is_refused_when_the_account_is_the_last_admin_of_any_org() {
             &[(w.acme, Role::Admin), (w.globex, Role::Admin)],
         )
         .await;
-    let outcome = disable(&w.pool, &w.acting(w.acme, &origin), ada, None).await;
+    let outcome = disable(&w.pool, None, &w.acting(w.acme, &origin), ada, None).await;
     assert!(matches!(outcome, Err(PeopleError::LastAdmin)), "{outcome:?}");
     assert!(w.is_active(w.globex, ada).await);
 }
@@ -265,7 +265,7 @@ async fn disable_or_remove(w: &World, acting: &Acting<'_>, user: Uuid, round: us
             .execute(&w.pool)
             .await
             .expect("manage");
-        disable(&w.pool, acting, user, None).await.map(drop)
+        disable(&w.pool, None, acting, user, None).await.map(drop)
     }
 }
 
@@ -298,7 +298,9 @@ async fn disabling_and_changing_the_email_end_every_session_of_the_account() {
     assert_eq!(w.sessions_of(bob).await, 2, "only that account's sessions");
 
     w.add_session(ada).await;
-    disable(&w.pool, &acting, ada, Some("left")).await.expect("disable");
+    disable(&w.pool, None, &acting, ada, Some("left"))
+        .await
+        .expect("disable");
     assert_eq!(w.sessions_of(ada).await, 0);
     assert_eq!(w.sessions_of(bob).await, 2);
 }
@@ -325,7 +327,7 @@ async fn account_changes_are_only_for_the_managing_org() {
     let acme = w.acting(w.acme, &origin);
     let email = Email::parse("ada@acme.example.com").expect("email");
     assert!(matches!(
-        disable(&w.pool, &acme, ada, None).await,
+        disable(&w.pool, None, &acme, ada, None).await,
         Err(PeopleError::NotManaged)
     ));
     assert!(matches!(

@@ -170,6 +170,46 @@ pub async fn lock_active(conn: &mut PgConnection, key_id: Uuid) -> Result<Option
     .await
 }
 
+/// The person a key of the org answers for (`Some(None)` for a key nobody answers for, such as
+/// one the command line made without `--created-by`); `None` when the org has no such key. Read
+/// without a lock: it never changes after insert.
+pub async fn responsible_user(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    key_id: Uuid,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT responsible_user_id FROM api_keys WHERE id = $1 AND org_id = $2",
+        key_id,
+        org_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Every active key, in every org, that `user_id` is answerable for, revoked (disabling an
+/// account). Returns each key's org, id and public id.
+pub async fn revoke_all_by_responsible(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    by: Actor,
+) -> Result<Vec<(Uuid, Uuid, String)>, sqlx::Error> {
+    sqlx::query!("SET LOCAL statement_timeout = '5s'")
+        .execute(&mut *conn)
+        .await?;
+    let rows = sqlx::query!(
+        "UPDATE api_keys SET revoked_at = statement_timestamp(), revoked_by_kind = $2, revoked_by_id = $3
+         WHERE responsible_user_id = $1 AND revoked_at IS NULL
+         RETURNING org_id, id, public_id",
+        user_id,
+        by.kind() as ActorKind,
+        by.id()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.org_id, r.id, r.public_id)).collect())
+}
+
 /// Whether the key is revoked, read by primary key (the middleware's per-request check while
 /// its revocation listener is not healthy). `None` when no such key exists.
 pub async fn is_revoked(conn: &mut PgConnection, key_id: Uuid) -> Result<Option<bool>, sqlx::Error> {

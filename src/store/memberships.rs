@@ -122,10 +122,11 @@ pub async fn search(
 ) -> Result<Vec<Member>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
     let names = lowercase(&filter.names);
-    let usernames = lowercase(&filter.email_usernames);
-    let domains = lowercase(&filter.email_domains);
+    let usernames = email_rule(&filter.email_usernames);
+    let domains = email_rule(&filter.email_domains);
     let terms = lowercase(&filter.terms);
-    let emails = lowercase(&filter.emails);
+    let email_terms = email_rule(&filter.terms);
+    let emails = email_rule(&filter.emails);
     sqlx::query_as!(
         Member,
         r#"SELECT u.id AS user_id, u.email, u.display_name, u.nickname, u.status AS "status: UserStatus",
@@ -140,15 +141,15 @@ pub async fn search(
                     SELECT 1 FROM unnest($6::text[]) AS n(part)
                     WHERE strpos(lower(u.display_name), n.part) > 0
                        OR strpos(lower(coalesce(u.nickname, '')), n.part) > 0))
-             AND ($7::text[] IS NULL OR lower(split_part(u.email, '@', 1)) = ANY($7))
-             AND ($8::text[] IS NULL OR lower(split_part(u.email, '@', 2)) = ANY($8))
+             AND ($7::text[] IS NULL OR split_part(u.email_normalized, '@', 1) = ANY($7))
+             AND ($8::text[] IS NULL OR split_part(u.email_normalized, '@', 2) = ANY($8))
              AND ($9::bool IS NULL OR (m.suspended_at IS NOT NULL) = $9)
              AND ($10::text[] IS NULL OR EXISTS (
-                    SELECT 1 FROM unnest($10::text[]) AS t(part)
+                    SELECT 1 FROM unnest($10::text[], $14::text[]) AS t(part, email_part)
                     WHERE strpos(lower(u.display_name), t.part) > 0
                        OR strpos(lower(coalesce(u.nickname, '')), t.part) > 0
-                       OR strpos(lower(u.email), t.part) > 0))
-             AND ($11::text[] IS NULL OR lower(u.email) = ANY($11))
+                       OR strpos(u.email_normalized, t.email_part) > 0))
+             AND ($11::text[] IS NULL OR u.email_normalized = ANY($11))
              AND ($12::bool IS NULL OR (u.managed_by_org IS NOT DISTINCT FROM $1) = $12)
            ORDER BY m.created_at, m.user_id
            LIMIT $13"#,
@@ -164,10 +165,19 @@ pub async fn search(
         terms.as_deref(),
         emails.as_deref(),
         filter.managed,
-        limit
+        limit,
+        email_terms.as_deref()
     )
     .fetch_all(conn)
     .await
+}
+
+/// Emails, or parts of them, as the email rule compares them (`users.email_normalized`): never
+/// SQL `lower()`, whose answer depends on the database's locale.
+fn email_rule(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+    values
+        .as_ref()
+        .map(|values| values.iter().map(|v| crate::domain::email::normalize(v)).collect())
 }
 
 fn lowercase(values: &Option<Vec<String>>) -> Option<Vec<String>> {
@@ -204,6 +214,47 @@ pub async fn is_active(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> 
                SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                WHERE m.org_id = $1 AND m.user_id = $2 AND m.suspended_at IS NULL AND u.status = 'active'
            ) AS "active!""#,
+        org_id,
+        user_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Holds the person's `users` row until the transaction ends against any change of their
+/// standing (`FOR SHARE`: many keys may be written for one person at once). Every key creation
+/// takes it for the person who answers for the key; removal, demotion, suspension and disabling
+/// take `lock_for_standing_change`, which waits for those creations and holds new ones back. A
+/// lock on `users`, not on the person's keys, so the batched last-use writes on `api_keys`
+/// never wait for it.
+pub async fn lock_standing(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR SHARE", user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(())
+}
+
+/// Holds the person's `users` row against every key creation until the transaction ends
+/// (`FOR NO KEY UPDATE` conflicts with `lock_standing`'s `FOR SHARE`): a change of standing takes
+/// it before it decides, so no key for the person commits between the decision and the
+/// revocation of their keys.
+pub async fn lock_for_standing_change(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(())
+}
+
+/// True when `user_id` is an active admin of the org: an unsuspended admin membership of an
+/// active account. Run it after `lock_standing`, as a statement of its own, so under READ
+/// COMMITTED it sees whatever the change it waited for committed.
+pub async fn is_active_admin(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (
+               SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+               WHERE m.org_id = $1 AND m.user_id = $2 AND m.role = 'admin'
+                 AND m.suspended_at IS NULL AND u.status = 'active'
+           ) AS "admin!""#,
         org_id,
         user_id
     )
@@ -378,7 +429,7 @@ pub async fn console_page(
            FROM memberships m JOIN users u ON u.id = m.user_id
            WHERE m.org_id = $1
              AND ($2::text IS NULL OR strpos(lower(u.display_name), lower($2)) > 0
-                                   OR strpos(lower(u.email), lower($2)) > 0)
+                                   OR strpos(u.email_normalized, $7) > 0)
              AND ($3::membership_role IS NULL OR m.role = $3)
              AND ($4::timestamptz IS NULL OR (m.created_at, m.user_id) > ($4, $5::uuid))
            ORDER BY m.created_at, m.user_id
@@ -388,7 +439,8 @@ pub async fn console_page(
         role as Option<Role>,
         after_at,
         after_id,
-        limit
+        limit,
+        text.map(crate::domain::email::normalize)
     )
     .fetch_all(conn)
     .await?;

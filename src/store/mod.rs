@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod setup_tokens;
 #[cfg(test)]
 pub mod test_database;
+pub mod timestamps;
 pub mod users;
 
 use std::time::Duration;
@@ -53,6 +54,15 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
         })
         .connect_with(options)
         .await
+}
+
+/// Whether the database refused a statement for a value it was sent (SQLSTATE class 22, data
+/// exception: a NUL in text, a time or number out of range). Every boundary refuses such input
+/// before it gets here; one that did not still answers it as bad input, not as a server error.
+pub fn is_data_exception(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code.starts_with("22"))
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {

@@ -23,11 +23,12 @@ pub async fn any_exist(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
     Ok(row)
 }
 
+/// The account of `email` under keyward's one email rule (`Email::normalized`).
 pub async fn find_by_email(conn: &mut PgConnection, email: &Email) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as!(
         User,
-        "SELECT id, email, display_name, created_at FROM users WHERE lower(email) = lower($1)",
-        email.as_str()
+        "SELECT id, email, display_name, created_at FROM users WHERE email_normalized = $1",
+        email.normalized()
     )
     .fetch_optional(conn)
     .await
@@ -134,7 +135,8 @@ pub async fn update_profile(conn: &mut PgConnection, profile: &Profile) -> Resul
     Ok(())
 }
 
-/// Changes the account's sign-in address. Another account's address (whatever its case) is the
+/// Changes the account's sign-in address. Another account's address under the email rule
+/// (`Email::normalized`, which the database generates into `email_normalized`) is the
 /// `users_email_unique` violation.
 pub async fn set_email(conn: &mut PgConnection, user_id: Uuid, email: &Email) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE users SET email = $2 WHERE id = $1", user_id, email.as_str())
@@ -169,8 +171,8 @@ pub async fn credentials(conn: &mut PgConnection, email: &Email) -> Result<Optio
     sqlx::query_as!(
         Credentials,
         r#"SELECT id, password_hash, status = 'active' AS "active!", locale
-           FROM users WHERE lower(email) = lower($1)"#,
-        email.as_str()
+           FROM users WHERE email_normalized = $1"#,
+        email.normalized()
     )
     .fetch_optional(conn)
     .await

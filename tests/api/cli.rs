@@ -360,6 +360,44 @@ async fn keys_create_list_and_revoke_from_the_command_line() {
         .expect("active keys");
     assert_eq!(active, ["nightly"], "the system's key is not Ada's");
 
+    // A key answers for its person's standing from the command line too: suspended, Ada can
+    // be made no key.
+    sqlx::query("UPDATE memberships SET suspended_at = now()")
+        .execute(&pool)
+        .await
+        .expect("Ada suspended");
+    let keys_before: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    let for_suspended = run(&[
+        "keys",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "after suspension",
+        "--unscoped",
+        "--created-by",
+        "ada@example.com",
+    ]);
+    assert_eq!(for_suspended.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&for_suspended.stderr).contains("not an active admin"),
+        "{}",
+        String::from_utf8_lossy(&for_suspended.stderr)
+    );
+    assert!(for_suspended.stdout.is_empty());
+    let keys_after: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(keys_after, keys_before, "nothing written");
+    sqlx::query("UPDATE memberships SET suspended_at = NULL")
+        .execute(&pool)
+        .await
+        .expect("Ada restored");
+
     let unknown_org = uuid::Uuid::new_v4().to_string();
     let refused: [&[&str]; 9] = [
         &["keys", "revoke", "--org", &org, "--created-by", "nobody@example.com"],

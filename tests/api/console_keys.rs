@@ -60,13 +60,13 @@ impl Admin {
     }
 }
 
-fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+pub fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
     form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// Every hidden field of the review page's create form, in order (values as the page
 /// escapes them: the tests' values need no escaping).
-fn create_form(html: &str) -> Vec<(String, String)> {
+pub fn create_form(html: &str) -> Vec<(String, String)> {
     let start = html
         .find(r#"<form method="post" action="/o/"#)
         .expect("the create form");

@@ -562,6 +562,126 @@ async fn an_unknown_email_takes_about_as_long_as_a_wrong_password() {
     );
 }
 
+/// Transactions of the test's database waiting for a lock on `table`.
+async fn waiting_on(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks
+         WHERE NOT granted AND relation = $1::regclass
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .bind(table)
+    .fetch_one(&app.pool)
+    .await
+    .expect("pg_locks")
+}
+
+/// The race that let 40 concurrent attempts all be judged against a count nobody had raised
+/// yet. No attempt can write its session until every one of them has been judged (a lock in a
+/// second connection holds the sessions table), so the order in which they are judged is no
+/// matter of timing: each is judged on a count that includes every attempt judged before it,
+/// so the right password signs in at most `PAIR_LIMIT` times and is refused once the limit is
+/// passed, though no attempt has finished.
+#[tokio::test]
+async fn concurrent_sign_ins_from_one_address_are_judged_on_counts_that_include_each_other() {
+    const ATTEMPTS: usize = 40;
+    let pair_limit = usize::try_from(keyward::console::login::PAIR_LIMIT).expect("a small limit");
+    let app = behind_proxy().await;
+    person(&app, "admin@example.com").await;
+    let mut browsers = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let browser = Console::from(&app, "203.0.113.40");
+        let csrf = browser.sign_in_form("").await;
+        browsers.push((browser, csrf));
+    }
+    let mut hold = app.pool.begin().await.expect("begin");
+    sqlx::query("LOCK TABLE sessions IN EXCLUSIVE MODE")
+        .execute(&mut *hold)
+        .await
+        .expect("sessions held");
+
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let attempts: Vec<_> = browsers
+        .into_iter()
+        .map(|(browser, csrf)| {
+            let answered = answered.clone();
+            tokio::spawn(async move {
+                let form = [("csrf", &*csrf), ("email", "admin@example.com"), ("password", PASSWORD)];
+                let status = browser.post("/login", &form).await.status().as_u16();
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                status
+            })
+        })
+        .collect();
+    // Every attempt has been judged once it has answered (refused) or waits to write its
+    // session (let in).
+    let started = Instant::now();
+    loop {
+        let waiting = usize::try_from(waiting_on(&app, "sessions").await).expect("count");
+        if answered.load(std::sync::atomic::Ordering::SeqCst) + waiting == ATTEMPTS {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the attempts never lined up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    hold.commit().await.expect("sessions released");
+
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.expect("attempt"));
+    }
+    let signed_in = statuses.iter().filter(|s| **s == 303).count();
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        (signed_in, refused),
+        (pair_limit, ATTEMPTS - pair_limit),
+        "{statuses:?}"
+    );
+    assert_eq!(usize::try_from(session_count(&app).await).expect("count"), pair_limit);
+}
+
+/// Under a C.UTF-8 database, SQL `lower()` makes `İ` an `i` while Rust's `to_lowercase` makes
+/// it `i̇`: when the lookup was SQL's and the throttle Rust's, `lİn@example.test` signed in to
+/// lin@example.test's account under a count of its own. Now one rule decides both.
+#[tokio::test]
+async fn no_spelling_of_an_email_skips_its_lockout() {
+    let app = TestApp::spawn_with(Options {
+        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
+        database_locale: Some("C.UTF-8"),
+        ..Default::default()
+    })
+    .await;
+    person(&app, "lin@example.test").await;
+    let attacker = Console::from(&app, "203.0.113.88");
+    for _ in 0..5 {
+        let res = attacker.sign_in("lin@example.test", "guess", "").await;
+        assert_eq!(res.status(), 401);
+    }
+
+    for spelling in ["lİn@example.test", "LIN@example.test", " Lin@Example.TEST "] {
+        let res = attacker.sign_in(spelling, PASSWORD, "").await;
+        assert_eq!(
+            res.status(),
+            401,
+            "{spelling}: the right password, refused from that address"
+        );
+    }
+    assert_eq!(session_count(&app).await, 0);
+
+    // The owner, elsewhere, signs in with the address in any ASCII case; `lİn@example.test`
+    // is another address, which has no account.
+    let res = Console::from(&app, "198.51.100.20")
+        .sign_in("LIN@Example.TEST", PASSWORD, "")
+        .await;
+    assert_eq!(res.status(), 303, "looked up whatever its case");
+    let res = Console::from(&app, "198.51.100.21")
+        .sign_in("lİn@example.test", PASSWORD, "")
+        .await;
+    assert_eq!(res.status(), 401, "not lin's account");
+}
+
 // Where a browser lands.
 
 #[tokio::test]

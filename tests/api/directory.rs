@@ -32,6 +32,22 @@ async fn org(app: &TestApp, scopes: Option<&[Scope]>) -> Org {
     Org { id, keeper, ada, token }
 }
 
+/// A key Ada answers for: made while she is an admin of the org (no key is made for a member),
+/// after which she is a member again.
+async fn key_of_ada(app: &TestApp, acme: &Org) -> crate::helpers::TestKey {
+    let set_role = |role: &'static str| {
+        sqlx::query("UPDATE memberships SET role = $3::membership_role WHERE org_id = $1 AND user_id = $2")
+            .bind(acme.id)
+            .bind(acme.ada)
+            .bind(role)
+            .execute(&app.pool)
+    };
+    set_role("admin").await.expect("admin");
+    let key = app.key_for(acme.id, acme.ada).await;
+    set_role("member").await.expect("member again");
+    key
+}
+
 async fn suspended(app: &TestApp, org: Uuid, user: Uuid) -> bool {
     sqlx::query_scalar("SELECT suspended_at IS NOT NULL FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org)
@@ -149,7 +165,7 @@ async fn suspending_refuses_that_org_only_and_keeps_the_persons_keys() {
     let acme = org(&app, Some(&[Scope::WriteAccounts])).await;
     let globex = app.org("Globex").await;
     app.member(globex, acme.ada, "admin").await;
-    let their_key = app.key_for(acme.id, acme.ada).await;
+    let their_key = key_of_ada(&app, &acme).await;
     let base = format!("/admin/v1/orgs/{}/directory/users/{}", acme.id, acme.ada);
 
     let res = app
@@ -440,7 +456,7 @@ async fn the_v2_suspend_restore_and_remove_answer_204() {
     let app = TestApp::spawn().await;
     let acme = org(&app, Some(&[Scope::WriteAccounts])).await;
     let user = format!("/admin/v2/orgs/{0}/directories/{0}/users/{1}", acme.id, acme.ada);
-    let their_key = app.key_for(acme.id, acme.ada).await;
+    let their_key = key_of_ada(&app, &acme).await;
 
     let res = app.api(Method::POST, &format!("{user}/suspend"), &acme.token).await;
     assert_eq!(res.status(), 204);

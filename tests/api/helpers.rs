@@ -163,12 +163,22 @@ $$"#;
 /// pool returned is that owner's, for arranging and inspecting what a test needs. The app
 /// itself is served through `TEST_SERVING_ROLE` (`DatabaseServer::serving_options`).
 pub async fn fresh_database() -> (String, PgPool) {
+    fresh_database_in(None).await
+}
+
+/// `fresh_database` with the database's collation and character classes from `locale` (e.g.
+/// `C.UTF-8`, whose `lower()` folds more than ASCII), whatever the server's default.
+pub async fn fresh_database_in(locale: Option<&str>) -> (String, PgPool) {
     let server = database_server();
     let name = format!("kw_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect_with(&server.options("postgres"))
         .await
         .expect("connect to the test server");
-    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+    let create = match locale {
+        None => format!(r#"CREATE DATABASE "{name}""#),
+        Some(locale) => format!(r#"CREATE DATABASE "{name}" TEMPLATE template0 LOCALE '{locale}'"#),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(create))
         .execute(&mut admin)
         .await
         .expect("create test database");
@@ -212,6 +222,8 @@ pub struct Options {
     pub api_rate_limit: Option<u32>,
     /// `--public-url`; an https one turns on `__Host-` secure cookies.
     pub public_url: Option<url::Url>,
+    /// The test database's locale (`fresh_database_in`); the server's default when None.
+    pub database_locale: Option<&'static str>,
 }
 
 impl TestApp {
@@ -221,7 +233,7 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         init_logs();
-        let (db_name, pool) = fresh_database().await;
+        let (db_name, pool) = fresh_database_in(options.database_locale).await;
         let app_options = match options.database_via {
             Some(proxy) => database_server().serving_options_via(proxy, &db_name),
             None => database_server().serving_options(&db_name),
@@ -440,6 +452,9 @@ impl TestApp {
         let shape = match status {
             200..=299 => crate::contract::wire_shape(method, path, status),
             401 => Some(&shapes["errors"]["401"]),
+            403 if path.starts_with("/users/") && answer.body.starts_with(b"{\"key\"") => {
+                Some(&shapes["errors"]["user_management_403"])
+            }
             400..=599 if !answer.body.is_empty() => Some(&shapes["errors"]["application"]),
             _ => None,
         };

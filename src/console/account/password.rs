@@ -1,9 +1,10 @@
 //! Changing your password: the current one must verify, the new one follow the rules and be
 //! repeated. The new hash, the end of every other session of the user and the
-//! `user.password_changed` event are one transaction. Wrong current passwords are counted in
-//! `login_attempts` like failed sign-ins (per account: the session already names it), and
-//! after `WRONG_LIMIT` of them the form refuses for a while, so a stolen session cannot be
-//! used to guess the password and take the account over.
+//! `user.password_changed` event are one transaction. Tries of the current password are
+//! counted in `login_attempts` like sign-in attempts (per account: the session already names
+//! it), before the password is checked, and after `WRONG_LIMIT` wrong ones the form refuses for
+//! a while, so a stolen session cannot be used to guess the password and take the account over,
+//! not even with many tries at once.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -79,13 +80,14 @@ pub async fn change(
 
     let user_id = signed.session.user_id();
     let subject = [format!("password-change:{user_id}")];
-    let (failures, old_hash) = {
+    let (tries, old_hash) = {
         let mut conn = state.pool.acquire().await?;
-        let failures = store::login_attempts::recent_failures(&mut conn, &subject).await?;
+        // Counted before the password is checked: `tries` includes this one.
+        let counted = store::login_attempts::count_attempt(&mut conn, &subject).await?;
         let hash = store::users::password_hash(&mut conn, user_id).await?;
-        (failures.first().copied().unwrap_or(0), hash)
+        (counted.attempts.first().copied().unwrap_or(i64::MAX), hash)
     };
-    if failures >= WRONG_LIMIT {
+    if tries > WRONG_LIMIT {
         tracing::info!(%user_id, "password change refused: too many wrong current passwords");
         return refuse(&state, &signed, &req, StatusCode::TOO_MANY_REQUESTS, |page| {
             page.errors.current_password = Some(m.current_password_throttled);
@@ -104,8 +106,6 @@ pub async fn change(
         None => false,
     };
     let (true, Some(old_hash)) = (matches, old_hash) else {
-        let mut conn = state.pool.acquire().await?;
-        store::login_attempts::record_failure(&mut conn, &subject).await?;
         tracing::info!(%user_id, "password change refused: wrong current password");
         return refuse(&state, &signed, &req, StatusCode::UNPROCESSABLE_ENTITY, |page| {
             page.errors.current_password = Some(m.current_password_wrong);

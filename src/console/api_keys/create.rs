@@ -495,6 +495,8 @@ pub async fn create(
             let page = new_key_page(layout, kind, form, errors, policy, now);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
+        // Suspended, demoted or removed while the form was on its way: the org is no longer theirs.
+        Err(KeyError::NotAdmin) => return Err(PageError::NotFound),
         Err(KeyError::Database(err)) => return Err(err.into()),
         Err(err) => return Err(PageError::Internal(err.to_string())),
     };

@@ -227,7 +227,10 @@ pub fn day_start(day: NaiveDate, zone: chrono_tz::Tz) -> DateTime<Utc> {
 /// A page's keyset, as `after` carries it.
 pub fn parse_cursor(input: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (micros, id) = input.split_once('_')?;
-    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
+    Some((
+        crate::store::timestamps::from_micros(micros.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
 }
 
 pub fn cursor(time: DateTime<Utc>, id: Uuid) -> String {

@@ -71,6 +71,7 @@ super::catalog! {
     keys_will_be_revoked: "A removed member answers for no key: these keys are revoked in the same step.", "削除されたメンバーはキーに責任を持てないため、これらのキーも同時に取り消されます。";
     revoke_these_too: "Revoke these keys too", "これらのキーも取り消す";
     revoke_these_hint: "Scripts that use them are refused from their next request.", "これらのキーを使うスクリプトは、次のリクエストから拒否されます。";
+    kept_keys_hint: "Kept keys can still read and do what their scopes allow, but cannot create keys, change people or change policies while this person is not an active admin.", "残したキーは引き続き読み取りとスコープで許可された操作ができますが、この人が有効な管理者でない間は、キーの作成、メンバーの変更、ポリシーの変更はできません。";
     last_admin_refused: "{name} is the last admin of this organization. Make someone else an admin first.", "{name} はこの組織の最後の管理者です。先にほかの人を管理者にしてください。";
     confirm_remove: "Remove", "削除";
     confirm_suspend: "Suspend", "停止";

@@ -194,6 +194,9 @@ catalog! {
     // Errors
     not_found_heading: "Page not found", "ページが見つかりません";
     not_found_message: "There is nothing at this address, or you do not have access to it.", "このアドレスには何もないか、アクセス権がありません。";
+    bad_input_heading: "A field cannot be taken as sent", "送信された項目を受け付けられません";
+    bad_input_message: "A field holds a control character (such as NUL, or a line break in a one-line field), which no field takes, or is longer than any field takes. Go back, correct it and try again.", "項目に制御文字（NUL や、1 行の項目での改行など）が含まれているか、どの項目にも入らない長さです。戻って修正し、もう一度お試しください。";
+    bad_input_field: "The field:", "該当する項目:";
     unavailable_heading: "Temporarily unavailable", "一時的に利用できません";
     unavailable_message: "keyward cannot reach its database. Try again in a moment.", "keyward がデータベースに接続できません。しばらくしてからもう一度お試しください。";
     internal_heading: "Something went wrong", "問題が発生しました";

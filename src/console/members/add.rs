@@ -205,6 +205,7 @@ pub(super) fn page_error(err: PeopleError) -> PageError {
         PeopleError::NotFound => PageError::NotFound,
         PeopleError::NotManaged | PeopleError::Disabled => PageError::Forbidden,
         PeopleError::Database(db) => PageError::Unavailable(db),
+        PeopleError::Standing(standing) => standing.into(),
         other => PageError::Internal(other.to_string()),
     }
 }

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::DateTime;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -66,9 +65,11 @@ struct ListPage {
     added: Option<String>,
 }
 
+/// The page after this cursor; one that is not ours, or names a time the database cannot
+/// hold, is the first page.
 fn parse_cursor(input: &str) -> Option<MemberCursor> {
     let (micros, id) = input.split_once('_')?;
-    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.parse().ok()?))
+    Some((store::timestamps::from_micros(micros.parse().ok()?)?, id.parse().ok()?))
 }
 
 pub async fn show(

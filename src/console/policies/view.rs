@@ -111,6 +111,7 @@ impl From<PolicyChangeError> for PageError {
         match err {
             // The type comes from the stored row, so a change of type is a policy that vanished.
             PolicyChangeError::NotFound | PolicyChangeError::TypeChange(_) => PageError::NotFound,
+            PolicyChangeError::Standing(standing) => standing.into(),
             PolicyChangeError::Database(db) => db.into(),
         }
     }
