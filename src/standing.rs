@@ -133,3 +133,57 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// An attempt that fails `deadlocks` times with a deadlock, then with `last`.
+    async fn attempts_until(deadlocks: u32, last: Result<u32, &'static str>) -> (Result<u32, &'static str>, u32) {
+        let calls = Cell::new(0);
+        let outcome = retrying_deadlocks(
+            |err: &&str| *err == "deadlock",
+            || {
+                calls.set(calls.get() + 1);
+                let outcome = if calls.get() <= deadlocks {
+                    Err("deadlock")
+                } else {
+                    last
+                };
+                async move { outcome }
+            },
+        )
+        .await;
+        (outcome, calls.get())
+    }
+
+    #[tokio::test]
+    async fn a_deadlocked_change_runs_again_at_most_three_times_in_all() {
+        assert_eq!(attempts_until(0, Ok(7)).await, (Ok(7), 1));
+        assert_eq!(
+            attempts_until(1, Ok(7)).await,
+            (Ok(7), 2),
+            "it runs again after a deadlock"
+        );
+        assert_eq!(attempts_until(2, Ok(7)).await, (Ok(7), 3));
+        assert_eq!(
+            attempts_until(5, Ok(7)).await,
+            (Err("deadlock"), 3),
+            "three times in all"
+        );
+    }
+
+    #[tokio::test]
+    async fn any_other_failure_is_not_run_again() {
+        assert_eq!(attempts_until(0, Err("refused")).await, (Err("refused"), 1));
+        assert_eq!(attempts_until(1, Err("refused")).await, (Err("refused"), 2));
+    }
+
+    #[test]
+    fn only_postgresql_ending_a_deadlock_is_a_deadlock() {
+        assert!(!is_deadlock(&sqlx::Error::RowNotFound));
+        assert!(!is_deadlock(&sqlx::Error::PoolTimedOut));
+    }
+}
