@@ -90,6 +90,22 @@ async fn active_keys_of(app: &TestApp, user: Uuid) -> i64 {
         .expect("count")
 }
 
+/// `method path` with `key` is a 403 for the key's standing: `code` in the admin APIs' error
+/// list, user management's own `{"key":"forbidden"}` on `/users/`.
+async fn assert_refused(app: &TestApp, key: &TestKey, method: Method, path: &str, body: Option<Value>, code: &str) {
+    let answer = match &body {
+        Some(body) => app.api_json(method.clone(), path, &key.token, body).await,
+        None => app.api(method.clone(), path, &key.token).await,
+    };
+    assert_eq!(answer.status(), 403, "{method} {path}");
+    let body = body_of(answer).await;
+    if path.starts_with("/users/") {
+        assert_eq!(body["key"], "forbidden", "user management's own form: {body}");
+    } else {
+        assert_eq!(body["errors"][0]["code"], code, "{body}");
+    }
+}
+
 async fn works(app: &TestApp, key: &TestKey) -> bool {
     let answer = app.api(Method::GET, "/admin/v1/key", &key.token).await;
     match answer.status().as_u16() {
@@ -313,17 +329,7 @@ async fn a_kept_key_of_a_suspended_admin_still_reads_but_cannot_undo_the_suspens
         (Method::POST, lifecycle(bob, "disable"), Some(json!({}))),
     ];
     for (method, path, body) in refused {
-        let answer = match &body {
-            Some(body) => app.api_json(method.clone(), &path, &ada_key.token, body).await,
-            None => app.api(method.clone(), &path, &ada_key.token).await,
-        };
-        assert_eq!(answer.status(), 403, "{method} {path}");
-        let body = body_of(answer).await;
-        if path.starts_with("/users/") {
-            assert_eq!(body["key"], "forbidden", "user management's own form: {body}");
-        } else {
-            assert_eq!(body["errors"][0]["code"], "ADMIN-403-5", "{body}");
-        }
+        assert_refused(&app, &ada_key, method, &path, body, "ADMIN-403-5").await;
     }
     assert_eq!(app.people_snapshot().await, before, "nothing changed");
     assert_eq!(app.count("api_keys").await, keys_before);
@@ -400,17 +406,7 @@ async fn a_key_never_acts_on_the_person_it_answers_for() {
         ),
     ];
     for (method, path, body) in on_herself {
-        let answer = match &body {
-            Some(body) => app.api_json(method.clone(), &path, &ada_key.token, body).await,
-            None => app.api(method.clone(), &path, &ada_key.token).await,
-        };
-        assert_eq!(answer.status(), 403, "{method} {path}");
-        let body = body_of(answer).await;
-        if path.starts_with("/users/") {
-            assert_eq!(body["key"], "forbidden", "{body}");
-        } else {
-            assert_eq!(body["errors"][0]["code"], "ADMIN-403-6", "{body}");
-        }
+        assert_refused(&app, &ada_key, method, &path, body, "ADMIN-403-6").await;
     }
     assert_eq!(app.people_snapshot().await, before, "nothing changed");
 }
