@@ -840,33 +840,22 @@ async fn a_control_character_in_a_console_field_is_refused_naming_the_field_in_t
     let res = w.admin.get(&format!("/o/{org}/settings/members?after={far}")).await;
     assert_eq!(res.status(), 200, "a cursor out of range is the first page");
 
-    let res = w
-        .admin
-        .post(
-            &format!("/o/{org}/settings/members"),
-            &[
-                ("csrf", &w.csrf),
-                ("email", "new@acme.example"),
-                ("name", "New\u{0}"),
-                ("role", "member"),
-            ],
-        )
-        .await;
+    let members = format!("/o/{org}/settings/members");
+    let (world, members) = (&w, &members);
+    let add = |name: &'static str, role: &'static str| async move {
+        let form = [
+            ("csrf", world.csrf.as_str()),
+            ("email", "new@acme.example"),
+            ("name", name),
+            ("role", role),
+        ];
+        world.admin.post(members, &form).await
+    };
+    let res = add("New\u{0}", "member").await;
     assert_eq!(res.status(), 422, "a name is answered beside its field");
     let page = res.text().await.expect("page");
     assert!(page.contains("制御文字"), "in Japanese: {page}");
-    let res = w
-        .admin
-        .post(
-            &format!("/o/{org}/settings/members"),
-            &[
-                ("csrf", &w.csrf),
-                ("email", "new@acme.example"),
-                ("name", "New"),
-                ("role", "member\u{0}"),
-            ],
-        )
-        .await;
+    let res = add("New", "member\u{0}").await;
     assert_eq!(res.status(), 400, "a choice is not typed: the page names it");
     assert_eq!(w.app.count("memberships").await, 2, "nobody was added");
 }
