@@ -69,8 +69,10 @@ fn read_password() -> Result<String, CliError> {
     }
 }
 
-/// `keyward admin add`: makes someone an admin of an organization, creating the account (with
-/// a password) when it is new and the organization when it is named.
+/// `keyward admin add`: makes someone an admin of an organization directly (the operator's way
+/// in; admins in the console invite), creating the account (with a password, managed by the
+/// org that verified its email's domain, if any) when it is new and the organization when it
+/// is named.
 pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
     let email = Email::parse(&args.email).map_err(|e| CliError::Invalid(format!("--email: {e}")))?;
     let name = DisplayName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
@@ -114,7 +116,7 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
     let user = match (existing, password_hash) {
         (Some(user), _) => user,
         (None, Some(hash)) => {
-            let user = store::users::create(&mut tx, &email, &name, &hash, Some(org.id)).await?;
+            let user = store::users::create(&mut tx, &email, &name, &hash).await?;
             audit(&mut tx, org.id, Action::UserCreated, "user", user.id.to_string()).await?;
             user
         }

@@ -1,6 +1,10 @@
 //! Claiming, verifying and removing an organization's domains: each change with its audit
 //! event in one transaction. keyward cannot reach DNS or the web, so `verify` records the
 //! operator's attestation that they checked the claim (a TXT record or a served file).
+//!
+//! A verified domain makes its org the manager of the domain's accounts, those that exist and
+//! those made later (`store::users::create` asks `store::domains::manager_of`); removing the
+//! claim releases them. Only the managing org may change an account itself (`people`).
 
 use sqlx::{PgConnection, PgPool};
 
@@ -41,8 +45,12 @@ async fn record(
     change: &Change<'_>,
     action: Action,
     domain: &Domain,
+    accounts: Option<(&'static str, u64)>,
 ) -> Result<(), sqlx::Error> {
-    let details = serde_json::json!({ "via": change.via, "name": domain.name, "claim": domain.claim.as_str() });
+    let mut details = serde_json::json!({ "via": change.via, "name": domain.name, "claim": domain.claim.as_str() });
+    if let Some((what, count)) = accounts {
+        details[what] = count.into();
+    }
     let event = change
         .acting
         .event(action, "domain", Some(domain.id.to_string()), details);
@@ -64,12 +72,13 @@ pub async fn add(
         }
         Err(err) => return Err(err.into()),
     };
-    record(&mut tx, change, Action::DomainAdded, &domain).await?;
+    record(&mut tx, change, Action::DomainAdded, &domain, None).await?;
     tx.commit().await?;
     Ok(domain)
 }
 
-/// Marks the org's claim of `name` verified; refused while another org has it verified.
+/// Marks the org's claim of `name` verified, making the org the manager of the domain's
+/// accounts; refused while another org has it verified.
 pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Verification, DomainError> {
     let mut tx = pool.begin().await?;
     let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
@@ -83,12 +92,14 @@ pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
         }
         Err(err) => return Err(err.into()),
     };
-    record(&mut tx, change, Action::DomainVerified, &verified).await?;
+    let managed = store::users::manage_domain(&mut tx, change.acting.org_id, &verified.name).await?;
+    record(&mut tx, change, Action::DomainVerified, &verified, Some(("accounts_managed", managed))).await?;
     tx.commit().await?;
     Ok(Verification::Verified(verified))
 }
 
-/// Removes the org's claim of `name`.
+/// Removes the org's claim of `name`; when it was verified, the domain's accounts are managed
+/// by no org from then on.
 pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Domain, DomainError> {
     let mut tx = pool.begin().await?;
     let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
@@ -97,7 +108,8 @@ pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
     if !store::domains::remove(&mut tx, change.acting.org_id, domain.id).await? {
         return Err(DomainError::NotFound(name.clone()));
     }
-    record(&mut tx, change, Action::DomainRemoved, &domain).await?;
+    let released = store::users::release_domain(&mut tx, change.acting.org_id, &domain.name).await?;
+    record(&mut tx, change, Action::DomainRemoved, &domain, Some(("accounts_released", released))).await?;
     tx.commit().await?;
     Ok(domain)
 }

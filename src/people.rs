@@ -1,8 +1,9 @@
-//! Managing an organization's people: suspension, removal, roles, and the account-level
-//! changes (profile, email, disable, enable) that only the managing org may make. Each change
-//! runs in one transaction with its audit event; the rules that protect an org (its last admin
-//! stays, a removed admin's keys go, a disabled account's sessions end) hold inside that
-//! transaction, whichever door the change comes through.
+//! Managing an organization's people: invitations (`invitations`), suspension, removal, roles,
+//! and the account-level changes (profile, email, disable, enable, set-password links) that
+//! only the managing org may make. Each change runs in one transaction with its audit event;
+//! the rules that protect an org (its last admin stays, a removed admin's keys go, a disabled
+//! account's sessions end) hold inside that transaction, whichever door the change comes
+//! through.
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -11,10 +12,9 @@ use crate::auth::api_key::KeyVerifier;
 use crate::domain::{Action, DisplayName, Email};
 use crate::standing::{self, Power, StandingError};
 use crate::store;
-use crate::store::audit::NewEvent;
+use crate::store::audit::{Actor, NewEvent};
 use crate::store::memberships::{Member, Role};
 use crate::store::users::{Profile, UserStatus};
-use password_links::PasswordLink;
 
 /// Who is acting, for which org, from where: every change is confined to `org_id` and
 /// recorded with `actor` and `origin`.
@@ -28,6 +28,10 @@ pub enum PeopleError {
     /// The account is managed by another org, or by none.
     #[error("this organization does not manage the account")]
     NotManaged,
+    /// An admin changes their own account on their account page, with their current password,
+    /// never through the org's account-level actions.
+    #[error("your own account is changed on your account page")]
+    OwnAccount,
     /// The change would leave an org without an admin.
     #[error("the last admin of an organization cannot be removed, demoted, suspended or disabled")]
     LastAdmin,
@@ -61,47 +65,6 @@ pub struct Removal {
 pub enum KeyHandover {
     Keep,
     Revoke,
-}
-
-/// Adds an existing account to the acting org in `role`.
-pub async fn add_member(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, role: Role) -> Result<(), PeopleError> {
-    let mut tx = pool.begin().await?;
-    govern(&mut tx, acting, user_id).await?;
-    if !store::memberships::add(&mut tx, acting.org_id, user_id, role).await? {
-        return Err(PeopleError::AlreadyMember);
-    }
-    let details = serde_json::json!({ "role": role_name(role) });
-    store::audit::record(&mut tx, event(acting, Action::MemberAdded, user_id, details)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Creates an account managed by the acting org, without a password, adds it in `role`, and
-/// issues its first set-password link, all in one transaction.
-pub async fn create_member(
-    pool: &PgPool,
-    acting: &Acting<'_>,
-    email: &Email,
-    name: &DisplayName,
-    role: Role,
-) -> Result<(Uuid, PasswordLink), PeopleError> {
-    let mut tx = pool.begin().await?;
-    standing::authorize(&mut tx, acting.org_id, acting.actor, Power::Govern).await?;
-    let user = match store::users::create_without_password(&mut tx, email, name, acting.org_id).await {
-        Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
-        other => other?,
-    };
-    store::memberships::add(&mut tx, acting.org_id, user.id, role).await?;
-    store::audit::record(
-        &mut tx,
-        event(acting, Action::UserCreated, user.id, serde_json::json!({})),
-    )
-    .await?;
-    let details = serde_json::json!({ "role": role_name(role) });
-    store::audit::record(&mut tx, event(acting, Action::MemberAdded, user.id, details)).await?;
-    let link = password_links::issue(&mut tx, acting, user.id).await?;
-    tx.commit().await?;
-    Ok((user.id, link))
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -341,12 +304,17 @@ fn announce(verifier: Option<&KeyVerifier>, revoked: &[(Uuid, String)]) {
     }
 }
 
-/// The member's account, when the acting org manages it.
+/// The member's account, when the acting org manages it (it has verified the email's domain)
+/// and it is not the actor's own: account-level actions (profile, email, lifecycle,
+/// set-password links) are for the managing org's admins, on other people's accounts.
 pub(crate) async fn managed_account(
     conn: &mut PgConnection,
     acting: &Acting<'_>,
     user_id: Uuid,
 ) -> Result<Profile, PeopleError> {
+    if acting.actor == Actor::User(user_id) {
+        return Err(PeopleError::OwnAccount);
+    }
     member(conn, acting.org_id, user_id).await?;
     let profile = store::users::profile(conn, user_id, true)
         .await?
@@ -566,6 +534,7 @@ pub async fn update_profile(
     Ok(profile)
 }
 
+pub mod invitations;
 pub mod password_links;
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    api_keys, classification_levels as levels, directory, domains, events, key, manage, openapi, orgs, policies, users,
+    api_keys, classification_levels as levels, directory, domains, events, invitations, key, manage, openapi, orgs,
+    policies, users,
 };
 use crate::domain::Scope;
 
@@ -330,6 +331,17 @@ pub static ENDPOINTS: &[Endpoint] = &[
         response: Response::Empty(204),
         errors: &[409],
         handler: |route| route.to(directory::remove_v2),
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/admin/v2/orgs/{orgId}/users/invite",
+        access: Access::Scope(Scope::WriteAccounts),
+        summary: "Invite people to join the organization as members: each answer carries a one-time invitation link (invitationLink) to hand over, the same whether the address has an account or not",
+        query: None,
+        request: Some(schema::<invitations::InviteRequest>),
+        response: Response::Json(200, schema::<invitations::InviteAnswer>),
+        errors: &[400, 409],
+        handler: |route| route.to(invitations::invite),
     },
     Endpoint {
         method: Method::Get,

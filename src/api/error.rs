@@ -107,6 +107,8 @@ impl From<crate::people::PeopleError> for ApiError {
                 title: "Account not managed by this organization",
                 detail: "This organization does not manage this account, so it cannot change it.".into(),
             },
+            // A key's own holder is the one account the API could name as its own.
+            PeopleError::OwnAccount => crate::standing::StandingError::OwnHolder.into(),
             PeopleError::LastAdmin => ApiError::conflict(
                 "ADMIN-409-1",
                 "Last admin",

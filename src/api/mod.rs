@@ -11,6 +11,7 @@ pub mod domains;
 pub mod endpoints;
 pub mod error;
 pub mod events;
+pub mod invitations;
 pub mod key;
 pub mod manage;
 pub mod middleware;

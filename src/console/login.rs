@@ -196,23 +196,8 @@ pub async fn submit(
         return render_with_cookie(StatusCode::UNAUTHORIZED, &page, None);
     };
 
-    // A new id at every sign-in; the browser's old session, if any, ends.
-    let id = crate::random::token();
     let mut tx = state.pool.begin().await?;
-    if let Some(old) = req.cookie(session::cookie_name(&state)) {
-        store::sessions::delete(&mut tx, &session::id_hash(old.value())).await?;
-    }
-    let origin = super::origin(&req, &state);
-    store::sessions::create(
-        &mut tx,
-        &session::id_hash(&id),
-        user.id,
-        &crate::random::bytes::<32>(),
-        &origin,
-    )
-    .await?;
-    store::users::record_sign_in(&mut tx, user.id).await?;
-    super::account::record_own(&mut tx, user.id, Action::UserSignedIn, &origin, serde_json::json!({})).await?;
+    let id = begin_session(&mut tx, &req, &state, user.id).await?;
     // The pair's earlier failures were this person's own typos: forgotten. The address and the
     // account only lose this attempt, which was no failure: their other attempts may be someone
     // else's (a sprayer behind the same address, a guesser elsewhere) and keep protecting
@@ -231,6 +216,32 @@ pub async fn submit(
         .cookie(session::cookie(&state, id))
         .cookie(session::lang_cookie(&state, lang))
         .finish())
+}
+
+/// Starts a session of `user_id` for this browser, whose old session, if any, ends: a new id at
+/// every sign-in. Records the sign-in; returns the session id for the cookie.
+pub async fn begin_session(
+    conn: &mut sqlx::PgConnection,
+    req: &HttpRequest,
+    state: &AppState,
+    user_id: Uuid,
+) -> Result<String, sqlx::Error> {
+    let id = crate::random::token();
+    if let Some(old) = req.cookie(session::cookie_name(state)) {
+        store::sessions::delete(conn, &session::id_hash(old.value())).await?;
+    }
+    let origin = super::origin(req, state);
+    store::sessions::create(
+        conn,
+        &session::id_hash(&id),
+        user_id,
+        &crate::random::bytes::<32>(),
+        &origin,
+    )
+    .await?;
+    store::users::record_sign_in(conn, user_id).await?;
+    super::account::record_own(conn, user_id, Action::UserSignedIn, &origin, serde_json::json!({})).await?;
+    Ok(id)
 }
 
 #[derive(Deserialize)]

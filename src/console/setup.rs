@@ -221,7 +221,7 @@ pub async fn submit(
         return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
     }
     let org = store::orgs::create(&mut tx, &org_name).await?;
-    let user = store::users::create(&mut tx, &email, &name, &password_hash, Some(org.id)).await?;
+    let user = store::users::create(&mut tx, &email, &name, &password_hash).await?;
     store::users::grant_admin(&mut tx, org.id, user.id).await?;
     let ip = req
         .peer_addr()

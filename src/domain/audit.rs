@@ -55,6 +55,10 @@ actions! {
     PasswordChanged => "user.password_changed", "Password changed", "Users";
     OtherSessionsEnded => "user.other_sessions_ended", "Signed out everywhere else", "Users";
     MemberAdded => "membership.added", "Member added", "Members";
+    InvitationSent => "invitation.sent", "Invitation sent", "Members";
+    InvitationReissued => "invitation.reissued", "Invitation link issued again", "Members";
+    InvitationRevoked => "invitation.revoked", "Invitation revoked", "Members";
+    InvitationAccepted => "invitation.accepted", "Invitation accepted", "Members";
     AdminGranted => "member.admin_granted", "Organization admin added", "Members";
     MembershipSuspended => "membership.suspended", "Member access suspended", "Members";
     MembershipRestored => "membership.restored", "Member access restored", "Members";

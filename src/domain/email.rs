@@ -60,6 +60,16 @@ impl Email {
     pub fn normalized(&self) -> String {
         normalize(&self.0)
     }
+
+    /// The normalised address's domain, what follows its last `@`: the name an org verifies
+    /// to manage the account (SQL finds it as `substring(email_normalized FROM '@([^@]*)$')`).
+    pub fn domain(&self) -> String {
+        let normalized = self.normalized();
+        normalized
+            .rsplit_once('@')
+            .map(|(_, domain)| domain.to_owned())
+            .unwrap_or_default()
+    }
 }
 
 impl fmt::Display for Email {
@@ -71,6 +81,13 @@ impl fmt::Display for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_domain_is_what_follows_the_last_at_under_the_email_rule() {
+        let email = Email::parse(" Ada@Mail.Example.COM ").expect("valid");
+        assert_eq!(email.domain(), "mail.example.com");
+        assert_eq!(Email::parse("ada@example.org").expect("valid").domain(), "example.org");
+    }
 
     #[test]
     fn accepts_ordinary_addresses_and_trims_them() {

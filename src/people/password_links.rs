@@ -1,9 +1,10 @@
-//! Set-password links: how a person an admin created gets a password, how a member who lost
-//! theirs gets a new one (only from the org that manages the account: an admin of one org must
-//! never take over an account another org manages), and how the last admin who forgot theirs
-//! gets one from the CLI. The link carries a random token; only its SHA-256 is stored, it is
-//! valid 24 hours and works once, and only while the account is active and still managed by the
-//! org that issued it and its issuer is still that org's admin (offboarding an admin retires the
+//! Set-password links: how a member whose account the org manages gets a new password when they
+//! lost theirs (only from the org that verified the account's email domain, never for the
+//! admin's own account: an admin of one org must never take over an account another org
+//! manages, nor skip their own current password), and how the last admin who forgot theirs gets
+//! one from the CLI. The link carries a random token; only its SHA-256 is stored, it is valid
+//! 24 hours and works once, and only while the account is active and still managed by the org
+//! that issued it and its issuer is still that org's admin (offboarding an admin retires the
 //! links they issued). Setting the password ends every session of the account.
 
 use chrono::{DateTime, Utc};
@@ -60,8 +61,8 @@ pub(super) async fn issue(
     })
 }
 
-/// A new link for a member whose account the acting org manages (`NotManaged` otherwise) and
-/// that may sign in (`Disabled` otherwise).
+/// A new link for a member whose account the acting org manages (`NotManaged` otherwise), that
+/// is not the actor's own (`OwnAccount`) and that may sign in (`Disabled` otherwise).
 pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<PasswordLink, PeopleError> {
     let mut tx = pool.begin().await?;
     super::govern(&mut tx, acting, user_id).await?;

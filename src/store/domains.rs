@@ -155,3 +155,21 @@ pub async fn remove(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<b
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The org that manages the accounts of `domain` (a normalised email's domain): the one that
+/// has it verified, if any. Every claim of the name is locked (`FOR SHARE`) until the
+/// transaction ends, so a verification or removal of it in flight is waited for and seen, and
+/// one that starts later waits for this account's row to commit: no account is written with a
+/// manager its domain no longer has.
+pub async fn manager_of(conn: &mut PgConnection, domain: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    let claims = sqlx::query!(
+        "SELECT org_id, status FROM domains WHERE name = $1 ORDER BY id FOR SHARE",
+        domain
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(claims
+        .into_iter()
+        .find(|claim| claim.status == DomainStatus::Verified.as_str())
+        .map(|claim| claim.org_id))
+}

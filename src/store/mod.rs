@@ -6,6 +6,7 @@ pub mod audit;
 pub mod classification_levels;
 pub mod domains;
 pub mod form_tokens;
+pub mod invitations;
 pub mod login_attempts;
 pub mod memberships;
 pub mod orgs;

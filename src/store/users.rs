@@ -34,15 +34,15 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &Email) -> Result<Opt
     .await
 }
 
-/// Creates an account with its argon2id password hash. `managed_by_org` is the organization
-/// allowed to change the account itself.
+/// Creates an account with its argon2id password hash. It is managed by the org that has
+/// verified its email's domain, if one has (`domains::manager_of`).
 pub async fn create(
     conn: &mut PgConnection,
     email: &Email,
     name: &DisplayName,
     password_hash: &str,
-    managed_by_org: Option<Uuid>,
 ) -> Result<User, sqlx::Error> {
+    let manager = crate::store::domains::manager_of(conn, &email.domain()).await?;
     sqlx::query_as!(
         User,
         "INSERT INTO users (id, email, display_name, password_hash, managed_by_org)
@@ -52,10 +52,38 @@ pub async fn create(
         email.as_str(),
         name.as_str(),
         password_hash,
-        managed_by_org
+        manager
     )
     .fetch_one(conn)
     .await
+}
+
+/// Makes `org_id` the manager of every account of `domain`, which it has just verified;
+/// returns how many accounts it took over.
+pub async fn manage_domain(conn: &mut PgConnection, org_id: Uuid, domain: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE users SET managed_by_org = $1
+         WHERE substring(email_normalized FROM '@([^@]*)$') = $2 AND managed_by_org IS DISTINCT FROM $1",
+        org_id,
+        domain
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Releases the accounts of `domain` that `org_id` managed, now that it no longer has the
+/// domain verified; returns how many it released.
+pub async fn release_domain(conn: &mut PgConnection, org_id: Uuid, domain: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE users SET managed_by_org = NULL
+         WHERE substring(email_normalized FROM '@([^@]*)$') = $2 AND managed_by_org = $1",
+        org_id,
+        domain
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Makes the person an admin of the org (again, if they were a member or suspended).
@@ -135,13 +163,20 @@ pub async fn update_profile(conn: &mut PgConnection, profile: &Profile) -> Resul
     Ok(())
 }
 
-/// Changes the account's sign-in address. Another account's address under the email rule
-/// (`Email::normalized`, which the database generates into `email_normalized`) is the
+/// Changes the account's sign-in address, and with it the org that manages the account (the
+/// one that verified the new address's domain, if any). Another account's address under the
+/// email rule (`Email::normalized`, which the database generates into `email_normalized`) is the
 /// `users_email_unique` violation.
 pub async fn set_email(conn: &mut PgConnection, user_id: Uuid, email: &Email) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE users SET email = $2 WHERE id = $1", user_id, email.as_str())
-        .execute(conn)
-        .await?;
+    let manager = crate::store::domains::manager_of(conn, &email.domain()).await?;
+    sqlx::query!(
+        "UPDATE users SET email = $2, managed_by_org = $3 WHERE id = $1",
+        user_id,
+        email.as_str(),
+        manager
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -192,28 +227,6 @@ pub async fn set_locale(conn: &mut PgConnection, user_id: Uuid, locale: &str) ->
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Creates an account without a password, managed by `org_id`: the person sets one through a
-/// set-password link.
-pub async fn create_without_password(
-    conn: &mut PgConnection,
-    email: &Email,
-    name: &DisplayName,
-    org_id: Uuid,
-) -> Result<User, sqlx::Error> {
-    sqlx::query_as!(
-        User,
-        "INSERT INTO users (id, email, display_name, managed_by_org)
-         VALUES ($1, $2, $3, $4)
-         RETURNING id, email, display_name, created_at",
-        Uuid::new_v4(),
-        email.as_str(),
-        name.as_str(),
-        org_id
-    )
-    .fetch_one(conn)
-    .await
 }
 
 /// The account's argon2id hash, none until a password is set.

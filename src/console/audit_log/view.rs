@@ -96,6 +96,11 @@ impl EventView {
                 sub: None,
                 link: None,
             }),
+            (Some("invitation"), _) => Some(Named {
+                name: m.invitation_target.to_owned(),
+                sub: event.details.get("email").and_then(Value::as_str).map(str::to_owned),
+                link: None,
+            }),
             (Some(kind), id) => Some(Named {
                 name: kind.to_owned(),
                 sub: id.map(str::to_owned),

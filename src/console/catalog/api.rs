@@ -87,6 +87,7 @@ catalog! {
         "Disable a managed account, ending its console sessions" =>
             "管理対象アカウントを無効化（コンソールのセッションはすべて終了）",
         "Enable a managed account again" => "管理対象アカウントを再び有効化",
+        "Invite people to join the organization as members: each answer carries a one-time invitation link (invitationLink) to hand over, the same whether the address has an account or not" => "ユーザーをメンバーとして組織に招待 (回答には相手に渡す 1 回限りの招待リンク invitationLink が含まれ、アカウントの有無にかかわらず同じ形です)",
         "List the organization's audit events, newest first, in pages of at most 50 (the default; \
          more is a 400). from is inclusive, to exclusive, each epoch milliseconds or RFC 3339" =>
             "組織の監査ログのイベントを新しい順に、1 ページ最大 50 件（既定値。超えると 400）で一覧表示。\

@@ -91,6 +91,11 @@ super::catalog! {
     classification_level_archived: "Classification level archived", "分類レベルをアーカイブ";
     classification_level_restored: "Classification level restored to draft", "分類レベルを下書きに戻す";
     classification_levels_reordered: "Classification levels reordered", "分類レベルを並べ替え";
+    invitation_sent: "Invitation sent", "招待を送信";
+    invitation_reissued: "Invitation link issued again", "招待リンクを再発行";
+    invitation_revoked: "Invitation revoked", "招待を取り消し";
+    invitation_accepted: "Invitation accepted", "招待を承諾";
+    invitation_target: "Invitation", "招待";
 }
 
 impl Messages {
@@ -109,6 +114,10 @@ impl Messages {
             Action::PasswordChanged => self.password_changed,
             Action::OtherSessionsEnded => self.other_sessions_ended,
             Action::MemberAdded => self.member_added,
+            Action::InvitationSent => self.invitation_sent,
+            Action::InvitationReissued => self.invitation_reissued,
+            Action::InvitationRevoked => self.invitation_revoked,
+            Action::InvitationAccepted => self.invitation_accepted,
             Action::AdminGranted => self.admin_granted,
             Action::MembershipSuspended => self.membership_suspended,
             Action::MembershipRestored => self.membership_restored,

@@ -1,10 +1,9 @@
 //! Messages of the members pages (`/o/{orgId}/settings/members`), one-step offboarding, bulk
-//! revocation, and the set-password pages (`/welcome`).
+//! revocation, and the set-password pages (`/welcome`). Invitations have their own catalog.
 
 super::catalog! {
     members_title: "Members", "メンバー";
     members_intro: "The people of this organization. Admins sign in to this console and answer for the API keys they create.", "この組織のメンバーです。管理者はこのコンソールにサインインし、作成した API キーに責任を持ちます。";
-    add_member: "Add member", "メンバーを追加";
     search_members: "Search by name or email", "名前またはメールアドレスで検索";
     any_role: "Any role", "すべてのロール";
     role: "Role", "ロール";
@@ -19,21 +18,12 @@ super::catalog! {
     joined: "Joined", "参加日";
     no_members_match: "No member matches these filters.", "条件に一致するメンバーはいません。";
 
-    add_title: "Add a member", "メンバーを追加";
-    add_intro: "Add someone who already has a keyward account by their email, or create an account: keyward then shows a one-time link for them to set their password.", "keyward のアカウントを持っている人はメールアドレスで追加できます。アカウントを作成することもでき、その場合は本人がパスワードを設定するための 1 回限りのリンクが表示されます。";
-    new_name: "Name (only for a new account)", "名前 (新しいアカウントの場合のみ)";
-    new_name_hint: "Leave empty to add an existing account.", "既存のアカウントを追加する場合は空欄のままにします。";
     role_admin_hint: "Signs in to this console, manages API keys and members.", "このコンソールにサインインし、API キーとメンバーを管理します。";
     role_member_hint: "Belongs to the organization, without access to this console.", "組織に所属しますが、このコンソールにはアクセスできません。";
-    add_submit: "Add", "追加";
-    no_account_needs_name: "No account has this email address. Enter a name to create one.", "このメールアドレスのアカウントはありません。作成するには名前を入力してください。";
     already_member: "This person is already a member of this organization.", "この人はすでにこの組織のメンバーです。";
-    email_taken: "Another account has this email address.", "このメールアドレスは別のアカウントで使われています。";
     role_invalid: "Choose a role.", "ロールを選択してください。";
-    member_added_notice: "{name} was added to this organization.", "{name} をこの組織に追加しました。";
 
     link_title: "Set-password link", "パスワード設定リンク";
-    created_notice: "The account of {name} was created and added to this organization.", "{name} のアカウントを作成し、この組織に追加しました。";
     link_intro: "Give this link to {name}. It works once, until {time}: they choose their password there, then sign in.", "このリンクを {name} に渡してください。{time} まで 1 回だけ使えます。本人がそこでパスワードを決めてからサインインします。";
     link_once: "This is the only time keyward shows this link. It is not stored and cannot be shown again; you can issue a new one from the member's page.", "keyward がこのリンクを表示するのはこの 1 回だけです。保存されないため再表示できません。メンバーのページから新しいリンクを発行できます。";
     link_label: "Link", "リンク";
@@ -41,7 +31,9 @@ super::catalog! {
 
     member_facts: "Membership", "メンバーシップ";
     managed_by_this_org: "Account managed by this organization", "この組織が管理するアカウント";
-    managed_elsewhere: "Account managed by another organization or by no one: only its managing organization (or `keyward admin reset-password`) can reset its password.", "このアカウントは別の組織が管理しているか、管理組織がありません。パスワードをリセットできるのは管理組織 (または `keyward admin reset-password`) だけです。";
+    managed_elsewhere: "This organization does not manage the account: an account is managed by the organization that verified its email's domain, and only that organization (or the operator, with keyward admin reset-password) can reset its password.", "この組織はこのアカウントを管理していません。アカウントはメールアドレスのドメインを検証した組織が管理し、パスワードをリセットできるのはその組織 (または keyward admin reset-password を使う運用者) だけです。";
+    own_account: "This is your own account: change your password on your account page, with your current password.", "これはあなた自身のアカウントです。パスワードはアカウント ページで、現在のパスワードを入力して変更してください。";
+    to_account_page: "Your account", "アカウント";
     link_disabled: "The account is disabled: enable it before it can be given a new password.", "アカウントが無効です。新しいパスワードを設定する前にアカウントを有効にしてください。";
     yes: "Yes", "はい";
     no: "No", "いいえ";

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod api;
 pub mod audit_log;
+pub mod invitations;
 pub mod members;
 pub mod policies;
 
@@ -286,6 +287,7 @@ catalog! {
     unlocks_n_endpoints: "Unlocks {n} endpoints", "{n} 個のエンドポイントを利用可能";
     review: "Review", "確認";
     cancel: "Cancel", "キャンセル";
+    actions: "Actions", "操作";
     review_title: "Review your API key", "API キーの確認";
     kind: "Kind", "種類";
     expires: "Expires", "有効期限";

@@ -1,5 +1,6 @@
 //! A member's page: their membership, the active keys they answer for, and what can be done:
-//! change role, suspend or restore, remove, revoke all their keys, issue a set-password link.
+//! change role, suspend or restore, remove, revoke all their keys, and, for an account this org
+//! manages (other than the admin's own), issue a set-password link.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -30,6 +31,8 @@ struct DetailPage {
     keys: Vec<KeyView>,
     last_admin: bool,
     managed_here: bool,
+    /// The signed-in admin's own membership: their account is changed on the account page.
+    own: bool,
     notice: Option<&'static str>,
 }
 
@@ -51,6 +54,7 @@ pub async fn show(
         m,
         last_admin: is_last_admin(&state, admin.org_id, view.member.user_id).await?,
         managed_here: view.managed_by(admin.org_id),
+        own: view.member.user_id == admin.session.user_id(),
         keys: keys.into_iter().map(|key| KeyView::new(key, now)).collect(),
         view,
         notice: match query.done.as_str() {

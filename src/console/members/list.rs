@@ -1,5 +1,6 @@
-//! The members list: name, email, role, membership status, last sign-in and the active keys
-//! each answers for, with search, a role filter and keyset pagination.
+//! The members list: name, email, role, membership status, whether this org manages the
+//! account, last sign-in and the active keys each answers for, with search, a role filter and
+//! keyset pagination; and the org's pending invitations, each with a new link and revocation.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,14 +9,18 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{MemberView, messages};
+use crate::console::catalog::invitations::{self as invitations_catalog, Messages as InvitationMessages};
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, render};
 use crate::state::AppState;
 use crate::store;
+use crate::store::invitations::{Invitation, State};
 use crate::store::memberships::{MemberCursor, Role};
 
 const PAGE_SIZE: i64 = 50;
+/// The most pending invitations the page lists, newest first.
+const INVITATIONS_SHOWN: i64 = 200;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -26,7 +31,7 @@ pub struct ListQuery {
     #[serde(default)]
     after: String,
     #[serde(default)]
-    added: String,
+    revoked: String,
 }
 
 /// The list's filters as the page shows them again.
@@ -58,11 +63,26 @@ pub struct Row {
 struct ListPage {
     layout: Layout,
     m: &'static Messages,
+    i: &'static InvitationMessages,
     filters: Filters,
     rows: Vec<Row>,
     next: Option<String>,
     first_page: bool,
-    added: Option<String>,
+    invitations: Vec<Invitation>,
+    revoked: bool,
+}
+
+impl ListPage {
+    fn role_of(&self, invitation: &Invitation) -> &'static str {
+        match invitation.role {
+            Role::Admin => self.m.role_admin,
+            Role::Member => self.m.role_member,
+        }
+    }
+
+    fn expired(&self, invitation: &Invitation) -> bool {
+        invitation.state == State::Expired
+    }
 }
 
 /// The page after this cursor; one that is not ours, or names a time the database cannot
@@ -116,13 +136,7 @@ pub async fn show(
         }
         _ => None,
     };
-    // Named by the member's id, so a crafted link shows no text of its own.
-    let added = match query.added.parse::<Uuid>() {
-        Ok(user_id) => store::memberships::find(&mut conn, admin.org_id, user_id)
-            .await?
-            .map(|member| member.display_name),
-        Err(_) => None,
-    };
+    let invitations = store::invitations::pending(&mut conn, admin.org_id, None, INVITATIONS_SHOWN).await?;
     let page = ListPage {
         layout: Layout::for_org(&admin, &state, &req),
         m: messages(admin.lang),
@@ -136,7 +150,10 @@ pub async fn show(
             .collect(),
         next,
         first_page: after.is_none(),
-        added,
+        invitations,
+        // Says only that a revocation happened: a crafted link shows no text of its own.
+        revoked: query.revoked.parse::<Uuid>().is_ok(),
+        i: invitations_catalog::of(admin.lang),
     };
     render(StatusCode::OK, &page)
 }

@@ -1,24 +1,29 @@
-//! Members of an org and one-step offboarding: the list, adding people (an existing account,
-//! or a new one with a set-password link shown once), roles, suspension, removal, and new
-//! set-password links. Removing, demoting or suspending an admin lists the keys they answer
-//! for and revokes them in the same transaction (`people`); the last admin stays.
+//! Members of an org and one-step offboarding: the list with its pending invitations,
+//! inviting people (a link shown once, accepted on `/invitations`), roles, suspension, removal,
+//! and new set-password links for the accounts this org manages. Removing, demoting or
+//! suspending an admin lists the keys they answer for and revokes them in the same transaction
+//! (`people`); the last admin stays.
 
-pub mod add;
+pub mod accept;
 pub mod bulk_revoke;
 pub mod detail;
+pub mod invite;
 pub mod list;
 pub mod offboard;
+pub mod password_link;
 pub mod welcome;
 
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use serde::Deserialize;
+
 use crate::console::PageError;
 use crate::console::catalog::Lang;
 use crate::console::catalog::members::{self as catalog, Messages};
 use crate::console::session::OrgAdmin;
-use crate::people::Acting;
+use crate::people::{Acting, PeopleError};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Actor, Origin};
@@ -26,9 +31,12 @@ use crate::store::memberships::{Member, Role, UserStatus};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let member = "/o/{orgId}/settings/members/{userId}";
+    let invitation = "/o/{orgId}/settings/members/invitations/{invitationId}";
     cfg.route("/o/{orgId}/settings/members", web::get().to(list::show))
-        .route("/o/{orgId}/settings/members", web::post().to(add::add))
-        .route("/o/{orgId}/settings/members/new", web::get().to(add::form))
+        .route("/o/{orgId}/settings/members", web::post().to(invite::invite))
+        .route("/o/{orgId}/settings/members/new", web::get().to(invite::form))
+        .route(&format!("{invitation}/link"), web::post().to(invite::new_link))
+        .route(&format!("{invitation}/revoke"), web::post().to(invite::revoke))
         .route(member, web::get().to(detail::show))
         .route(&format!("{member}/remove"), web::get().to(offboard::confirm_remove))
         .route(&format!("{member}/remove"), web::post().to(offboard::remove))
@@ -37,7 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&format!("{member}/demote"), web::get().to(offboard::confirm_demote))
         .route(&format!("{member}/role"), web::post().to(offboard::set_role))
         .route(&format!("{member}/restore"), web::post().to(offboard::restore))
-        .route(&format!("{member}/password-link"), web::post().to(add::new_link))
+        .route(&format!("{member}/password-link"), web::post().to(password_link::new_link))
         .route(
             "/o/{orgId}/settings/api-keys/revoke-by-creator",
             web::get().to(bulk_revoke::confirm),
@@ -47,7 +55,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(bulk_revoke::revoke),
         )
         .route("/welcome", web::get().to(welcome::show))
-        .route("/welcome", web::post().to(welcome::submit));
+        .route("/welcome", web::post().to(welcome::submit))
+        .route("/invitations", web::get().to(accept::show))
+        .route("/invitations", web::post().to(accept::submit));
 }
 
 /// This page family's messages in the admin's language.
@@ -99,8 +109,8 @@ impl MemberView {
         }
     }
 
-    pub fn managed_by(&self, org_id: Uuid) -> bool {
-        self.member.managed_by_org == Some(org_id)
+    pub fn managed_by(&self, org_id: impl std::borrow::Borrow<Uuid>) -> bool {
+        self.member.managed_by_org == Some(*org_id.borrow())
     }
 
     pub fn last_sign_in(&self) -> Option<&DateTime<Utc>> {
@@ -140,4 +150,22 @@ async fn is_last_admin(state: &AppState, org_id: Uuid, user_id: Uuid) -> Result<
 /// The page a member's link goes to.
 pub fn member_path(org_id: Uuid, user_id: Uuid) -> String {
     format!("/o/{org_id}/settings/members/{user_id}")
+}
+
+/// A form that carries nothing but its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The page a refusal of `people` ends in, where no form shows it.
+pub(super) fn page_error(err: PeopleError) -> PageError {
+    match err {
+        PeopleError::NotFound => PageError::NotFound,
+        PeopleError::NotManaged | PeopleError::Disabled | PeopleError::OwnAccount => PageError::Forbidden,
+        PeopleError::Database(db) => PageError::Unavailable(db),
+        PeopleError::Standing(standing) => standing.into(),
+        other => PageError::Internal(other.to_string()),
+    }
 }

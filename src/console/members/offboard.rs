@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::add::page_error;
+use super::page_error;
 use super::{MemberView, acting, is_last_admin, member_of_org, member_path, messages};
 use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;

@@ -143,7 +143,7 @@ pub async fn submit(
         .map_err(|e| PageError::Internal(e.to_string()))?;
     let used = password_links::use_link(&state.pool, &form.token, &password_hash, &origin(&req, &state))
         .await
-        .map_err(super::add::page_error)?;
+        .map_err(super::page_error)?;
     let Some(user_id) = used else {
         // Used by a concurrent submission between the check and now.
         page.problem = Some(m.welcome_unusable);
