@@ -102,6 +102,8 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
     };
 
     let mut tx = pool.begin().await?;
+    // The domain's claims first, as verification locks them before the domain's accounts.
+    let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
     let org = match (args.org, &new_org) {
         (Some(id), _) => store::orgs::get(&mut tx, id)
             .await?
@@ -114,9 +116,17 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
         (None, None) => return Err(CliError::Invalid("give --org ID or --org-name NAME".into())),
     };
     let user = match (existing, password_hash) {
-        (Some(user), _) => user,
+        (Some(user), _) => {
+            // The operator should know whose account they are trusting: it was not made here.
+            eprintln!(
+                "{} has an account already, made {}: it keeps its name and password",
+                user.email,
+                user.created_at.to_rfc3339()
+            );
+            user
+        }
         (None, Some(hash)) => {
-            let user = store::users::create(&mut tx, &email, &name, &hash).await?;
+            let user = store::users::create(&mut tx, &email, &name, &hash, manager).await?;
             audit(&mut tx, org.id, Action::UserCreated, "user", user.id.to_string()).await?;
             user
         }

@@ -80,36 +80,49 @@ pub async fn add(
 /// Marks the org's claim of `name` verified, making the org the manager of the domain's
 /// accounts; refused while another org has it verified.
 pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Verification, DomainError> {
-    let mut tx = pool.begin().await?;
-    let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
-        .await?
-        .ok_or_else(|| DomainError::NotFound(name.clone()))?;
-    let verified = match store::domains::verify(&mut tx, change.acting.org_id, domain.id).await {
-        Ok(Some(verified)) => verified,
-        Ok(None) => return Ok(Verification::AlreadyVerified(domain)),
-        Err(err) if store::violates(&err, store::domains::VERIFIED_ELSEWHERE) => {
-            return Err(DomainError::VerifiedElsewhere(name.clone()));
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let managed = store::users::manage_domain(&mut tx, change.acting.org_id, &verified.name).await?;
-    record(&mut tx, change, Action::DomainVerified, &verified, Some(("accounts_managed", managed))).await?;
-    tx.commit().await?;
-    Ok(Verification::Verified(verified))
+    crate::standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
+            .await?
+            .ok_or_else(|| DomainError::NotFound(name.clone()))?;
+        let verified = match store::domains::verify(&mut tx, change.acting.org_id, domain.id).await {
+            Ok(Some(verified)) => verified,
+            Ok(None) => return Ok(Verification::AlreadyVerified(domain)),
+            Err(err) if store::violates(&err, store::domains::VERIFIED_ELSEWHERE) => {
+                return Err(DomainError::VerifiedElsewhere(name.clone()));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let managed = store::users::manage_domain(&mut tx, change.acting.org_id, &verified.name).await?;
+        record(&mut tx, change, Action::DomainVerified, &verified, Some(("accounts_managed", managed))).await?;
+        tx.commit().await?;
+        Ok(Verification::Verified(verified))
+    })
+    .await
 }
 
 /// Removes the org's claim of `name`; when it was verified, the domain's accounts are managed
 /// by no org from then on.
 pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Domain, DomainError> {
-    let mut tx = pool.begin().await?;
-    let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
-        .await?
-        .ok_or_else(|| DomainError::NotFound(name.clone()))?;
-    if !store::domains::remove(&mut tx, change.acting.org_id, domain.id).await? {
-        return Err(DomainError::NotFound(name.clone()));
-    }
-    let released = store::users::release_domain(&mut tx, change.acting.org_id, &domain.name).await?;
-    record(&mut tx, change, Action::DomainRemoved, &domain, Some(("accounts_released", released))).await?;
-    tx.commit().await?;
-    Ok(domain)
+    crate::standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
+            .await?
+            .ok_or_else(|| DomainError::NotFound(name.clone()))?;
+        if !store::domains::remove(&mut tx, change.acting.org_id, domain.id).await? {
+            return Err(DomainError::NotFound(name.clone()));
+        }
+        let released = store::users::release_domain(&mut tx, change.acting.org_id, &domain.name).await?;
+        record(&mut tx, change, Action::DomainRemoved, &domain, Some(("accounts_released", released))).await?;
+        tx.commit().await?;
+        Ok(domain)
+    })
+    .await
+}
+
+/// True when PostgreSQL ended the change to break a deadlock: taking over or releasing a
+/// domain's accounts locks their rows, which a change to one of those people may hold. It can
+/// run again.
+fn deadlocked(err: &DomainError) -> bool {
+    matches!(err, DomainError::Database(db) if crate::standing::is_deadlock(db))
 }

@@ -37,6 +37,10 @@ pub enum PeopleError {
     LastAdmin,
     #[error("another account has this email address")]
     EmailTaken,
+    /// An account's new address would be in a domain another org has verified: that org
+    /// manages such accounts, and no other org may move one there.
+    #[error("another organization manages this email address's domain")]
+    ManagedElsewhere,
     #[error("already a member of this organization")]
     AlreadyMember,
     /// The account is disabled: it can be given no password link.
@@ -149,6 +153,7 @@ pub async fn suspend(
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
         member(&mut tx, acting.org_id, user_id).await?;
         let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
+        withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "member_suspended").await?;
         let revoked = match keys {
             // Also when already suspended: the confirmation listed keys made meanwhile, and they go.
             KeyHandover::Revoke => revoke_answered_for(&mut tx, acting, user_id, "member_suspended").await?,
@@ -206,6 +211,9 @@ pub async fn set_role(
             return Ok(None);
         }
         store::memberships::set_role(&mut tx, acting.org_id, user_id, role).await?;
+        if role == Role::Member {
+            withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "admin_demoted").await?;
+        }
         let revoked = match keys {
             KeyHandover::Revoke if role == Role::Member => {
                 revoke_answered_for(&mut tx, acting, user_id, "admin_demoted").await?
@@ -250,6 +258,7 @@ pub async fn remove(
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
         let before = member(&mut tx, acting.org_id, user_id).await?;
         store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
+        withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "member_removed").await?;
         let revoked = revoke_answered_for(&mut tx, acting, user_id, "member_removed").await?;
         let details = serde_json::json!({ "role": role_name(before.role), "revoked_keys": key_list(&revoked) });
         store::audit::record(&mut tx, event(acting, Action::MembershipRemoved, user_id, details)).await?;
@@ -286,6 +295,32 @@ async fn revoke_answered_for(
         .await?;
     }
     Ok(revoked)
+}
+
+/// Revokes the pending invitations the person sent to org `org_id` (to every org when None),
+/// each with its event naming `reason`: an invitation never outlives its sender's standing,
+/// even when that standing comes back later.
+async fn withdraw_invitations(
+    conn: &mut PgConnection,
+    acting: &Acting<'_>,
+    org_id: Option<Uuid>,
+    user_id: Uuid,
+    reason: &str,
+) -> Result<(), PeopleError> {
+    for (org_id, id, email) in store::invitations::withdraw_sent_by(conn, org_id, user_id).await? {
+        let details = serde_json::json!({ "email": email, "sent_by": user_id, "reason": reason });
+        store::audit::record(
+            conn,
+            NewEvent {
+                org_id: Some(org_id),
+                target_kind: Some("invitation"),
+                target_id: Some(id.to_string()),
+                ..event(acting, Action::InvitationRevoked, user_id, details)
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn key_list(revoked: &[(Uuid, String)]) -> Vec<serde_json::Value> {
@@ -349,6 +384,7 @@ pub async fn disable(
         let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
         // A link issued before would work again if the account were enabled again.
         store::password_links::retire_for_user(&mut tx, user_id).await?;
+        withdraw_invitations(&mut tx, acting, None, user_id, "user_disabled").await?;
         let revoked = store::api_keys::revoke_all_by_responsible(&mut tx, user_id, acting.actor).await?;
         for (org_id, key_id, public_id) in &revoked {
             let details =
@@ -395,20 +431,30 @@ pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result
     Ok(changed)
 }
 
-/// Changes the account's email, ending all its console sessions in the same transaction.
+/// Changes the account's email, ending all its console sessions in the same transaction. The
+/// account is then managed by the org that verified the new address's domain: none, or the
+/// acting org (an address in a domain another org verified is refused).
 pub async fn set_email(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, email: &Email) -> Result<(), PeopleError> {
-    let mut tx = pool.begin().await?;
-    govern(&mut tx, acting, user_id).await?;
-    let before = managed_account(&mut tx, acting, user_id).await?;
-    match store::users::set_email(&mut tx, user_id, email).await {
-        Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
-        other => other?,
-    }
-    let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
-    let details = serde_json::json!({ "from": before.email, "to": email.as_str(), "sessions_ended": sessions });
-    store::audit::record(&mut tx, event(acting, Action::UserEmailChanged, user_id, details)).await?;
-    tx.commit().await?;
-    Ok(())
+    standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        // The domain's claims first, as verification locks them before the domain's accounts.
+        let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
+        govern(&mut tx, acting, user_id).await?;
+        let before = managed_account(&mut tx, acting, user_id).await?;
+        if manager.is_some_and(|org| org != acting.org_id) {
+            return Err(PeopleError::ManagedElsewhere);
+        }
+        match store::users::set_email(&mut tx, user_id, email, manager).await {
+            Err(err) if store::violates(&err, "users_email_unique") => return Err(PeopleError::EmailTaken),
+            other => other?,
+        }
+        let sessions = store::sessions::delete_for_user(&mut tx, user_id).await?;
+        let details = serde_json::json!({ "from": before.email, "to": email.as_str(), "sessions_ended": sessions });
+        store::audit::record(&mut tx, event(acting, Action::UserEmailChanged, user_id, details)).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 /// A profile field that can be set or cleared: trimmed, 1 to `max` characters, no control

@@ -118,6 +118,11 @@ impl From<crate::people::PeopleError> for ApiError {
                 ApiError::conflict("ADMIN-409-2", "Email in use", "Another account has this email address.")
             }
             PeopleError::Disabled => ApiError::conflict("ADMIN-409-6", "Account disabled", "The account is disabled."),
+            PeopleError::ManagedElsewhere => ApiError::conflict(
+                "ADMIN-409-7",
+                "Domain managed by another organization",
+                "Another organization has verified this address's domain and manages its accounts.",
+            ),
             PeopleError::AlreadyMember => ApiError::conflict(
                 "ADMIN-409-5",
                 "Already a member",

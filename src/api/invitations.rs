@@ -53,15 +53,15 @@ pub struct PermissionRule {
     pub role: String,
 }
 
-/// Atlassian's answer to an invitation: one entry per address.
-#[derive(Debug, Serialize, ToSchema)]
+/// Atlassian's answer to an invitation: one entry per address. Not `Debug`: it carries links.
+#[derive(Serialize, ToSchema)]
 pub struct InviteAnswer {
     pub data: Vec<InvitedUser>,
 }
 
 /// One invited address. Atlassian's `id` (the account's id) is left out: it would tell whether
-/// the address has an account.
-#[derive(Debug, Serialize, ToSchema)]
+/// the address has an account. Not `Debug`: it carries a link.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitedUser {
     pub email: String,

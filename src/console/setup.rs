@@ -221,7 +221,8 @@ pub async fn submit(
         return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
     }
     let org = store::orgs::create(&mut tx, &org_name).await?;
-    let user = store::users::create(&mut tx, &email, &name, &password_hash).await?;
+    let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
+    let user = store::users::create(&mut tx, &email, &name, &password_hash, manager).await?;
     store::users::grant_admin(&mut tx, org.id, user.id).await?;
     let ip = req
         .peer_addr()

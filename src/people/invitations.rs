@@ -197,16 +197,23 @@ pub enum AcceptError {
     /// Creating an account for an address that has one (made meanwhile): sign in instead.
     #[error("an account has this email address")]
     AccountExists,
+    /// Creating an account for an address whose domain another org manages: that org's to
+    /// invite first.
+    #[error("another organization manages this email address's domain")]
+    ManagedElsewhere,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
 
-/// What a link's page shows: the invitation, whether it can be accepted, and whether its
-/// address has an account (sign in and accept) or not (create it).
+/// What a link's page shows: the invitation, whether it can be accepted, whether its address
+/// has an account (sign in and accept) or not (create it), and whether the account may be made
+/// here: not when another org manages the address's domain (its accounts are that org's to
+/// invite first, and no other org's inviter may choose their password).
 pub struct Opened {
     pub invitation: Invitation,
     pub usable: Result<(), Unusable>,
     pub account_exists: bool,
+    pub creatable: bool,
 }
 
 /// The invitation behind a link, read for its page; None when no invitation has this link.
@@ -214,36 +221,43 @@ pub async fn open(pool: &PgPool, token: &str) -> Result<Option<Opened>, sqlx::Er
     if token.is_empty() || token.len() > TOKEN_MAX {
         return Ok(None);
     }
-    // A transaction only to read under the same locks as accepting; it changes nothing.
+    // A transaction only to read what accepting would check; it changes nothing.
     let mut tx = pool.begin().await?;
     let Some(invitation) = store::invitations::by_token(&mut tx, &token_hash(token)).await? else {
         return Ok(None);
     };
+    let email = Email::parse(&invitation.email).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
     let usable = match acceptable(&mut tx, &invitation).await {
         Ok(()) => Ok(()),
         Err(AcceptError::Unusable(why)) => Err(why),
         Err(AcceptError::Database(db)) => return Err(db),
         Err(other) => return Err(sqlx::Error::Protocol(other.to_string())),
     };
-    let email = Email::parse(&invitation.email).map_err(|e| sqlx::Error::Decode(e.into()))?;
     let account_exists = store::users::find_by_email(&mut tx, &email).await?.is_some();
     tx.rollback().await?;
     Ok(Some(Opened {
+        creatable: manager.is_none_or(|org| org == invitation.org_id),
         invitation,
         usable,
         account_exists,
     }))
 }
 
+/// Refuses an invitation that is no longer pending or has expired.
+fn pending(invitation: &Invitation) -> Result<(), AcceptError> {
+    match invitation.state {
+        State::Pending => Ok(()),
+        State::Accepted => Err(AcceptError::Unusable(Unusable::Accepted)),
+        State::Revoked => Err(AcceptError::Unusable(Unusable::Revoked)),
+        State::Expired => Err(AcceptError::Unusable(Unusable::Expired)),
+    }
+}
+
 /// Refuses an invitation that is not pending, has expired, or whose sender no longer governs
 /// the org; the sender's standing stays locked until the transaction ends.
 async fn acceptable(conn: &mut PgConnection, invitation: &Invitation) -> Result<(), AcceptError> {
-    match invitation.state {
-        State::Pending => {}
-        State::Accepted => return Err(AcceptError::Unusable(Unusable::Accepted)),
-        State::Revoked => return Err(AcceptError::Unusable(Unusable::Revoked)),
-        State::Expired => return Err(AcceptError::Unusable(Unusable::Expired)),
-    }
+    pending(invitation)?;
     match standing::authorize(conn, invitation.org_id, invitation.inviter(), Power::Govern).await {
         Ok(_) => Ok(()),
         Err(StandingError::Database(db)) => Err(db.into()),
@@ -253,16 +267,35 @@ async fn acceptable(conn: &mut PgConnection, invitation: &Invitation) -> Result<
     }
 }
 
-/// The pending, acceptable invitation behind a link, locked until the transaction ends.
-async fn take(conn: &mut PgConnection, token: &str) -> Result<Invitation, AcceptError> {
+/// The invitation behind a link, read without a lock.
+async fn find(conn: &mut PgConnection, token: &str) -> Result<Invitation, AcceptError> {
     if token.is_empty() || token.len() > TOKEN_MAX {
         return Err(AcceptError::Unusable(Unusable::Unknown));
     }
-    let invitation = store::invitations::by_token(conn, &token_hash(token))
+    store::invitations::by_token(conn, &token_hash(token))
         .await?
-        .ok_or(AcceptError::Unusable(Unusable::Unknown))?;
-    acceptable(conn, &invitation).await?;
+        .ok_or(AcceptError::Unusable(Unusable::Unknown))
+}
+
+/// The pending, acceptable invitation behind a link, locked until the transaction ends. Its
+/// sender's standing is locked first, then the invitation, the order in which offboarding the
+/// sender locks them (their `users` row, then the invitations it withdraws).
+async fn take(conn: &mut PgConnection, token: &str) -> Result<Invitation, AcceptError> {
+    let seen = find(conn, token).await?;
+    acceptable(conn, &seen).await?;
+    if !store::invitations::lock(conn, seen.id, &token_hash(token)).await? {
+        // Issued again meanwhile: this link is no longer one.
+        return Err(AcceptError::Unusable(Unusable::Unknown));
+    }
+    // The same link has the same sender; what may have changed is its state.
+    let invitation = find(conn, token).await?;
+    pending(&invitation)?;
     Ok(invitation)
+}
+
+/// True when PostgreSQL ended an acceptance to break a deadlock: it can run again.
+fn deadlocked(err: &AcceptError) -> bool {
+    matches!(err, AcceptError::Database(db) if standing::is_deadlock(db))
 }
 
 /// The person joins the org in the invitation's role (a member already keeps their role), the
@@ -298,23 +331,27 @@ pub async fn accept_signed_in(
     user_id: Uuid,
     origin: &Origin,
 ) -> Result<Invitation, AcceptError> {
-    let mut tx = pool.begin().await?;
-    let invitation = take(&mut tx, token).await?;
-    let account = store::users::profile(&mut tx, user_id, false)
-        .await?
-        .filter(|account| account.status == UserStatus::Active)
-        .ok_or(AcceptError::WrongAccount)?;
-    if crate::domain::email::normalize(&account.email) != invitation.email_normalized {
-        return Err(AcceptError::WrongAccount);
-    }
-    join(&mut tx, &invitation, user_id, origin).await?;
-    tx.commit().await?;
-    Ok(invitation)
+    standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        let invitation = take(&mut tx, token).await?;
+        let account = store::users::profile(&mut tx, user_id, false)
+            .await?
+            .filter(|account| account.status == UserStatus::Active)
+            .ok_or(AcceptError::WrongAccount)?;
+        if crate::domain::email::normalize(&account.email) != invitation.email_normalized {
+            return Err(AcceptError::WrongAccount);
+        }
+        join(&mut tx, &invitation, user_id, origin).await?;
+        tx.commit().await?;
+        Ok(invitation)
+    })
+    .await
 }
 
 /// Accepts the invitation by creating the invited address's account, with this name and
-/// password (already hashed), and joining. Refused when the address has an account: its owner
-/// signs in and accepts instead. Returns the org joined and the new account's id.
+/// password (already hashed), and joining. Refused when the address has an account (its owner
+/// signs in and accepts instead) and when another org manages the address's domain. Returns
+/// the org joined and the new account's id.
 pub async fn accept_with_new_account(
     pool: &PgPool,
     token: &str,
@@ -322,21 +359,30 @@ pub async fn accept_with_new_account(
     password_hash: &str,
     origin: &Origin,
 ) -> Result<(Invitation, Uuid), AcceptError> {
-    let mut tx = pool.begin().await?;
-    let invitation = take(&mut tx, token).await?;
-    let email = Email::parse(&invitation.email).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let user = match store::users::create(&mut tx, &email, name, password_hash).await {
-        Err(err) if store::violates(&err, "users_email_unique") => return Err(AcceptError::AccountExists),
-        other => other?,
-    };
-    let acting = Acting {
-        org_id: invitation.org_id,
-        actor: Actor::User(user.id),
-        origin,
-    };
-    let details = serde_json::json!({ "invitation": invitation.id });
-    store::audit::record(&mut tx, super::event(&acting, Action::UserCreated, user.id, details)).await?;
-    join(&mut tx, &invitation, user.id, origin).await?;
-    tx.commit().await?;
-    Ok((invitation, user.id))
+    standing::retrying_deadlocks(deadlocked, || async move {
+        let mut tx = pool.begin().await?;
+        let seen = find(&mut tx, token).await?;
+        let email = Email::parse(&seen.email).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        // The domain's claims first, as verification locks them before the domain's accounts.
+        let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
+        let invitation = take(&mut tx, token).await?;
+        if manager.is_some_and(|org| org != invitation.org_id) {
+            return Err(AcceptError::ManagedElsewhere);
+        }
+        let user = match store::users::create(&mut tx, &email, name, password_hash, manager).await {
+            Err(err) if store::violates(&err, "users_email_unique") => return Err(AcceptError::AccountExists),
+            other => other?,
+        };
+        let acting = Acting {
+            org_id: invitation.org_id,
+            actor: Actor::User(user.id),
+            origin,
+        };
+        let details = serde_json::json!({ "invitation": invitation.id });
+        store::audit::record(&mut tx, super::event(&acting, Action::UserCreated, user.id, details)).await?;
+        join(&mut tx, &invitation, user.id, origin).await?;
+        tx.commit().await?;
+        Ok((invitation, user.id))
+    })
+    .await
 }

@@ -42,16 +42,11 @@ impl World {
             &Email::parse(email).expect("email"),
             &DisplayName::parse(email).expect("name"),
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            // As if `managed_by` had verified the email's domain.
+            managed_by,
         )
         .await
         .expect("user");
-        // As if `managed_by` had verified the email's domain.
-        sqlx::query("UPDATE users SET managed_by_org = $1 WHERE id = $2")
-            .bind(managed_by)
-            .bind(user.id)
-            .execute(&mut *conn)
-            .await
-            .expect("manager");
         for &(org, role) in memberships {
             store::users::grant_admin(&mut conn, org, user.id)
                 .await
@@ -292,6 +287,16 @@ async fn disabling_and_changing_the_email_end_every_session_of_the_account() {
         w.add_session(bob).await;
     }
 
+    // Acme has verified the new address's domain, so it still manages the account after.
+    sqlx::query(
+        "INSERT INTO domains (id, org_id, name, claim_type, status, verified_at)
+         VALUES ($1, $2, 'new.example.com', 'dns', 'verified', now())",
+    )
+    .bind(Uuid::new_v4())
+    .bind(w.acme)
+    .execute(&w.pool)
+    .await
+    .expect("domain");
     set_email(
         &w.pool,
         &acting,

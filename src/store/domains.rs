@@ -160,7 +160,8 @@ pub async fn remove(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<b
 /// has it verified, if any. Every claim of the name is locked (`FOR SHARE`) until the
 /// transaction ends, so a verification or removal of it in flight is waited for and seen, and
 /// one that starts later waits for this account's row to commit: no account is written with a
-/// manager its domain no longer has.
+/// manager its domain no longer has. Ask it first in a transaction, before any `users` row is
+/// locked: verification locks the claim, then the domain's accounts, and so must everyone.
 pub async fn manager_of(conn: &mut PgConnection, domain: &str) -> Result<Option<Uuid>, sqlx::Error> {
     let claims = sqlx::query!(
         "SELECT org_id, status FROM domains WHERE name = $1 ORDER BY id FOR SHARE",

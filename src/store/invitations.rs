@@ -202,8 +202,8 @@ pub async fn accept(conn: &mut PgConnection, id: Uuid, user_id: Uuid) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
-/// The invitation whose link has this token hash, whatever its state. Its row stays locked
-/// until the transaction ends, so accepting, revoking and issuing it again happen one at a time.
+/// The invitation whose link has this token hash, whatever its state (read without a lock:
+/// accepting locks it with `lock` once the sender's standing is locked).
 pub async fn by_token(conn: &mut PgConnection, token_hash: &[u8]) -> Result<Option<Invitation>, sqlx::Error> {
     sqlx::query_as!(
         Row,
@@ -211,14 +211,47 @@ pub async fn by_token(conn: &mut PgConnection, token_hash: &[u8]) -> Result<Opti
                   i.invited_by, u.display_name AS "invited_by_name?", i.invited_by_key, i.issued_at,
                   i.expires_at, i.state, i.expires_at <= statement_timestamp() AS "expired!"
            FROM invitations i JOIN orgs o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.invited_by
-           WHERE i.token_hash = $1
-           FOR UPDATE OF i"#,
+           WHERE i.token_hash = $1"#,
         token_hash
     )
     .fetch_optional(conn)
     .await?
     .map(Invitation::try_from)
     .transpose()
+}
+
+/// Locks invitation `id` until the transaction ends, so accepting, revoking and issuing it
+/// again happen one at a time; false when its link is no longer `token_hash` (issued again).
+/// Read it again afterwards: a statement after the lock sees what the last holder committed.
+pub async fn lock(conn: &mut PgConnection, id: Uuid, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
+    let locked = sqlx::query_scalar!(
+        "SELECT id FROM invitations WHERE id = $1 AND token_hash = $2 FOR UPDATE",
+        id,
+        token_hash
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(locked.is_some())
+}
+
+/// Revokes the pending invitations `user_id` answers for in org `org_id` (every org when
+/// None): they were suspended, demoted, removed or disabled, and an invitation never outlives
+/// its sender's standing, even if that standing comes back. Returns each one's org, id and email.
+pub async fn withdraw_sent_by(
+    conn: &mut PgConnection,
+    org_id: Option<Uuid>,
+    user_id: Uuid,
+) -> Result<Vec<(Uuid, Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "UPDATE invitations SET state = 'revoked', ended_at = statement_timestamp()
+         WHERE ($1::uuid IS NULL OR org_id = $1) AND invited_by = $2 AND state = 'pending'
+         RETURNING org_id, id, email",
+        org_id,
+        user_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.org_id, r.id, r.email)).collect())
 }
 
 /// The org's pending invitations (expired ones too, until they are issued again or revoked),

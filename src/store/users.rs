@@ -34,15 +34,15 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &Email) -> Result<Opt
     .await
 }
 
-/// Creates an account with its argon2id password hash. It is managed by the org that has
-/// verified its email's domain, if one has (`domains::manager_of`).
+/// Creates an account with its argon2id password hash, managed by `manager`: what
+/// `domains::manager_of` said of its email's domain, asked first in the same transaction.
 pub async fn create(
     conn: &mut PgConnection,
     email: &Email,
     name: &DisplayName,
     password_hash: &str,
+    manager: Option<Uuid>,
 ) -> Result<User, sqlx::Error> {
-    let manager = crate::store::domains::manager_of(conn, &email.domain()).await?;
     sqlx::query_as!(
         User,
         "INSERT INTO users (id, email, display_name, password_hash, managed_by_org)
@@ -163,12 +163,16 @@ pub async fn update_profile(conn: &mut PgConnection, profile: &Profile) -> Resul
     Ok(())
 }
 
-/// Changes the account's sign-in address, and with it the org that manages the account (the
-/// one that verified the new address's domain, if any). Another account's address under the
-/// email rule (`Email::normalized`, which the database generates into `email_normalized`) is the
-/// `users_email_unique` violation.
-pub async fn set_email(conn: &mut PgConnection, user_id: Uuid, email: &Email) -> Result<(), sqlx::Error> {
-    let manager = crate::store::domains::manager_of(conn, &email.domain()).await?;
+/// Changes the account's sign-in address, and with it the org that manages the account
+/// (`manager`: what `domains::manager_of` said of the new address's domain, asked first in the
+/// same transaction). Another account's address under the email rule (`Email::normalized`,
+/// which the database generates into `email_normalized`) is the `users_email_unique` violation.
+pub async fn set_email(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    email: &Email,
+    manager: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE users SET email = $2, managed_by_org = $3 WHERE id = $1",
         user_id,

@@ -37,6 +37,7 @@ super::catalog! {
     sign_out: "Sign out", "サインアウト";
     create_intro: "No account has this email address yet: create it here to accept. You will sign in with {email} and the password you choose.", "このメールアドレスのアカウントはまだありません。ここで作成して招待を承諾してください。以後は {email} と、ここで決めたパスワードでサインインします。";
     create_submit: "Create account and accept", "アカウントを作成して承諾";
+    domain_managed_elsewhere: "No account has {email} yet, and another organization manages the accounts of its domain: that organization makes them. Ask it to invite you first, then open this link again.", "{email} のアカウントはまだありません。このドメインのアカウントは別の組織が管理しており、その組織が作成します。先にその組織から招待を受けてから、このリンクをもう一度開いてください。";
     account_exists_now: "An account with this email address was created meanwhile: sign in as {email} to accept.", "この間にこのメールアドレスのアカウントが作成されました。承諾するには {email} としてサインインしてください。";
     unknown: "This invitation link is not valid. Check that you copied all of it, or ask the person who invited you for a new one.", "この招待リンクは無効です。リンク全体をコピーしたか確認するか、招待した人に新しいリンクを依頼してください。";
     used: "This invitation was accepted already. Sign in to continue.", "この招待はすでに承諾されています。続けるにはサインインしてください。";

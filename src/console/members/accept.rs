@@ -146,12 +146,23 @@ fn unusable_message(i: &Messages, why: Unusable) -> &'static str {
     }
 }
 
-/// The page's layout: a signed-in viewer's, else an anonymous one bound to the pre-session.
-fn layout(state: &AppState, req: &HttpRequest, lang: Lang, session: Option<&Session>, presession: &str) -> Layout {
-    match session {
+/// The page's layout: a signed-in viewer's, else an anonymous one bound to the pre-session. Its
+/// language switch comes back to the link, also from the answer to a POST (`/invitations`
+/// alone would be an unknown link).
+fn layout(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    session: Option<&Session>,
+    presession: &str,
+    token: &str,
+) -> Layout {
+    let mut layout = match session {
         Some(session) => Layout::signed_in(lang, session, state, req),
         None => Layout::anonymous(state, lang, presession, req),
-    }
+    };
+    layout.here = format!("{}{}", invitations::PATH, token);
+    layout
 }
 
 /// The page for a link: what it invites to, and what the viewer can do with it.
@@ -199,8 +210,16 @@ fn page(
         page.problem = Some(unusable_message(i, why).to_owned());
         return page;
     }
+    if !opened.account_exists && !opened.creatable {
+        page.problem = Some(page.layout.fill(i.domain_managed_elsewhere, "email", &invitation.email));
+        return page;
+    }
     page.offer = match (opened.account_exists, session) {
-        (false, _) => Offer::Create,
+        (false, None) => Offer::Create,
+        // Someone else's session: the new account is made after signing out.
+        (false, Some(session)) => Offer::SignOut {
+            current: session.user.email.clone(),
+        },
         (true, None) => Offer::SignIn {
             next: format!("{}{}", invitations::PATH, token),
         },
@@ -237,7 +256,14 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let presession = presession::get_or_create(&req, &state);
     let opened = invitations::open(&state.pool, &query.token).await?;
-    let layout = layout(&state, &req, viewer.lang, viewer.session.as_ref(), &presession.value);
+    let layout = layout(
+        &state,
+        &req,
+        viewer.lang,
+        viewer.session.as_ref(),
+        &presession.value,
+        &query.token,
+    );
     let page = page(
         &state,
         layout,
@@ -272,7 +298,14 @@ pub async fn submit(
             if !presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf) {
                 return Err(PageError::Forbidden);
             }
-            let layout = layout(&state, &req, lang, viewer.session.as_ref(), &presession.value);
+            let layout = layout(
+                &state,
+                &req,
+                lang,
+                viewer.session.as_ref(),
+                &presession.value,
+                &form.token,
+            );
             let t = layout.t;
             let opened = invitations::open(&state.pool, &form.token).await?;
             let mut page = page(
@@ -325,7 +358,14 @@ pub async fn submit(
         Err(refusal) => {
             // Shown again as it stands now, with what went wrong.
             let opened = invitations::open(&state.pool, &form.token).await?;
-            let layout = layout(&state, &req, lang, viewer.session.as_ref(), &presession.value);
+            let layout = layout(
+                &state,
+                &req,
+                lang,
+                viewer.session.as_ref(),
+                &presession.value,
+                &form.token,
+            );
             let mut page = page(
                 &state,
                 layout,
@@ -341,18 +381,39 @@ pub async fn submit(
         }
     };
     tracing::info!(org_id = %invitation.org_id, invitation_id = %invitation.id, "invitation accepted");
-    let layout = layout(&state, &req, lang, viewer.session.as_ref(), &presession.value);
-    joined(&req, &state, layout, &invitation, new_account).await
+    joined(&req, &state, lang, viewer.session, &invitation, new_account).await
 }
 
-/// The answer to an accepted invitation; a new account is signed in with it.
+/// The answer to an accepted invitation; a new account is signed in with it, and the page is
+/// already that session's (its header, and its language switch's token).
 async fn joined(
     req: &HttpRequest,
     state: &AppState,
-    layout: Layout,
+    lang: Lang,
+    session: Option<Session>,
     invitation: &Invitation,
     new_account: Option<uuid::Uuid>,
 ) -> Result<HttpResponse, PageError> {
+    let (session, new_cookie) = match new_account {
+        Some(user_id) => {
+            let mut tx = state.pool.begin().await?;
+            let id = login::begin_session(&mut tx, req, state, user_id).await?;
+            let id_hash = session::id_hash(&id);
+            let user = crate::store::sessions::find_live(&mut tx, &id_hash)
+                .await?
+                .ok_or_else(|| PageError::Internal("the new session is not live".into()))?;
+            tx.commit().await?;
+            (Some(Session { id_hash, user }), Some(session::cookie(state, id)))
+        }
+        None => (session, None),
+    };
+    // Accepting takes a session, and creating an account starts one: never `None` here.
+    let mut layout = match &session {
+        Some(session) => Layout::signed_in(lang, session, state, req),
+        None => Layout::new(lang),
+    };
+    // Nothing to come back to at `/invitations` once accepted: the console's home.
+    layout.here = "/".into();
     let i = catalog::of(layout.lang);
     let org = &invitation.org_name;
     let page = JoinedPage {
@@ -376,11 +437,8 @@ async fn joined(
         i,
     };
     let mut res = render_with_cookie(StatusCode::OK, &page, None)?;
-    if let Some(user_id) = new_account {
-        let mut tx = state.pool.begin().await?;
-        let id = login::begin_session(&mut tx, req, state, user_id).await?;
-        tx.commit().await?;
-        res.add_cookie(&session::cookie(state, id))
+    if let Some(cookie) = new_cookie {
+        res.add_cookie(&cookie)
             .map_err(|e| PageError::Internal(e.to_string()))?;
     }
     Ok(res)

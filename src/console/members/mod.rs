@@ -163,7 +163,9 @@ pub struct CsrfForm {
 pub(super) fn page_error(err: PeopleError) -> PageError {
     match err {
         PeopleError::NotFound => PageError::NotFound,
-        PeopleError::NotManaged | PeopleError::Disabled | PeopleError::OwnAccount => PageError::Forbidden,
+        PeopleError::NotManaged | PeopleError::Disabled | PeopleError::OwnAccount | PeopleError::ManagedElsewhere => {
+            PageError::Forbidden
+        }
         PeopleError::Database(db) => PageError::Unavailable(db),
         PeopleError::Standing(standing) => standing.into(),
         other => PageError::Internal(other.to_string()),
