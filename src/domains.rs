@@ -94,7 +94,14 @@ pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
             Err(err) => return Err(err.into()),
         };
         let managed = store::users::manage_domain(&mut tx, change.acting.org_id, &verified.name).await?;
-        record(&mut tx, change, Action::DomainVerified, &verified, Some(("accounts_managed", managed))).await?;
+        record(
+            &mut tx,
+            change,
+            Action::DomainVerified,
+            &verified,
+            Some(("accounts_managed", managed)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Verification::Verified(verified))
     })
@@ -113,7 +120,14 @@ pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
             return Err(DomainError::NotFound(name.clone()));
         }
         let released = store::users::release_domain(&mut tx, change.acting.org_id, &domain.name).await?;
-        record(&mut tx, change, Action::DomainRemoved, &domain, Some(("accounts_released", released))).await?;
+        record(
+            &mut tx,
+            change,
+            Action::DomainRemoved,
+            &domain,
+            Some(("accounts_released", released)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(domain)
     })

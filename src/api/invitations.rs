@@ -96,9 +96,7 @@ pub fn parse(request: &InviteRequest) -> Result<Vec<Email>, ApiError> {
         ));
     }
     if !request.additional_groups.is_empty() {
-        return Err(bad_request(
-            "keyward has no groups: leave additionalGroups empty.",
-        ));
+        return Err(bad_request("keyward has no groups: leave additionalGroups empty."));
     }
     if request.emails.is_empty() || request.emails.len() > MAX_EMAILS {
         return Err(bad_request(format!(

@@ -206,6 +206,17 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
+/// The argon2id hash of a new password, on the people pool (never on the async workers).
+pub async fn hash_password(state: &AppState, password: &crate::domain::NewPassword) -> Result<String, PageError> {
+    let secret = password.secret().clone();
+    state
+        .people_argon2
+        .run(move || crate::auth::argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))
+}
+
 /// Renders a page with the given status. Pages are never cached: they show private data.
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
     let body = page.render().map_err(|e| PageError::Internal(e.to_string()))?;

@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{Layout, PageError, field_errors, presession, render_with_cookie, session};
-use crate::auth::argon2id;
 use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, UserAgent};
 use crate::state::AppState;
 use crate::store;
@@ -199,13 +198,7 @@ pub async fn submit(
             return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
         }
     }
-    let secret = password.secret().clone();
-    let password_hash = state
-        .people_argon2
-        .run(move || argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let password_hash = crate::console::hash_password(&state, &password).await?;
 
     let mut tx = state.pool.begin().await?;
     // Two setup links can be live at once (one per start); only one first admin may result.

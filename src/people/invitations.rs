@@ -67,7 +67,12 @@ fn invitation_event<'a>(acting: &Acting<'a>, action: Action, id: Uuid, details: 
 /// Invites `email` to the acting org in `role`. When the address has a pending invitation
 /// already, that one is issued again (its earlier link stops working). A member of the org
 /// cannot be invited (`AlreadyMember`); whether the address has an account is never told.
-pub async fn invite(pool: &PgPool, acting: &Acting<'_>, email: &Email, role: Role) -> Result<InvitationLink, PeopleError> {
+pub async fn invite(
+    pool: &PgPool,
+    acting: &Acting<'_>,
+    email: &Email,
+    role: Role,
+) -> Result<InvitationLink, PeopleError> {
     let mut tx = pool.begin().await?;
     let links = invite_in(&mut tx, acting, std::slice::from_ref(email), role).await?;
     tx.commit().await?;
@@ -149,7 +154,11 @@ pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, id: Uuid) -> Result<Inv
         "role": role_name(invitation.role),
         "expires_at": expires_at,
     });
-    store::audit::record(&mut tx, invitation_event(acting, Action::InvitationReissued, id, details)).await?;
+    store::audit::record(
+        &mut tx,
+        invitation_event(acting, Action::InvitationReissued, id, details),
+    )
+    .await?;
     tx.commit().await?;
     Ok(InvitationLink {
         token: token.into(),
@@ -169,7 +178,11 @@ pub async fn revoke(pool: &PgPool, acting: &Acting<'_>, id: Uuid) -> Result<Invi
         return Err(PeopleError::NotFound);
     }
     let details = serde_json::json!({ "email": invitation.email, "role": role_name(invitation.role) });
-    store::audit::record(&mut tx, invitation_event(acting, Action::InvitationRevoked, id, details)).await?;
+    store::audit::record(
+        &mut tx,
+        invitation_event(acting, Action::InvitationRevoked, id, details),
+    )
+    .await?;
     tx.commit().await?;
     Ok(invitation)
 }
@@ -300,7 +313,12 @@ fn deadlocked(err: &AcceptError) -> bool {
 
 /// The person joins the org in the invitation's role (a member already keeps their role), the
 /// invitation is spent, and the org's log records both, as the person's own acts.
-async fn join(conn: &mut PgConnection, invitation: &Invitation, user_id: Uuid, origin: &Origin) -> Result<(), AcceptError> {
+async fn join(
+    conn: &mut PgConnection,
+    invitation: &Invitation,
+    user_id: Uuid,
+    origin: &Origin,
+) -> Result<(), AcceptError> {
     let added = store::memberships::add(conn, invitation.org_id, user_id, invitation.role).await?;
     if !store::invitations::accept(conn, invitation.id, user_id).await? {
         return Err(AcceptError::Unusable(Unusable::Expired));

@@ -78,7 +78,11 @@ impl TryFrom<Row> for Invitation {
             ("pending", true) => State::Expired,
             ("accepted", _) => State::Accepted,
             ("revoked", _) => State::Revoked,
-            (other, _) => return Err(sqlx::Error::Decode(format!("unknown invitation state {other:?}").into())),
+            (other, _) => {
+                return Err(sqlx::Error::Decode(
+                    format!("unknown invitation state {other:?}").into(),
+                ));
+            }
         };
         Ok(Invitation {
             id: row.id,

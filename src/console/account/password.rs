@@ -8,7 +8,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::{AccountPage, record_own, saved};
@@ -113,13 +112,7 @@ pub async fn change(
         .await;
     };
 
-    let secret = new.secret().clone();
-    let new_hash = state
-        .people_argon2
-        .run(move || argon2id::hash(secret.expose_secret().as_bytes()))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let new_hash = crate::console::hash_password(&state, &new).await?;
 
     let mut tx = state.pool.begin().await?;
     if !store::users::replace_password_hash(&mut tx, user_id, &old_hash, &new_hash).await? {

@@ -10,7 +10,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::messages;
-use crate::auth::argon2id;
 use crate::console::catalog::Lang;
 use crate::console::catalog::invitations::{self as catalog, Messages};
 use crate::console::catalog::members::Messages as MemberMessages;
@@ -286,6 +285,16 @@ pub async fn submit(
     let lang = viewer.lang;
     let i = catalog::of(lang);
     let origin = origin(&req, &state);
+    let page_layout = || {
+        layout(
+            &state,
+            &req,
+            lang,
+            viewer.session.as_ref(),
+            &presession.value,
+            &form.token,
+        )
+    };
     let outcome = match form.action.as_str() {
         "accept" => {
             let session = viewer.session.as_ref().ok_or(PageError::Forbidden)?;
@@ -298,14 +307,7 @@ pub async fn submit(
             if !presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf) {
                 return Err(PageError::Forbidden);
             }
-            let layout = layout(
-                &state,
-                &req,
-                lang,
-                viewer.session.as_ref(),
-                &presession.value,
-                &form.token,
-            );
+            let layout = page_layout();
             let t = layout.t;
             let opened = invitations::open(&state.pool, &form.token).await?;
             let mut page = page(
@@ -339,13 +341,7 @@ pub async fn submit(
             let (Some(name), Some(password)) = (name, password) else {
                 return render_with_cookie(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
             };
-            let secret = password.secret().clone();
-            let password_hash = state
-                .people_argon2
-                .run(move || argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
-                .await
-                .map_err(|e| PageError::Internal(e.to_string()))?
-                .map_err(|e| PageError::Internal(e.to_string()))?;
+            let password_hash = crate::console::hash_password(&state, &password).await?;
             invitations::accept_with_new_account(&state.pool, &form.token, &name, &password_hash, &origin)
                 .await
                 .map(|(invitation, user_id)| (invitation, Some(user_id)))
@@ -358,14 +354,7 @@ pub async fn submit(
         Err(refusal) => {
             // Shown again as it stands now, with what went wrong.
             let opened = invitations::open(&state.pool, &form.token).await?;
-            let layout = layout(
-                &state,
-                &req,
-                lang,
-                viewer.session.as_ref(),
-                &presession.value,
-                &form.token,
-            );
+            let layout = page_layout();
             let mut page = page(
                 &state,
                 layout,
@@ -375,7 +364,10 @@ pub async fn submit(
                 opened.as_ref(),
             );
             if let AcceptError::AccountExists = refusal {
-                page.problem = Some(crate::console::catalog::fill(i.account_exists_now, &[("email", &page.email)]));
+                page.problem = Some(crate::console::catalog::fill(
+                    i.account_exists_now,
+                    &[("email", &page.email)],
+                ));
             }
             return render_with_cookie(status_of(&page), &page, None);
         }

@@ -45,7 +45,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&format!("{member}/demote"), web::get().to(offboard::confirm_demote))
         .route(&format!("{member}/role"), web::post().to(offboard::set_role))
         .route(&format!("{member}/restore"), web::post().to(offboard::restore))
-        .route(&format!("{member}/password-link"), web::post().to(password_link::new_link))
+        .route(
+            &format!("{member}/password-link"),
+            web::post().to(password_link::new_link),
+        )
         .route(
             "/o/{orgId}/settings/api-keys/revoke-by-creator",
             web::get().to(bulk_revoke::confirm),

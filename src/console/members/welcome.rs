@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::messages;
-use crate::auth::argon2id;
 use crate::console::catalog::members::Messages;
 use crate::console::{Layout, PageError, field_errors, origin, presession, render_with_cookie, session};
 use crate::domain::NewPassword;
@@ -134,13 +133,7 @@ pub async fn submit(
         page.confirm_error = Some(field_errors::password(t, &e));
         return render_with_cookie(StatusCode::UNPROCESSABLE_ENTITY, &page, None);
     }
-    let secret = password.secret().clone();
-    let password_hash = state
-        .people_argon2
-        .run(move || argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let password_hash = crate::console::hash_password(&state, &password).await?;
     let used = password_links::use_link(&state.pool, &form.token, &password_hash, &origin(&req, &state))
         .await
         .map_err(super::page_error)?;
