@@ -1,8 +1,10 @@
 //! A headless Chromium session through chromedriver, with the few steps the tests take, each
 //! bounded in time, and `check`, which writes a page's screenshot and runs axe-core over it.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -55,11 +57,16 @@ pub struct Browser {
     base: String,
     axe: String,
     shots: PathBuf,
-    taken: usize,
 }
 
+/// The screenshots taken so far in each folder. A test's first browser in a language clears
+/// its folder; any further browser of the test (another person's) writes beside it, numbered
+/// in the same sequence, so the folder reads as the story in order.
+static TAKEN: Mutex<BTreeMap<PathBuf, usize>> = Mutex::new(BTreeMap::new());
+
 /// Where screenshots go: `target/browser-screenshots/<language>/<test>/`, one folder per test
-/// (the test thread's name), so tests running side by side never clear each other's.
+/// (the test thread's name), so tests running side by side never clear each other's; cleared
+/// once per run.
 fn screenshot_dir(lang: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -70,8 +77,12 @@ fn screenshot_dir(lang: &str) -> PathBuf {
         .and_then(|name| name.rsplit("::").next())
         .unwrap_or("browser");
     let dir = target.join("browser-screenshots").join(lang).join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    let mut taken = TAKEN.lock().expect("screenshot counts");
+    if !taken.contains_key(&dir) {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        taken.insert(dir.clone(), 0);
+    }
     dir
 }
 
@@ -110,7 +121,6 @@ impl Browser {
             base: base.trim_end_matches('/').to_owned(),
             axe: axe.to_owned(),
             shots: screenshot_dir(lang),
-            taken: 0,
         }
     }
 
@@ -180,6 +190,26 @@ impl Browser {
         element.text().await.expect("text").trim().to_owned()
     }
 
+    /// The `name` attribute of the `css` element (empty when it has none).
+    pub async fn attribute(&self, css: &str, name: &str) -> String {
+        let element = within(css, self.client.find(Locator::Css(css)))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        element.attr(name).await.expect("attribute").unwrap_or_default()
+    }
+
+    /// The text of every `css` element, in the page's order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let elements = within(css, self.client.find_all(Locator::Css(css)))
+            .await
+            .unwrap_or_default();
+        let mut texts = Vec::new();
+        for element in elements {
+            texts.push(element.text().await.expect("text").trim().to_owned());
+        }
+        texts
+    }
+
     pub async fn count(&self, css: &str) -> usize {
         within(css, self.client.find_all(Locator::Css(css)))
             .await
@@ -198,6 +228,14 @@ impl Browser {
             .expect("page width")
             .as_bool()
             .unwrap_or(false)
+    }
+
+    /// Scrolls the `css` element into the middle of the window, for a screenshot of it.
+    pub async fn scroll_to(&self, css: &str) {
+        let script = "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })";
+        within(css, self.client.execute(script, vec![Value::from(css)]))
+            .await
+            .unwrap_or_else(|e| panic!("scroll to {css}: {e}"));
     }
 
     pub async fn current_url(&self) -> String {
@@ -239,13 +277,49 @@ impl Browser {
             .expect("form sent again");
     }
 
+    /// Posts a form of these fields to `action` from the current page, as a hand-made form
+    /// would (for a step the page does not offer), and waits for the answer to replace the page.
+    pub async fn post(&self, action: &str, fields: &[(&str, &str)]) {
+        let script = "window.keywardSent = true; \
+                      const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0]; \
+                      for (const [name, value] of arguments[1]) { const i = document.createElement('input'); \
+                      i.type = 'hidden'; i.name = name; i.value = value; f.appendChild(i); } \
+                      document.body.appendChild(f); f.submit();";
+        let fields = fields
+            .iter()
+            .map(|(name, value)| json!([name, value]))
+            .collect::<Vec<_>>();
+        within(
+            "post",
+            self.client
+                .execute(script, vec![Value::from(action), Value::from(fields)]),
+        )
+        .await
+        .expect("form sent");
+        let answered = async {
+            loop {
+                let still = self.client.execute("return window.keywardSent === true", vec![]).await;
+                if matches!(still, Ok(Value::Bool(false))) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        within(&format!("the answer to POST {action}"), answered).await;
+    }
+
     /// Writes the page's screenshot and fails on any serious or critical axe-core violation.
     pub async fn check(&mut self, page: &str) {
-        self.taken += 1;
+        let number = {
+            let mut taken = TAKEN.lock().expect("screenshot counts");
+            let count = taken.entry(self.shots.clone()).or_default();
+            *count += 1;
+            *count
+        };
         let png = within("screenshot", self.client.screenshot())
             .await
             .expect("screenshot");
-        std::fs::write(self.shots.join(format!("{:02}-{page}.png", self.taken)), png).expect("write screenshot");
+        std::fs::write(self.shots.join(format!("{number:02}-{page}.png")), png).expect("write screenshot");
         within("axe-core", self.client.execute(&self.axe, vec![]))
             .await
             .expect("axe-core loads");

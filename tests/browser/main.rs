@@ -26,6 +26,7 @@ mod browser;
 
 mod account_pages;
 mod audit_log_pages;
+mod invitations_pages;
 mod members_pages;
 mod policies_pages;
 

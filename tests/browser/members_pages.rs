@@ -1,8 +1,11 @@
 //! Members and one-step offboarding in a real browser, in English then Japanese: an admin who
 //! created two keys is removed (the confirmation lists both, both keys are refused at once, the
 //! member is gone), another is suspended the same way, the last admin cannot be removed, a
-//! created account's set-password link works once, and the audit log shows each event with its
-//! actor and address. A screenshot of every page, and axe-core over each.
+//! set-password link is offered only for an account the org manages (not one's own, not one
+//! managed elsewhere) and works once, and the audit log shows each event with its actor and
+//! address. A screenshot of every page, and axe-core over each.
+
+use keyward::console::catalog::{Lang, members};
 
 use crate::browser::{Browser, Driver};
 use crate::console::{self, directories_status};
@@ -16,7 +19,11 @@ struct Names {
     newcomer: &'static str,
 }
 
+/// A member without a password yet, whose account the org manages.
+const NEWCOMER: &str = "nora@northwind.example";
+
 async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
+    let m = members::of(Lang::from_tag(lang).expect("a console language"));
     let app = TestApp::spawn().await;
     let org = app.org(names.org).await;
     let people = [
@@ -36,6 +43,16 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
         app.member(org, user, "admin").await;
         ids.push(user);
     }
+    // The newcomer's address is at the org's verified domain: the org manages the account.
+    app.domain(org, "northwind.example", true).await;
+    let newcomer = app.user(NEWCOMER, Some(org)).await;
+    sqlx::query("UPDATE users SET display_name = $2 WHERE id = $1")
+        .bind(newcomer)
+        .bind(names.newcomer)
+        .execute(&app.pool)
+        .await
+        .expect("name");
+    app.member(org, newcomer, "member").await;
     let leaver_keys = [app.key_for(org, ids[1]).await, app.key_for(org, ids[1]).await];
     let sleeper_keys = [app.key_for(org, ids[2]).await, app.key_for(org, ids[2]).await];
 
@@ -65,6 +82,13 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
     browser.wait_for("#members").await;
     browser.click_text("a.member-link", names.leaver).await;
     browser.wait_for("#remove").await;
+    assert_eq!(
+        browser.count("#managed-elsewhere").await,
+        1,
+        "no set-password link for an account the org does not manage"
+    );
+    assert_eq!(browser.count("#new-link").await, 0);
+    browser.scroll_to("#managed-elsewhere").await;
     browser.check("member").await;
     browser.click("#remove").await;
     browser.wait_for("#confirm-step").await;
@@ -116,16 +140,28 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
     assert_eq!(browser.count("#confirm-step").await, 0, "nothing to confirm");
     browser.check("last-admin").await;
 
-    // A created account's set-password link works once.
-    browser.visit(&format!("{members}/new")).await;
-    browser.wait_for("#email").await;
-    browser.type_into("#email", "newcomer@example.com").await;
-    browser.click("#add").await;
-    browser.wait_for("#name-error").await;
-    browser.check("add-errors").await;
-    browser.type_into("#name", names.newcomer).await;
-    browser.click("#role-admin").await;
-    browser.click("#add").await;
+    // An account the org manages (it verified the address's domain): promoted, then a
+    // set-password link issued from its page works once. The admin's own page offers none.
+    browser.visit(&format!("{members}/{}", ids[0])).await;
+    browser.wait_for("#own-account").await;
+    assert_eq!(browser.count("#new-link").await, 0, "no link for oneself");
+    browser.scroll_to("#own-account").await;
+    browser.check("member-own").await;
+    browser.visit(&members).await;
+    browser.wait_for("#members").await;
+    let managed: Vec<String> = browser.texts("td.managed").await;
+    assert_eq!(
+        managed.iter().filter(|cell| *cell == m.yes).count(),
+        1,
+        "only the newcomer's account is managed here: {managed:?}"
+    );
+    browser.click_text("a.member-link", names.newcomer).await;
+    browser.wait_for("#new-link").await;
+    browser.scroll_to("#new-link").await;
+    browser.check("member-managed").await;
+    browser.click("#promote").await;
+    browser.wait_for("#demote").await;
+    browser.click("#new-link").await;
     browser.wait_for("#link-value").await;
     browser.check("link-shown-once").await;
     let link = browser.text("#link-value").await;
@@ -147,7 +183,7 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
 
     // The newcomer signs in and reads the audit log: every step, with its actor and address.
     browser.visit("/login").await;
-    browser.type_into("#email", "newcomer@example.com").await;
+    browser.type_into("#email", NEWCOMER).await;
     browser.type_into("#password", password).await;
     browser.click("#sign-in").await;
     browser.wait_for("#create-scoped").await;

@@ -3,6 +3,9 @@
 
 super::catalog! {
     // The members pages
+    // A role inside a sentence ("… as {role}")
+    as_admin: "an admin", "管理者";
+    as_member: "a member", "メンバー";
     invite_people: "Invite people", "ユーザーを招待";
     invite_title: "Invite someone", "ユーザーを招待";
     invite_intro: "keyward makes a one-time invitation link for you to hand over. The person opens it, signs in to their account or creates one, and accepts: until then they have no access and are not counted as an admin.", "keyward が 1 回限りの招待リンクを作成するので、それを相手に渡してください。相手はリンクを開き、アカウントにサインインするか新しく作成して招待を承諾します。承諾するまではアクセスできず、管理者としても数えられません。";
@@ -40,7 +43,7 @@ super::catalog! {
     domain_managed_elsewhere: "No account has {email} yet, and another organization manages the accounts of its domain: that organization makes them. Ask it to invite you first, then open this link again.", "{email} のアカウントはまだありません。このドメインのアカウントは別の組織が管理しており、その組織が作成します。先にその組織から招待を受けてから、このリンクをもう一度開いてください。";
     account_exists_now: "An account with this email address was created meanwhile: sign in as {email} to accept.", "この間にこのメールアドレスのアカウントが作成されました。承諾するには {email} としてサインインしてください。";
     unknown: "This invitation link is not valid. Check that you copied all of it, or ask the person who invited you for a new one.", "この招待リンクは無効です。リンク全体をコピーしたか確認するか、招待した人に新しいリンクを依頼してください。";
-    used: "This invitation was accepted already. Sign in to continue.", "この招待はすでに承諾されています。続けるにはサインインしてください。";
+    used: "This invitation was accepted already: it works once.", "この招待はすでに承諾されています。招待リンクは 1 回だけ使えます。";
     revoked: "This invitation was revoked by an admin of the organization.", "この招待は組織の管理者によって取り消されました。";
     expired: "This invitation has expired. Ask an admin of the organization for a new link.", "この招待は期限切れです。組織の管理者に新しいリンクを依頼してください。";
     withdrawn: "This invitation is no longer valid: whoever sent it can no longer invite people to this organization. Ask one of its admins for a new one.", "この招待はもう無効です。送信した人がこの組織にユーザーを招待できなくなりました。組織の管理者に新しい招待を依頼してください。";
@@ -49,4 +52,14 @@ super::catalog! {
     joined_member: "You are now a member of {org}. Members do not use this console; its admins manage the organization here.", "{org} のメンバーになりました。メンバーはこのコンソールを使いません。組織の管理は管理者がここで行います。";
     open_org: "Open {org}", "{org} を開く";
     continue_to_console: "Continue", "続ける";
+}
+
+impl Messages {
+    /// The role as a sentence names it: "… as an admin".
+    pub fn as_role(&self, role: crate::store::memberships::Role) -> &'static str {
+        match role {
+            crate::store::memberships::Role::Admin => self.as_admin,
+            crate::store::memberships::Role::Member => self.as_member,
+        }
+    }
 }

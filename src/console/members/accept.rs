@@ -9,10 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::messages;
 use crate::console::catalog::Lang;
 use crate::console::catalog::invitations::{self as catalog, Messages};
-use crate::console::catalog::members::Messages as MemberMessages;
 use crate::console::session::{self, Session, Viewer};
 use crate::console::{Layout, PageError, field_errors, login, origin, presession, render_with_cookie};
 use crate::domain::{DisplayName, NewPassword};
@@ -128,13 +126,6 @@ struct JoinedPage {
     open: Option<(String, String)>,
 }
 
-fn role_label(m: &MemberMessages, role: Role) -> &'static str {
-    match role {
-        Role::Admin => m.role_admin,
-        Role::Member => m.role_member,
-    }
-}
-
 fn unusable_message(i: &Messages, why: Unusable) -> &'static str {
     match why {
         Unusable::Unknown => i.unknown,
@@ -174,7 +165,6 @@ fn page(
     opened: Option<&Opened>,
 ) -> AcceptPage {
     let i = catalog::of(layout.lang);
-    let m = messages(layout.lang);
     let mut page = AcceptPage {
         heading: i.invited_title.to_owned(),
         intro: None,
@@ -200,7 +190,7 @@ fn page(
         i.join_intro,
         &[
             ("org", &invitation.org_name),
-            ("role", role_label(m, invitation.role)),
+            ("role", i.as_role(invitation.role)),
             ("email", &invitation.email),
         ],
     ));

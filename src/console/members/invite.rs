@@ -66,10 +66,7 @@ struct InvitedPage {
 impl InvitedPage {
     fn new(layout: Layout, m: &'static Messages, link: &InvitationLink, public_base: &str) -> InvitedPage {
         let i = catalog::of(layout.lang);
-        let role = match link.role {
-            Role::Admin => m.role_admin,
-            Role::Member => m.role_member,
-        };
+        let role = i.as_role(link.role);
         let time = layout.date_time(&link.expires_at);
         let intro = crate::console::catalog::fill(
             i.invited_intro,
