@@ -248,6 +248,9 @@ pub async fn begin_session(
 pub struct SignOutForm {
     #[serde(default)]
     csrf: String,
+    /// Where signing in again leads (an invitation for another account), if anywhere.
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn sign_out(
@@ -262,8 +265,13 @@ pub async fn sign_out(
         store::sessions::delete(&mut conn, &session.id_hash).await?;
         tracing::info!(user_id = %session.user_id(), "signed out");
     }
+    let mut to = url::form_urlencoded::Serializer::new(String::from("/login?"));
+    to.append_pair("ended", "signed-out");
+    if let Some(next) = redirect::local_path(&form.next) {
+        to.append_pair("next", next);
+    }
     Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", "/login?ended=signed-out"))
+        .insert_header(("Location", to.finish()))
         .cookie(session::removal(&state))
         .finish())
 }

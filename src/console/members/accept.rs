@@ -88,6 +88,11 @@ impl AcceptPage {
         }
     }
 
+    /// This link's path, where signing in again comes back to.
+    fn link_path(&self) -> String {
+        format!("{}{}", invitations::PATH, self.token)
+    }
+
     /// The sign-in page's query: back to this link afterwards.
     fn sign_in_query(&self, next: &str) -> String {
         url::form_urlencoded::Serializer::new(String::new())
