@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::console::{Console, PASSWORD, person};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, hidden_input};
 
 /// Control characters no field takes (NUL, SOH, ESC, DEL and a C1 control).
 const CONTROLS: [&str; 5] = ["a\u{0}b", "\u{1}", "a\u{1b}[31mb", "a\u{7f}b", "a\u{85}b"];
@@ -79,7 +79,7 @@ fn numbers_and_cursors() -> Vec<String> {
 
 /// The tables a refused request must leave as they were. (`login_attempts` is not among
 /// them: a refused sign-in may be counted against the address that sent it.)
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "orgs",
     "users",
     "memberships",
@@ -93,6 +93,7 @@ const TABLES: [&str; 14] = [
     "policies",
     "used_form_tokens",
     "password_links",
+    "invitations",
     "(SELECT * FROM api_keys WHERE revoked_at IS NOT NULL) revoked",
 ];
 
@@ -254,6 +255,9 @@ fn good_body(endpoint: &Endpoint) -> Value {
         json!({ "accountIds": [Uuid::new_v4()], "accountTypes": ["atlassian"], "accountStatuses": ["active"],
                 "namesOrNicknames": ["own"], "emailUsernames": ["owner"], "emailDomains": ["acme.example"],
                 "isSuspended": false, "cursor": "", "limit": 10, "expand": ["NAME"] })
+    } else if path.ends_with("/users/invite") {
+        json!({ "emails": ["invitee@acme.example"], "permissionRules": [], "additionalGroups": [],
+                "sendNotification": false, "notificationText": "Welcome" })
     } else if path.ends_with("/classification-levels") || path.ends_with("{levelId}") {
         json!({ "name": "Sweep", "description": "Swept", "guideline": "Sweep\nwith care", "color": "BLUE" })
     } else if path.ends_with("/publish") || path.ends_with("/reorder") {
@@ -484,10 +488,12 @@ async fn a_control_character_is_a_400_in_each_api_family_and_a_cursor_out_of_ran
 enum Who {
     Admin,
     Anonymous,
+    /// A browser without a session holding an invitation link: the create-account form's token.
+    Invitee,
 }
 
-/// A console page or form: its method, its path (with `{org}`, `{user}`, `{key}`, `{policy}`
-/// for the sweep's own), who sends it, the good fields the bad one is sent among, the fields
+/// A console page or form: its method, its path (with `{org}`, `{user}`, `{key}`, `{policy}`,
+/// `{invitation}` and `{token}` for the sweep's own), who sends it, the good fields the bad one is sent among, the fields
 /// that also take numbers and cursors, and the fields that run over lines.
 struct Route {
     method: Method,
@@ -545,6 +551,7 @@ fn console_routes() -> Vec<Route> {
         anonymous(get("/login", &[("next", "/orgs"), ("ended", "1")], &[])),
         anonymous(get("/setup", &[("token", "abc")], &[])),
         anonymous(get("/welcome", &[("token", "abc")], &[])),
+        anonymous(get("/invitations", &[("token", "{token}")], &[])),
         get("/orgs", &[("q", "acme")], &[]),
         get(
             "/o/{org}/settings/members",
@@ -625,8 +632,10 @@ fn console_routes() -> Vec<Route> {
         post("/o/{org}/settings/api-keys", KEY_FORM),
         post(
             "/o/{org}/settings/members",
-            &[("email", "new@acme.example"), ("name", "New"), ("role", "member")],
+            &[("email", "new@acme.example"), ("role", "member")],
         ),
+        post("/o/{org}/settings/members/invitations/{invitation}/link", &[]),
+        post("/o/{org}/settings/members/invitations/{invitation}/revoke", &[]),
         post("/o/{org}/settings/members/{user}/password-link", &[]),
         post(
             "/o/{org}/settings/members/{user}/role",
@@ -679,6 +688,19 @@ fn console_routes() -> Vec<Route> {
                 ("org_name", "Acme"),
             ],
         )),
+        Route {
+            who: Who::Invitee,
+            ..post(
+                "/invitations",
+                &[
+                    ("token", "{token}"),
+                    ("action", "create"),
+                    ("name", "Invitee"),
+                    ("password", "a long enough passphrase"),
+                    ("password_confirm", "a long enough passphrase"),
+                ],
+            )
+        },
         anonymous(post(
             "/welcome",
             &[
@@ -701,7 +723,8 @@ fn console_routes() -> Vec<Route> {
     ]
 }
 
-/// The sweep's console world: a signed-in admin of an org with a member, a key and a policy.
+/// The sweep's console world: a signed-in admin of an org with a member, a key, a policy and a
+/// pending invitation of an address without an account.
 struct ConsoleWorld {
     app: TestApp,
     admin: Console,
@@ -718,11 +741,14 @@ async fn console_world() -> ConsoleWorld {
     app.member(org, second, "admin").await;
     let key = app.key_for(org, second).await;
     let policy = crate::policies::lifetime_policy(&app, org, 365).await;
+    let (invitation, token) = app.invitation(org, "invitee@acme.example", "member", admin).await;
     let console = Console::signed_in(&app, "yamada@acme.example").await;
     let csrf = console.csrf().await;
     let values = vec![
         ("{org}", org.to_string()),
         ("{user}", second.to_string()),
+        ("{invitation}", invitation.to_string()),
+        ("{token}", token),
         ("{key}", key.id.to_string()),
         ("{policy}", policy.to_string()),
         ("{session}", Uuid::new_v4().to_string()),
@@ -736,7 +762,28 @@ async fn console_world() -> ConsoleWorld {
     }
 }
 
+/// The sweep's browser without a session, and its pre-session's tokens: the sign-in form's, and
+/// the create-account form's of the sweep's invitation.
+struct Visitor {
+    console: Console,
+    sign_in: String,
+    invitation: String,
+}
+
 impl ConsoleWorld {
+    async fn visitor(&self) -> Visitor {
+        let console = Console::new(&self.app);
+        let sign_in = console.sign_in_form("").await;
+        let page = console.page(&self.fill("/invitations?token={token}")).await;
+        let form = page.find(r#"action="/invitations""#).expect("the create-account form");
+        let invitation = hidden_input(&page[form..], "csrf");
+        Visitor {
+            console,
+            sign_in,
+            invitation,
+        }
+    }
+
     fn fill(&self, text: &str) -> String {
         self.values
             .iter()
@@ -745,10 +792,11 @@ impl ConsoleWorld {
 
     /// Sends `route` with `bad` in the field or parameter `field` (added when the route has
     /// no such field).
-    async fn send(&self, route: &Route, field: &str, bad: &str, anonymous: &(Console, String)) -> reqwest::StatusCode {
+    async fn send(&self, route: &Route, field: &str, bad: &str, visitor: &Visitor) -> reqwest::StatusCode {
         let (console, csrf) = match route.who {
             Who::Admin => (&self.admin, self.csrf.as_str()),
-            Who::Anonymous => (&anonymous.0, anonymous.1.as_str()),
+            Who::Anonymous => (&visitor.console, visitor.sign_in.as_str()),
+            Who::Invitee => (&visitor.console, visitor.invitation.as_str()),
         };
         let mut pairs: Vec<(String, String)> = route
             .good
@@ -774,9 +822,7 @@ impl ConsoleWorld {
 #[tokio::test]
 async fn no_bad_input_to_any_console_page_or_form_is_a_server_error_or_writes_anything() {
     let w = console_world().await;
-    let anonymous = Console::new(&w.app);
-    let anonymous_csrf = anonymous.sign_in_form("").await;
-    let anonymous = (anonymous, anonymous_csrf);
+    let visitor = w.visitor().await;
     let mut before = counts(&w.app).await;
     let mut failures = Vec::new();
     let mut sent = 0;
@@ -793,7 +839,7 @@ async fn no_bad_input_to_any_console_page_or_form_is_a_server_error_or_writes_an
                 values.truncate(CONTROLS.len() + LINE_BREAKS.len());
             }
             for value in values {
-                let status = w.send(&route, field, &value, &anonymous).await;
+                let status = w.send(&route, field, &value, &visitor).await;
                 sent += 1;
                 let what = format!("{} {} with {field}={}", route.method, route.path, shown(&value));
                 check(&w.app, status, &what, &mut before, &mut failures).await;
@@ -842,20 +888,44 @@ async fn a_control_character_in_a_console_field_is_refused_naming_the_field_in_t
 
     let members = format!("/o/{org}/settings/members");
     let (world, members) = (&w, &members);
-    let add = |name: &'static str, role: &'static str| async move {
-        let form = [
-            ("csrf", world.csrf.as_str()),
-            ("email", "new@acme.example"),
-            ("name", name),
-            ("role", role),
-        ];
+    let invite = |email: &'static str, role: &'static str| async move {
+        let form = [("csrf", world.csrf.as_str()), ("email", email), ("role", role)];
         world.admin.post(members, &form).await
     };
-    let res = add("New\u{0}", "member").await;
+    let invitations = w.app.snapshot("invitations").await;
+    let res = invite("new\u{0}@acme.example", "member").await;
+    assert_eq!(res.status(), 422, "an email is answered beside its field");
+    let page = res.text().await.expect("page");
+    assert!(page.contains(r#"id="email-error""#), "{page}");
+    assert!(page.contains("メールアドレスを入力してください"), "in Japanese: {page}");
+    let res = invite("new@acme.example", "member\u{0}").await;
+    assert_eq!(res.status(), 400, "a choice is not typed: the page names it");
+    assert!(res.text().await.expect("page").contains("<code>role</code>"));
+
+    // The name on an invitation's create-account form, read by a visitor in Japanese.
+    let visitor = w.visitor().await;
+    let form = [
+        ("csrf", visitor.invitation.as_str()),
+        ("token", &w.fill("{token}")),
+        ("action", "create"),
+        ("name", "New\u{0}"),
+        ("password", "a long enough passphrase"),
+        ("password_confirm", "a long enough passphrase"),
+    ];
+    let res = visitor
+        .console
+        .request(Method::POST, "/invitations")
+        .header("Accept-Language", "ja")
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 422, "a name is answered beside its field");
     let page = res.text().await.expect("page");
+    assert!(page.contains(r#"id="name-error""#), "{page}");
     assert!(page.contains("制御文字"), "in Japanese: {page}");
-    let res = add("New", "member\u{0}").await;
-    assert_eq!(res.status(), 400, "a choice is not typed: the page names it");
+
+    assert_eq!(w.app.snapshot("invitations").await, invitations, "nobody was invited");
+    assert_eq!(w.app.count("users").await, 2, "no account was made");
     assert_eq!(w.app.count("memberships").await, 2, "nobody was added");
 }

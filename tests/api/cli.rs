@@ -77,11 +77,16 @@ async fn admin_add_creates_the_account_and_org_and_orgs_list_shows_it() {
     assert!(list.status.success());
     assert_eq!(String::from_utf8_lossy(&list.stdout), format!("{org_id}\tCompilers\n"));
 
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'grace@example.com'")
-        .fetch_one(&pool)
-        .await
-        .expect("the account");
+    let (hash, managed_by): (String, Option<uuid::Uuid>) =
+        sqlx::query_as("SELECT password_hash, managed_by_org FROM users WHERE email = 'grace@example.com'")
+            .fetch_one(&pool)
+            .await
+            .expect("the account");
     assert!(hash.starts_with("$argon2id$"));
+    assert_eq!(
+        managed_by, None,
+        "managed by the org that verified example.com, and none has: not by the org it joined"
+    );
 
     // A short password, an unknown org and a bad email are refused and write nothing.
     let mut short = keyward();

@@ -1,8 +1,8 @@
 //! Members and one-step offboarding over HTTP: removing, suspending or demoting an admin lists
-//! the keys they answer for and revokes them in the same POST; the last admin stays; adding an
-//! existing account or creating one with a single-use set-password link; new links only for
-//! accounts the org manages; bulk revocation; a key's keys; CSRF and cross-site posts refused on
-//! every form; other orgs' members 404; `keyward admin reset-password`.
+//! the keys they answer for and revokes them in the same POST; the last admin stays; the
+//! invitation form (the invitations themselves are `invitations`); single-use set-password links
+//! only for accounts the org manages; bulk revocation; a key's keys; CSRF and cross-site posts
+//! refused on every form; other orgs' members 404; `keyward admin reset-password`.
 
 use uuid::Uuid;
 
@@ -75,7 +75,14 @@ impl Org {
     /// What a refused request must leave as it was.
     async fn state(&self) -> Vec<Vec<String>> {
         let mut state = Vec::new();
-        for table in ["memberships", "api_keys", "password_links", "users", "audit_events"] {
+        for table in [
+            "memberships",
+            "api_keys",
+            "password_links",
+            "invitations",
+            "users",
+            "audit_events",
+        ] {
             state.push(self.app.snapshot(table).await);
         }
         state
@@ -331,39 +338,20 @@ async fn welcome_form(browser: &Console, token: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_created_account_gets_a_set_password_link_that_works_once() {
+async fn a_managed_members_set_password_link_is_issued_from_their_page_and_works_once() {
     let o = org().await;
-    let users = o.app.count("users").await;
-    let res = o
-        .post(
-            &format!("/o/{}/settings/members", o.org),
-            &[("email", "carol@example.com"), ("name", ""), ("role", "admin")],
-        )
-        .await;
-    assert_eq!(res.status(), 422, "an unknown email needs a name");
-    let html = res.text().await.expect("page");
-    assert!(html.contains(r#"id="name-error""#));
-    assert!(html.contains(r#"value="carol@example.com""#), "what was typed is kept");
-    assert_eq!(o.app.count("users").await, users, "nothing written");
+    let carol = o.app.user("carol@example.com", Some(o.org)).await;
+    o.app.member(o.org, carol, "member").await;
+    let page = o.ada.page(&o.member(carol)).await;
+    assert!(page.contains(r#"id="new-link""#), "this org manages carol's account");
 
-    let res = o
-        .post(
-            &format!("/o/{}/settings/members", o.org),
-            &[("email", "carol@example.com"), ("name", "Carol"), ("role", "admin")],
-        )
-        .await;
+    let res = o.post(&format!("{}/password-link", o.member(carol)), &[]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.headers().get("cache-control").and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
     let token = link_token(&res.text().await.expect("page"));
-    let managed: Option<Uuid> =
-        sqlx::query_scalar("SELECT managed_by_org FROM users WHERE email = 'carol@example.com'")
-            .fetch_one(&o.app.pool)
-            .await
-            .expect("carol");
-    assert_eq!(managed, Some(o.org), "this org manages the account it created");
     let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_links")
         .fetch_one(&o.app.pool)
         .await
@@ -379,10 +367,11 @@ async fn a_created_account_gets_a_set_password_link_that_works_once() {
         .await
         .expect("row text");
     assert!(!anywhere, "the token itself is in no column");
+    assert_eq!(o.events("user.password_link_issued").await, 1);
 
-    let carol = Console::new(&o.app);
-    let csrf = welcome_form(&carol, &token).await;
-    let res = carol
+    let browser = Console::new(&o.app);
+    let csrf = welcome_form(&browser, &token).await;
+    let res = browser
         .post(
             "/welcome",
             &[
@@ -396,7 +385,7 @@ async fn a_created_account_gets_a_set_password_link_that_works_once() {
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains(r#"id="password-error""#));
     let new_password = "a brand new password for carol";
-    let res = carol
+    let res = browser
         .post(
             "/welcome",
             &[
@@ -410,12 +399,12 @@ async fn a_created_account_gets_a_set_password_link_that_works_once() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.expect("page").contains(r#"id="password-set""#));
     assert_eq!(
-        carol.sign_in("carol@example.com", new_password, "").await.status(),
+        browser.sign_in("carol@example.com", new_password, "").await.status(),
         303,
         "the new password signs in"
     );
 
-    let replay = carol
+    let replay = browser
         .post(
             "/welcome",
             &[
@@ -437,38 +426,58 @@ async fn a_created_account_gets_a_set_password_link_that_works_once() {
 }
 
 #[tokio::test]
-async fn an_existing_account_is_added_by_email_and_bad_input_is_answered_beside_its_field() {
+async fn an_invitation_is_made_by_email_and_role_and_bad_input_is_answered_beside_its_field() {
     let o = org().await;
     let dave = person(&o.app, "dave@example.com").await;
     let members = format!("/o/{}/settings/members", o.org);
+    let form = o.ada.page(&format!("{members}/new")).await;
+    assert!(form.contains(r#"id="invite""#), "the invitation form");
+    assert!(
+        o.ada.page(&members).await.contains(r#"id="invite-people""#),
+        "the list links to it"
+    );
     let before = o.state().await;
     for (fields, error) in [
         (vec![("email", "not an email"), ("role", "member")], "email-error"),
         (vec![("email", ""), ("role", "member")], "email-error"),
         (vec![("email", "dave@example.com"), ("role", "owner")], "role-error"),
-        (vec![("email", "bob@example.com"), ("role", "member")], "email-error"),
-        (
-            vec![("email", "new@example.com"), ("name", " "), ("role", "member")],
-            "name-error",
-        ),
+        (vec![("email", "dave@example.com")], "role-error"),
+        (vec![("email", " BOB@example.com"), ("role", "member")], "email-error"),
     ] {
         let res = o.post(&members, &fields).await;
         assert_eq!(res.status(), 422, "{fields:?}");
-        assert!(
-            res.text().await.expect("page").contains(&format!(r#"id="{error}""#)),
-            "{fields:?}"
-        );
+        let html = res.text().await.expect("page");
+        assert!(html.contains(&format!(r#"id="{error}""#)), "{fields:?}");
+        let typed = fields[0].1;
+        if !typed.is_empty() {
+            assert!(
+                html.contains(&format!(r#"value="{typed}""#)),
+                "what was typed is kept: {fields:?}"
+            );
+        }
     }
     assert_eq!(o.state().await, before, "nothing written");
 
     let res = o
         .post(&members, &[("email", "DAVE@example.com"), ("role", "member")])
         .await;
-    assert_eq!(res.status(), 303);
-    let to = res.headers()["location"].to_str().expect("location").to_owned();
-    assert!(o.is_member(dave).await);
-    assert!(o.ada.page(&to).await.contains(r#"id="added-notice""#));
-    assert_eq!(o.events("membership.added").await, 1);
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "the page shows a link"
+    );
+    let html = res.text().await.expect("page");
+    assert!(html.contains(r#"id="invitation-link""#));
+    assert!(html.contains(r#"id="to-members""#));
+    assert!(!o.is_member(dave).await, "an invitation adds no one");
+    assert_eq!(o.events("invitation.sent").await, 1);
+    assert_eq!(o.events("membership.added").await, 0);
+    let list = o.ada.page(&members).await;
+    assert!(
+        list.contains(r#"<td class="invitation-email">DAVE@example.com</td>"#),
+        "the list shows it pending"
+    );
 }
 
 #[tokio::test]
@@ -513,11 +522,15 @@ async fn a_new_link_is_issued_only_for_accounts_this_org_manages() {
 async fn every_members_post_refuses_a_missing_token_and_a_cross_site_origin() {
     let o = org().await;
     let bob = o.member(o.bob);
+    let (invitation, _) = o.app.invitation(o.org, "invited@example.com", "member", o.bob).await;
+    let invitation = format!("/o/{}/settings/members/invitations/{invitation}", o.org);
     let posts = [
         (
             format!("/o/{}/settings/members", o.org),
             vec![("email", "x@example.com"), ("role", "member")],
         ),
+        (format!("{invitation}/link"), vec![]),
+        (format!("{invitation}/revoke"), vec![]),
         (format!("{bob}/remove"), vec![]),
         (format!("{bob}/suspend"), vec![("revoke_keys", "on")]),
         (format!("{bob}/role"), vec![("role", "member")]),
@@ -603,6 +616,7 @@ async fn another_orgs_members_are_not_found() {
         o.member(stranger),
         format!("{}/remove", o.member(stranger)),
         format!("/o/{other}/settings/members"),
+        format!("/o/{other}/settings/members/new"),
         format!("/o/{other}/settings/members/{stranger}"),
         format!("/o/{}/settings/api-keys/revoke-by-creator?user={stranger}", o.org),
         format!("/o/{}/settings/members/not-a-uuid", o.org),
@@ -613,6 +627,10 @@ async fn another_orgs_members_are_not_found() {
     for (path, fields) in [
         (format!("{}/remove", o.member(stranger)), vec![]),
         (format!("{}/suspend", o.member(stranger)), vec![("revoke_keys", "on")]),
+        (
+            format!("/o/{other}/settings/members"),
+            vec![("email", "x@example.com"), ("role", "admin")],
+        ),
         (
             format!("/o/{}/settings/api-keys/revoke-by-creator", o.org),
             vec![("user", user.as_str())],

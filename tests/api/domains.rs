@@ -241,7 +241,7 @@ async fn a_name_is_verified_by_at_most_one_org_but_may_be_claimed_by_several() {
 }
 
 /// `keyward domains <args>` against `url`: (status, stdout, stderr).
-fn domains(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
+pub(crate) fn domains(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
     let output = keyward()
         .arg("domains")
         .args(args)

@@ -11,8 +11,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::console::{Console, person};
+use crate::console::{Console, PASSWORD, person};
 use crate::helpers::{TestApp, database_server};
+use crate::invitations::{accept, invitation_token, invite, link_form_csrf, link_path};
 
 /// The migration that brought the rule in.
 const EMAIL_RULE: i64 = 20261207000002;
@@ -171,7 +172,7 @@ async fn no_door_gives_two_accounts_one_address() {
     app.member(acme, ada, "admin").await;
     let bob = app.user("bob@example.com", Some(acme)).await;
     app.member(acme, bob, "member").await;
-    let erin = app.user("erin@example.com", None).await;
+    let erin = person(&app, "erin@example.com").await;
     app.user("lin@example.test", None).await;
     let token = app.key(acme, Some(&[Scope::WriteAccounts])).await.token;
 
@@ -191,23 +192,44 @@ async fn no_door_gives_two_accounts_one_address() {
         .await;
     assert_eq!(res.status(), 204);
 
-    // The console: an address in another case is the account that has it, never a new one.
+    // The console: an invitation of an address in another case is for the account that has it.
+    // Its link asks erin to sign in, never to make a second account, and she joins as herself.
     let console = Console::signed_in(&app, "ada@example.com").await;
     let csrf = console.csrf().await;
-    let members = format!("/o/{acme}/settings/members");
     let users = app.count("users").await;
-    let res = console
+    let res = invite(&console, &csrf, acme, "ERIN@Example.com", "member").await;
+    assert_eq!(res.status(), 200);
+    let token = invitation_token(&res.text().await.expect("page"));
+    let browser = Console::new(&app);
+    let page = browser.page(&link_path(&token)).await;
+    assert!(
+        page.contains(r#"id="existing-account""#),
+        "erin's account is asked to sign in"
+    );
+    assert!(!page.contains(r#"id="create-account""#), "no second account is offered");
+    // A create-account form sent anyway, with a token from another invitation's page.
+    let res = invite(&console, &csrf, acme, "nobody@example.com", "member").await;
+    let other = invitation_token(&res.text().await.expect("page"));
+    let form = link_form_csrf(&browser.page(&link_path(&other)).await);
+    let password = "a second erin's password";
+    let res = browser
         .post(
-            &members,
+            "/invitations",
             &[
-                ("csrf", &csrf),
-                ("email", "ERIN@Example.com"),
+                ("csrf", form.as_str()),
+                ("token", &token),
+                ("action", "create"),
                 ("name", "Another Erin"),
-                ("role", "member"),
+                ("password", password),
+                ("password_confirm", password),
             ],
         )
         .await;
-    assert_eq!(res.status(), 303, "erin's account added");
+    assert!(res.text().await.expect("page").contains(r#"id="existing-account""#));
+    assert_eq!(app.count("users").await, users, "no second account");
+    let res = browser.sign_in("erin@example.com", PASSWORD, &link_path(&token)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(accept(&browser, &token).await.status(), 200);
     let added: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2)")
             .bind(acme)
@@ -215,18 +237,8 @@ async fn no_door_gives_two_accounts_one_address() {
             .fetch_one(&app.pool)
             .await
             .expect("membership");
-    assert!(added);
-    let res = console
-        .post(
-            &members,
-            &[
-                ("csrf", &csrf),
-                ("email", " ADA@example.COM"),
-                ("name", "Another Ada"),
-                ("role", "member"),
-            ],
-        )
-        .await;
+    assert!(added, "erin's own account joined");
+    let res = invite(&console, &csrf, acme, " ADA@example.COM", "member").await;
     assert_eq!(res.status(), 422, "ada is a member already");
     assert!(res.text().await.expect("page").contains(r#"id="email-error""#));
     assert_eq!(app.count("users").await, users, "no second account");

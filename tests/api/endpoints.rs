@@ -155,6 +155,7 @@ impl World {
                 "type": "api-key-lifetime", "name": "made by the test", "rule": { "maxDays": 365 }
             })),
             _ if endpoint.path.ends_with("/classification-levels") => Some(json!({ "name": "Made by the test" })),
+            _ if endpoint.path.ends_with("/users/invite") => Some(json!({ "emails": ["invited@example.com"] })),
             _ => Some(json!({})),
         };
         self.app.call(method(endpoint), path, token, body.as_ref()).await

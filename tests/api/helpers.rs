@@ -763,3 +763,37 @@ impl TestApp {
         id
     }
 }
+
+/// Invitations arranged through `people::invitations`, as an admin's invite makes them.
+impl TestApp {
+    /// `inviter` (an admin of `org`) invites `email` in `role` ("admin" or "member"); returns
+    /// the invitation's id and its link's token.
+    pub async fn invitation(
+        &self,
+        org: uuid::Uuid,
+        email: &str,
+        role: &str,
+        inviter: uuid::Uuid,
+    ) -> (uuid::Uuid, String) {
+        use keyward::store::audit::{Actor, Origin};
+        use keyward::store::memberships::Role;
+        let origin = Origin::default();
+        let acting = keyward::people::Acting {
+            org_id: org,
+            actor: Actor::User(inviter),
+            origin: &origin,
+        };
+        let role = match role {
+            "admin" => Role::Admin,
+            "member" => Role::Member,
+            other => panic!("no role {other:?}"),
+        };
+        let email = keyward::domain::Email::parse(email).expect("an email");
+        let link = keyward::people::invitations::invite(&self.pool, &acting, &email, role)
+            .await
+            .expect("invitation");
+        let url = link.url("");
+        let token = url.split_once("token=").expect("a token in the link").1.to_owned();
+        (link.id, token)
+    }
+}

@@ -23,6 +23,7 @@ mod domains;
 mod emails;
 mod endpoints;
 mod events;
+mod invitations;
 mod manage;
 mod policies;
 mod rate_limits;

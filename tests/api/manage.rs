@@ -277,6 +277,8 @@ async fn changing_the_email_ends_the_accounts_sessions() {
         app.session(w.ada).await;
     }
     app.session(w.keeper).await;
+    // A domain Acme verified: Acme still manages the account at its new address.
+    app.domain(w.acme, "new.example", true).await;
     let path = format!("/users/{}/manage/email", w.ada);
     let res = app
         .api_json(Method::PUT, &path, &w.token, &json!({ "email": "ada@new.example" }))

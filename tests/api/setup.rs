@@ -67,14 +67,18 @@ async fn the_logged_link_creates_the_first_admin_and_org_then_setup_is_gone() {
         "OWASP argon2id parameters: {hash}"
     );
     assert!(!hash.contains(PASSWORD));
-    let (role, org_name): (String, String) = sqlx::query_as(
-        "SELECT m.role::text, o.name FROM memberships m JOIN orgs o ON o.id = m.org_id JOIN users u ON u.id = m.user_id \
-         WHERE u.managed_by_org = o.id",
+    let (role, org_name, managed_by): (String, String, Option<uuid::Uuid>) = sqlx::query_as(
+        "SELECT m.role::text, o.name, u.managed_by_org FROM memberships m JOIN orgs o ON o.id = m.org_id \
+         JOIN users u ON u.id = m.user_id",
     )
     .fetch_one(&app.pool)
     .await
-    .expect("admin of the new org, which manages the account");
+    .expect("admin of the new org");
     assert_eq!((role.as_str(), org_name.as_str()), ("admin", "Analytical Engines"));
+    assert_eq!(
+        managed_by, None,
+        "an account is managed by the org that verified its domain: none has yet"
+    );
     assert!(app.count("audit_events").await >= 2);
 
     assert_eq!(app.get(&format!("/setup?token={token}")).await.status(), 404);
