@@ -265,7 +265,7 @@ pub async fn sign_out(
         store::sessions::delete(&mut conn, &session.id_hash).await?;
         tracing::info!(user_id = %session.user_id(), "signed out");
     }
-    let mut to = url::form_urlencoded::Serializer::new(String::from("/login?"));
+    let mut to = url::form_urlencoded::Serializer::for_suffix(String::from("/login?"), "/login?".len());
     to.append_pair("ended", "signed-out");
     if let Some(next) = redirect::local_path(&form.next) {
         to.append_pair("next", next);
