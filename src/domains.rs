@@ -140,3 +140,16 @@ pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
 fn deadlocked(err: &DomainError) -> bool {
     matches!(err, DomainError::Database(db) if crate::standing::is_deadlock(db))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_deadlock_runs_a_domain_change_again() {
+        assert!(deadlocked(&DomainError::Database(crate::standing::deadlock_error())));
+        assert!(!deadlocked(&DomainError::Database(sqlx::Error::RowNotFound)));
+        let name = DomainName::parse("example.com").expect("a name");
+        assert!(!deadlocked(&DomainError::NotFound(name)));
+    }
+}

@@ -134,6 +134,49 @@ where
     }
 }
 
+/// A deadlock as PostgreSQL reports one (SQLSTATE 40P01), for the tests of every retry.
+#[cfg(test)]
+pub(crate) fn deadlock_error() -> sqlx::Error {
+    #[derive(Debug)]
+    struct Deadlock;
+
+    impl std::fmt::Display for Deadlock {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("deadlock detected")
+        }
+    }
+
+    impl std::error::Error for Deadlock {}
+
+    impl sqlx::error::DatabaseError for Deadlock {
+        fn message(&self) -> &str {
+            "deadlock detected"
+        }
+
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some("40P01".into())
+        }
+
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    sqlx::Error::Database(Box::new(Deadlock))
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -183,6 +226,7 @@ mod tests {
 
     #[test]
     fn only_postgresql_ending_a_deadlock_is_a_deadlock() {
+        assert!(is_deadlock(&deadlock_error()));
         assert!(!is_deadlock(&sqlx::Error::RowNotFound));
         assert!(!is_deadlock(&sqlx::Error::PoolTimedOut));
     }

@@ -420,3 +420,12 @@ fn profile_fields_are_trimmed_and_bounded() {
     assert!(ProfileField::Zoneinfo.parse(&"x".repeat(64)).is_ok());
     assert!(ProfileField::JobTitle.parse("a\u{7}b").is_err());
 }
+
+#[test]
+fn only_a_deadlock_runs_a_people_change_again() {
+    let deadlock = || crate::standing::deadlock_error();
+    assert!(deadlocked(&PeopleError::Database(deadlock())));
+    assert!(deadlocked(&PeopleError::Standing(StandingError::Database(deadlock()))));
+    assert!(!deadlocked(&PeopleError::Database(sqlx::Error::RowNotFound)));
+    assert!(!deadlocked(&PeopleError::LastAdmin));
+}

@@ -1645,3 +1645,27 @@ async fn user_row(pool: &PgPool, email: &str, managed_by: Option<Uuid>) -> Uuid 
         .expect("user");
     id
 }
+
+#[tokio::test]
+async fn an_account_is_never_made_twice_for_one_address_even_past_the_pages_own_check() {
+    // The link's page offers to create an account only when the address has none; the rule
+    // itself holds below the page, for an account made after the page was read.
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let admin = person(&app, "admin@acme.example").await;
+    app.member(org, admin, "admin").await;
+    let (_, token) = app.invitation(org, "erin@elsewhere.example", "member", admin).await;
+    let erin = person(&app, "Erin@elsewhere.example").await;
+    let before = written(&app).await;
+
+    let name = keyward::domain::DisplayName::parse("A second Erin").expect("a name");
+    let origin = keyward::store::audit::Origin::default();
+    let hash = keyward::auth::argon2id::hash(b"a second erin's password").expect("argon2id hash");
+    let refused = keyward::people::invitations::accept_with_new_account(&app.pool, &token, &name, &hash, &origin).await;
+    assert!(
+        matches!(refused, Err(keyward::people::invitations::AcceptError::AccountExists)),
+        "{refused:?}"
+    );
+    assert_eq!(written(&app).await, before, "no account, membership or event");
+    assert_eq!(role_in(&app, org, erin).await, None);
+}
