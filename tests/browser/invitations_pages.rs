@@ -128,7 +128,7 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
     invite(&desk, NEWCOMER, None).await;
     desk.wait_for("#invitation-link").await;
     let intro = desk.text("#invited-intro").await;
-    assert!(intro.contains(NEWCOMER) && intro.contains(m.role_member), "{intro}");
+    assert!(intro.contains(NEWCOMER) && intro.contains(i.as_member), "{intro}");
     desk.check("invited").await;
     assert!(desk.fits_width(390, 844).await, "the link fits a phone's width");
     desk.check("invited-narrow").await;
@@ -167,7 +167,7 @@ async fn flow(driver: &Driver, axe: &str, lang: &str, names: Names) {
     newcomer.visit(&newcomer_link).await;
     newcomer.wait_for("#create-intro").await;
     let intro = newcomer.text("#invitation-intro").await;
-    for expected in [names.org, m.role_member, NEWCOMER] {
+    for expected in [names.org, i.as_member, NEWCOMER] {
         assert!(intro.contains(expected), "the link names {expected}: {intro}");
     }
     assert_eq!(newcomer.count("#accept").await, 0);
