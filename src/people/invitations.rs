@@ -282,19 +282,12 @@ async fn find(conn: &mut PgConnection, token: &str) -> Result<Invitation, Accept
         .ok_or(AcceptError::Unusable(Unusable::Unknown))
 }
 
-/// The pending, acceptable invitation behind a link, locked until the transaction ends. Its
-/// sender's standing is locked first, then the invitation, the order in which offboarding the
-/// sender locks them (their `users` row, then the invitations it withdraws).
+/// The pending, acceptable invitation behind a link, its sender's standing locked until the
+/// transaction ends (before `join` writes the invitation: offboarding the sender locks their
+/// `users` row, then the invitations it withdraws, in the same order).
 async fn take(conn: &mut PgConnection, token: &str) -> Result<Invitation, AcceptError> {
-    let seen = find(conn, token).await?;
-    acceptable(conn, &seen).await?;
-    if !store::invitations::lock(conn, seen.id, &token_hash(token)).await? {
-        // Issued again meanwhile: this link is no longer one.
-        return Err(AcceptError::Unusable(Unusable::Unknown));
-    }
-    // The same link has the same sender; what may have changed is its state.
     let invitation = find(conn, token).await?;
-    pending(&invitation)?;
+    acceptable(conn, &invitation).await?;
     Ok(invitation)
 }
 
@@ -308,11 +301,14 @@ fn deadlocked(err: &AcceptError) -> bool {
 async fn join(
     conn: &mut PgConnection,
     invitation: &Invitation,
+    token: &str,
     user_id: Uuid,
     origin: &Origin,
 ) -> Result<(), AcceptError> {
     let added = store::memberships::add(conn, invitation.org_id, user_id, invitation.role).await?;
-    if !store::invitations::accept(conn, invitation.id, user_id).await? {
+    if !store::invitations::accept(conn, invitation.id, &token_hash(token), user_id).await? {
+        // Spent, revoked, expired or issued again since it was read: say which, as it is now.
+        pending(&find(conn, token).await?)?;
         return Err(AcceptError::Unusable(Unusable::Expired));
     }
     let acting = Acting {
@@ -351,7 +347,7 @@ pub async fn accept_signed_in(
         if crate::domain::email::normalize(&account.email) != invitation.email_normalized {
             return Err(AcceptError::WrongAccount);
         }
-        join(&mut tx, &invitation, user_id, origin).await?;
+        join(&mut tx, &invitation, token, user_id, origin).await?;
         tx.commit().await?;
         Ok(invitation)
     })
@@ -390,7 +386,7 @@ pub async fn accept_with_new_account(
         };
         let details = serde_json::json!({ "invitation": invitation.id });
         store::audit::record(&mut tx, super::event(&acting, Action::UserCreated, user.id, details)).await?;
-        join(&mut tx, &invitation, user.id, origin).await?;
+        join(&mut tx, &invitation, token, user.id, origin).await?;
         tx.commit().await?;
         Ok((invitation, user.id))
     })

@@ -193,12 +193,15 @@ pub async fn revoke(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks the invitation accepted by `user_id`, if it is still pending and unexpired.
-pub async fn accept(conn: &mut PgConnection, id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+/// Marks the invitation accepted by `user_id`, if it is still pending, unexpired and its link
+/// is still `token_hash` (not issued again meanwhile). Of two acceptances at once, the second
+/// waits for the first and then finds it spent: a link works once.
+pub async fn accept(conn: &mut PgConnection, id: Uuid, token_hash: &[u8], user_id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "UPDATE invitations SET state = 'accepted', accepted_by = $2, ended_at = statement_timestamp()
-         WHERE id = $1 AND state = 'pending' AND expires_at > statement_timestamp()",
+        "UPDATE invitations SET state = 'accepted', accepted_by = $3, ended_at = statement_timestamp()
+         WHERE id = $1 AND token_hash = $2 AND state = 'pending' AND expires_at > statement_timestamp()",
         id,
+        token_hash,
         user_id
     )
     .execute(conn)
@@ -207,7 +210,7 @@ pub async fn accept(conn: &mut PgConnection, id: Uuid, user_id: Uuid) -> Result<
 }
 
 /// The invitation whose link has this token hash, whatever its state (read without a lock:
-/// accepting locks it with `lock` once the sender's standing is locked).
+/// `accept` is what spends it, once).
 pub async fn by_token(conn: &mut PgConnection, token_hash: &[u8]) -> Result<Option<Invitation>, sqlx::Error> {
     sqlx::query_as!(
         Row,
@@ -222,20 +225,6 @@ pub async fn by_token(conn: &mut PgConnection, token_hash: &[u8]) -> Result<Opti
     .await?
     .map(Invitation::try_from)
     .transpose()
-}
-
-/// Locks invitation `id` until the transaction ends, so accepting, revoking and issuing it
-/// again happen one at a time; false when its link is no longer `token_hash` (issued again).
-/// Read it again afterwards: a statement after the lock sees what the last holder committed.
-pub async fn lock(conn: &mut PgConnection, id: Uuid, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
-    let locked = sqlx::query_scalar!(
-        "SELECT id FROM invitations WHERE id = $1 AND token_hash = $2 FOR UPDATE",
-        id,
-        token_hash
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(locked.is_some())
 }
 
 /// Revokes the pending invitations `user_id` answers for in org `org_id` (every org when

@@ -699,7 +699,7 @@ async fn an_existing_account_accepts_by_signing_in_as_the_invited_address() {
     assert_eq!(res.status(), 200);
     let page = res.text().await.expect("page");
     assert!(has(&page, "existing-account") && has(&page, "not-yours"));
-    assert!(!has(&page, "create-account") && !has(&page, "accept"));
+    assert!(!has(&page, "create-account") && !has(&page, "accept") && !has(&page, "wrong-account"));
     let next = link_path(&token);
     let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
     assert_eq!(
@@ -712,6 +712,7 @@ async fn an_existing_account_accepts_by_signing_in_as_the_invited_address() {
     assert_eq!(res.headers()["location"], next.as_str(), "back to the link");
     let page = browser.page(&next).await;
     assert!(has(&page, "accept"));
+    assert!(!has(&page, "wrong-account"), "the invited account is the right one");
     let form = &page[page.find(r#"action="/invitations""#).expect("the form")..];
     assert_eq!(hidden_input(form, "action"), "accept");
     assert_eq!(hidden_input(form, "csrf"), browser.csrf().await, "the session's token");
