@@ -957,7 +957,18 @@ async fn an_invitation_never_outlives_its_senders_standing_even_when_it_comes_ba
             .await;
         assert_eq!(res.status(), 400, "{step}: refused");
         assert_eq!(written(&o.app).await, before, "{step}: nothing written");
-        assert_eq!(invitation_of(&o.app, &email).await.1, "revoked", "{step}");
+        let (id, state, _) = invitation_of(&o.app, &email).await;
+        assert_eq!(state, "revoked", "{step}");
+        let recorded: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events WHERE org_id = $1 AND action = 'invitation.revoked'
+               AND target_kind = 'invitation' AND target_id = $2",
+        )
+        .bind(o.org)
+        .bind(id.to_string())
+        .fetch_one(&o.app.pool)
+        .await
+        .expect("events");
+        assert_eq!(recorded, 1, "{step}: the org's log names the withdrawn invitation");
 
         if let Some(undo) = undo {
             assert_eq!(o.post(&format!("{bob_page}/{undo}"), &undo_fields).await.status(), 303);
