@@ -20,6 +20,19 @@ use crate::helpers::{TestApp, database_server, hidden_input, keyward, run_with_s
 // Reading pages and arranging what tests need.
 // ---------------------------------------------------------------------------------------------
 
+/// Sends a link page's create-account form with this CSRF token: a name, and the password twice.
+async fn send_create_form(browser: &Console, csrf: &str, token: &str, name: &str, password: &str) -> reqwest::Response {
+    let fields = [
+        ("csrf", csrf),
+        ("token", token),
+        ("action", "create"),
+        ("name", name),
+        ("password", password),
+        ("password_confirm", password),
+    ];
+    browser.post("/invitations", &fields).await
+}
+
 /// True when the page has an element with this id.
 fn has(html: &str, id: &str) -> bool {
     html.contains(&format!(r#"id="{id}""#))
@@ -82,19 +95,7 @@ pub(crate) async fn invite(console: &Console, csrf: &str, org: Uuid, email: &str
 /// Opens the link in `browser` and creates the invited address's account there.
 pub(crate) async fn create_account(browser: &Console, token: &str, name: &str, password: &str) -> reqwest::Response {
     let csrf = link_form_csrf(&browser.page(&link_path(token)).await);
-    browser
-        .post(
-            "/invitations",
-            &[
-                ("csrf", &csrf),
-                ("token", token),
-                ("action", "create"),
-                ("name", name),
-                ("password", password),
-                ("password_confirm", password),
-            ],
-        )
-        .await
+    send_create_form(browser, &csrf, token, name, password).await
 }
 
 /// Opens the link in `browser`, signed in as the invited address, and accepts.
@@ -873,19 +874,7 @@ async fn revoked_used_reissued_and_expired_links_each_say_so() {
     let late = Console::new(&o.app);
     let csrf = link_form_csrf(&late.page(&link_path(&third)).await);
     let before = written(&o.app).await;
-    let res = late
-        .post(
-            "/invitations",
-            &[
-                ("csrf", csrf.as_str()),
-                ("token", &token),
-                ("action", "create"),
-                ("name", "Late"),
-                ("password", "a good long passphrase"),
-                ("password_confirm", "a good long passphrase"),
-            ],
-        )
-        .await;
+    let res = send_create_form(&late, csrf.as_str(), &token, "Late", "a good long passphrase").await;
     assert_eq!(res.status(), 400);
     assert_eq!(written(&o.app).await, before, "an expired link makes nothing");
     let renewed = o.invited("late@example.com", "member").await;
@@ -942,19 +931,7 @@ async fn an_invitation_never_outlives_its_senders_standing_even_when_it_comes_ba
         let (problem, intro) = problem_of(&browser, &token).await;
         assert!(problem.is_some() && intro, "{step}: the link says it cannot be used");
         let before = written(&o.app).await;
-        let res = browser
-            .post(
-                "/invitations",
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("token", &token),
-                    ("action", "create"),
-                    ("name", "Invitee"),
-                    ("password", "the invitee's passphrase"),
-                    ("password_confirm", "the invitee's passphrase"),
-                ],
-            )
-            .await;
+        let res = send_create_form(&browser, csrf.as_str(), &token, "Invitee", "the invitee's passphrase").await;
         assert_eq!(res.status(), 400, "{step}: refused");
         assert_eq!(written(&o.app).await, before, "{step}: nothing written");
         let (id, state, _) = invitation_of(&o.app, &email).await;
@@ -1459,19 +1436,7 @@ async fn a_new_account_is_managed_by_the_org_that_verified_its_domain_and_only_t
     let (_, usable) = o.app.invitation(globex, "free@free.example", "member", gus).await;
     let csrf = link_form_csrf(&browser.page(&link_path(&usable)).await);
     let before = written(&o.app).await;
-    let res = browser
-        .post(
-            "/invitations",
-            &[
-                ("csrf", csrf.as_str()),
-                ("token", &theirs),
-                ("action", "create"),
-                ("name", "Hired"),
-                ("password", "globex chose this one"),
-                ("password_confirm", "globex chose this one"),
-            ],
-        )
-        .await;
+    let res = send_create_form(&browser, csrf.as_str(), &theirs, "Hired", "globex chose this one").await;
     assert_eq!(res.status(), 400);
     assert_eq!(written(&o.app).await, before, "no account made");
 
