@@ -70,9 +70,7 @@ pub async fn invite(
     email: &Email,
     role: Role,
 ) -> Result<InvitationLink, PeopleError> {
-    let mut tx = pool.begin().await?;
-    let links = invite_in(&mut tx, acting, std::slice::from_ref(email), role).await?;
-    tx.commit().await?;
+    let links = invite_all(pool, acting, std::slice::from_ref(email), role).await?;
     links.into_iter().next().ok_or(PeopleError::NotFound)
 }
 
