@@ -29,10 +29,10 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use keyward::auth::argon2id::{self, Argon2Pool};
-use keyward::domain::OrgName;
-use keyward::domain::api_key::{Expiry, KeyName};
+use keyward::domain::api_key::{AskedExpiry, KeyName};
 use keyward::domain::token::{self, KeyToken};
-use keyward::keys::{self, KeyRequest};
+use keyward::domain::{KeyScopes, OrgName};
+use keyward::service::keys::{self, KeyRequest};
 use keyward::store::audit::Actor;
 
 use cpu::Usage;
@@ -260,13 +260,14 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
             let request = KeyRequest {
                 org_id: org,
                 name: KeyName::parse(&format!("bench key {n}"))?,
-                scopes: None,
-                expiry: Expiry::in_days(30)?.into(),
+                scopes: KeyScopes::Unscoped,
+                expiry: AskedExpiry::in_days(30)?,
                 created_by: Actor::System,
                 responsible_user_id: None,
                 origin: Default::default(),
             };
-            let (id, token) = keys::create(&pool, &argon2, &request).await?;
+            let created = keys::create(&pool, &argon2, &request).await?;
+            let (id, token) = (created.id, created.token);
             anyhow::Ok((
                 n,
                 BenchKey {

@@ -9,11 +9,12 @@ use sqlx::PgPool;
 
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::config::{AdminAdd, AdminResetPassword, ClaimArg, DomainsCommand, KeysCommand, KeysCreate, OrgsCommand};
-use crate::domain::api_key::{Expiry, KeyName};
+use crate::domain::api_key::{AskedExpiry, KeyName};
 use crate::domain::domain_name::ClaimType;
-use crate::domain::{Action, DisplayName, DomainName, Email, NewPassword, OrgName, Scope};
-use crate::domains::{self, DomainError, Verification};
-use crate::keys::{self, Lifetime};
+use crate::domain::scope::{ScopesError, UnknownScope};
+use crate::domain::{Action, DisplayName, DomainName, Email, KeyScopes, NewPassword, OrgName, Scope};
+use crate::service::keys;
+use crate::service::org_domains::{self as domains, DomainError, Verification};
 use crate::store;
 use crate::store::api_keys::Revocation;
 use crate::store::audit::{Acting, Actor, NewEvent, Origin};
@@ -29,10 +30,10 @@ pub enum CliError {
     Io(#[from] std::io::Error),
 }
 
-impl From<crate::standing::StandingError> for CliError {
-    fn from(err: crate::standing::StandingError) -> CliError {
+impl From<crate::service::standing::StandingError> for CliError {
+    fn from(err: crate::service::standing::StandingError) -> CliError {
         match err {
-            crate::standing::StandingError::Database(db) => CliError::Database(db),
+            crate::service::standing::StandingError::Database(db) => CliError::Database(db),
             other => CliError::Invalid(other.to_string()),
         }
     }
@@ -144,13 +145,13 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
 /// whichever org manages it, and nothing else on stdout.
 pub async fn reset_password(pool: &PgPool, args: &AdminResetPassword, public_base: &str) -> Result<(), CliError> {
     let email = Email::parse(&args.email).map_err(|e| CliError::Invalid(format!("--email: {e}")))?;
-    let link = crate::people::password_links::reset_from_cli(pool, &email)
+    let link = crate::service::people::password_links::reset_from_cli(pool, &email)
         .await
         .map_err(|err| match err {
-            crate::people::PeopleError::NotFound => {
+            crate::service::people::PeopleError::NotFound => {
                 CliError::Invalid(format!("--email: no account has the email {}", args.email))
             }
-            crate::people::PeopleError::Database(db) => CliError::Database(db),
+            crate::service::people::PeopleError::Database(db) => CliError::Database(db),
             other => CliError::Invalid(other.to_string()),
         })?;
     println!("{}", link.url(public_base));
@@ -348,33 +349,19 @@ async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<stor
 
 async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     let name = KeyName::parse(&args.name).map_err(|e| CliError::Invalid(format!("--name: {e}")))?;
+    // A date is the whole of that day in UTC, as through the API.
     let (expiry_flag, expiry) = match (&args.expires_at, args.expires_in_days) {
-        (Some(at), _) => ("--expires-at", Expiry::parse_at(at).map(Lifetime::Asked)),
-        (None, Some(days)) => ("--expires-in-days", Expiry::in_days(days).map(Lifetime::Asked)),
+        (Some(at), _) => ("--expires-at", AskedExpiry::parse(at, chrono_tz::Tz::UTC)),
+        (None, Some(days)) => ("--expires-in-days", AskedExpiry::in_days(days)),
         // 30 days, or less when the org's key lifetime policy says so.
-        (None, None) => ("--expires-in-days", Ok(Lifetime::Default)),
+        (None, None) => ("--expires-in-days", Ok(AskedExpiry::Default)),
     };
     let expiry = expiry.map_err(|e| CliError::Invalid(format!("{expiry_flag}: {e}")))?;
-    let scopes = if args.unscoped {
-        None
-    } else {
-        let parsed = args
-            .scopes
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<Scope>()
-                    .map_err(|e| CliError::Invalid(format!("--scopes: {e}")))
-            })
-            .collect::<Result<std::collections::BTreeSet<_>, _>>()?;
-        if parsed.is_empty() {
-            return Err(CliError::Invalid(
-                "--scopes: name at least one scope, or pass --unscoped".into(),
-            ));
-        }
-        Some(parsed.into_iter().collect())
-    };
+    let names = (!args.unscoped).then(|| args.scopes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()));
+    let scopes = KeyScopes::parse(names).map_err(|e| match e {
+        ScopesError::Unknown(name) => CliError::Invalid(format!("--scopes: {}", UnknownScope(name))),
+        _ => CliError::Invalid("--scopes: name at least one scope, or pass --unscoped".into()),
+    })?;
     let mut conn = pool.acquire().await?;
     let org = known_org(&mut conn, args.org).await?;
     let (created_by, responsible) = match &args.created_by {
@@ -394,14 +381,20 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
         responsible_user_id: responsible,
         origin: Origin::default(),
     };
-    let (id, token) = keys::create(pool, &Argon2Pool::new(1), &request)
+    let created = keys::create(pool, &Argon2Pool::new(1), &request)
         .await
         .map_err(|e| match e {
             keys::KeyError::Database(db) => CliError::Database(db),
             keys::KeyError::Expiry(e) => CliError::Invalid(format!("{expiry_flag}: {e}")),
-            beyond @ keys::KeyError::BeyondPolicy(_) => CliError::Invalid(format!("{expiry_flag}: {beyond}")),
             other => CliError::Invalid(other.to_string()),
         })?;
+    let (id, token) = (created.id, created.token);
+    if created.settled.clamped_to.is_some() {
+        eprintln!(
+            "{expiry_flag}: the end of that day is past the longest this key may live; it expires at {}",
+            created.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
     eprintln!(
         "created key {id} ({}) in {}; its value is shown only now",
         token.public_id(),
@@ -414,12 +407,12 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
 /// The scope explainer, from the endpoint table: each scope, what it is for, and the endpoints
 /// it unlocks; then the endpoints any key may call.
 pub fn scopes() -> String {
-    use crate::api::endpoints::{Access, ENDPOINTS, unlocked_by};
     use std::fmt::Write;
+    let operations = crate::startup::operations();
     let mut out = String::new();
     for &scope in Scope::ALL {
         let _ = writeln!(out, "{scope}  ({}: {})", scope.family(), scope.description());
-        for endpoint in unlocked_by(scope) {
+        for endpoint in operations.unlocked_by(scope) {
             let _ = writeln!(
                 out,
                 "    {:<6} {}  {}",
@@ -430,7 +423,7 @@ pub fn scopes() -> String {
         }
     }
     let _ = writeln!(out, "any key, with or without scopes");
-    for endpoint in ENDPOINTS.iter().filter(|e| e.access == Access::AnyKey) {
+    for endpoint in operations.any_key() {
         let _ = writeln!(
             out,
             "    {:<6} {}  {}",

@@ -4,20 +4,16 @@
 
 pub mod api;
 pub mod auth;
-pub mod classification;
 pub mod cli;
 pub mod config;
 pub mod console;
 pub mod database;
 pub mod domain;
-pub mod domains;
-pub mod keys;
 pub mod metrics;
-pub mod people;
+pub mod operations;
 pub mod pg_embedded;
-pub mod policies;
 pub mod random;
-pub mod standing;
+pub mod service;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -19,6 +19,13 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{api, console, metrics, store, telemetry};
 
+/// The admin API's operations as people read them, from the API's endpoint table: startup,
+/// which assembles the doors, hands them to the console (in `AppState`) and to the CLI's
+/// `keyward scopes`, so neither imports the API.
+pub fn operations() -> crate::operations::Operations {
+    api::endpoints::operations()
+}
+
 pub struct Application {
     port: u16,
     metrics_port: Option<u16>,
@@ -84,6 +91,7 @@ impl Application {
             metrics,
             trusted_proxies: serve.trusted_proxies.clone(),
             openapi,
+            operations: operations(),
         };
         let server = HttpServer::new(move || {
             App::new()

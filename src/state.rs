@@ -9,6 +9,7 @@ use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::Argon2Pool;
 use crate::auth::csrf::CsrfKey;
 use crate::metrics::Metrics;
+use crate::operations::Operations;
 
 /// Everything a request handler may need, shared by all workers.
 #[derive(Clone)]
@@ -24,4 +25,6 @@ pub struct AppState {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The OpenAPI document, rendered once at start for this instance's public URL.
     pub openapi: bytes::Bytes,
+    /// The admin API's operations, for the console's scope explainer.
+    pub operations: Operations,
 }

@@ -2,9 +2,8 @@
 //! create, revoke. A key created here can do no more than the key that created it, and lives
 //! no longer.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,9 +13,9 @@ use super::error::ApiError;
 use super::orgs::PageLinks;
 use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
-use crate::domain::Scope;
-use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
-use crate::keys::{self, KeyRequest, Lifetime};
+use crate::domain::api_key::{AskedExpiry, KeyName, KeyStatus, Limit};
+use crate::domain::{KeyScopes, Scope};
+use crate::service::keys::{self, KeyError, KeyRequest};
 use crate::state::AppState;
 use crate::store;
 use crate::store::api_keys::{ApiKey, KeyCursor, KeyFilter, Revocation};
@@ -351,13 +350,34 @@ pub struct NewKey {
     /// missing one is answered with a 400 that names it.
     #[schema(required = true, value_type = String)]
     pub label: Option<String>,
-    /// RFC 3339 time (or a date: its start in UTC); absent or null: 30 days from now, or the
-    /// calling key's own expiry when that is sooner.
+    /// RFC 3339 time, or a date: the key works through that whole day in UTC (it expires at
+    /// 23:59:59Z; a day a limit falls in ends at the limit, and `expiryLimitedBy` says so).
+    /// Absent or null: 30 days from now, cut to the org's key lifetime policy and to the
+    /// calling key's own expiry.
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<String>,
     /// Absent or null: a key without scopes (only a key without scopes may make one). An array
     /// (or a comma-joined string) of scope names: a subset of the calling key's. `[]` is refused.
     pub scopes: Option<ScopeList>,
+}
+
+/// The limit a key's expiry was cut to.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ExpiryLimit {
+    Year,
+    Policy,
+    CreatingKey,
+}
+
+impl ExpiryLimit {
+    fn of(limit: Limit) -> ExpiryLimit {
+        match limit {
+            Limit::Year => ExpiryLimit::Year,
+            Limit::Policy(_) => ExpiryLimit::Policy,
+            Limit::Creator(_) => ExpiryLimit::CreatingKey,
+        }
+    }
 }
 
 /// Scope names: an array, or one comma-joined string.
@@ -388,6 +408,11 @@ pub struct CreatedKey {
     pub created_by: CreatedBy,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// keyward: present when `expiresAt` was a date whose day passes a limit in force, and the
+    /// key ends at that limit instead: `year` (365 days), `policy` (the org's key lifetime
+    /// policy) or `creatingKey` (the calling key's own expiry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_limited_by: Option<ExpiryLimit>,
     pub scopes: Vec<&'static str>,
     /// keyward: the non-secret part of the token.
     pub public_id: String,
@@ -397,96 +422,19 @@ pub struct CreatedKey {
     pub scoped: bool,
 }
 
-fn invalid_scopes(detail: impl Into<String>) -> ApiError {
-    ApiError::bad_request("ADMIN-400-2", "Invalid scopes", detail)
+/// The scopes asked for: absent or null for a key without scopes; names, or one comma-joined
+/// string.
+fn requested_scopes(asked: Option<&ScopeList>) -> Result<KeyScopes, KeyError> {
+    Ok(KeyScopes::parse(asked.map(ScopeList::names))?)
 }
 
-fn invalid_expiry(detail: impl Into<String>) -> ApiError {
-    ApiError::bad_request("ADMIN-400-3", "Invalid expiry", detail)
-}
-
-fn not_allowed(detail: impl Into<String>) -> ApiError {
-    ApiError::Application {
-        status: StatusCode::FORBIDDEN,
-        code: "ADMIN-403-3",
-        title: "Not allowed",
-        detail: detail.into(),
+/// The expiry asked for: absent or null, 30 days cut to the limits in force; an RFC 3339 time;
+/// or a date, through the whole of that day in UTC.
+fn requested_expiry(asked: Option<&str>) -> Result<AskedExpiry, KeyError> {
+    match asked.map(str::trim).filter(|a| !a.is_empty()) {
+        None => Ok(AskedExpiry::Default),
+        Some(asked) => Ok(AskedExpiry::parse(asked, chrono_tz::Tz::UTC)?),
     }
-}
-
-/// The scopes asked for, checked against the calling key's: `None` asks for a key without
-/// scopes, which only a key without scopes may make (403 otherwise); a scoped key grants only
-/// scopes it has itself (403 naming the others).
-fn requested_scopes(asked: Option<&ScopeList>, creator: &ApiKey) -> Result<Option<Vec<Scope>>, ApiError> {
-    let Some(asked) = asked else {
-        if creator.scoped {
-            return Err(not_allowed(
-                "Only an API key without scopes may create an API key without scopes; give scopes.",
-            ));
-        }
-        return Ok(None);
-    };
-    let names = asked.names();
-    if names.is_empty() {
-        return Err(invalid_scopes(
-            "Give at least one scope, or leave scopes out for a key without scopes.",
-        ));
-    }
-    let mut scopes = Vec::with_capacity(names.len());
-    for name in names {
-        let scope: Scope = name
-            .parse()
-            .map_err(|_| invalid_scopes(format!("{name:?} is not a scope.")))?;
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
-    scopes.sort();
-    if creator.scoped {
-        let beyond: Vec<&str> = scopes
-            .iter()
-            .filter(|scope| !creator.scopes.contains(scope))
-            .map(|scope| scope.name())
-            .collect();
-        if !beyond.is_empty() {
-            return Err(not_allowed(format!(
-                "An API key may grant only scopes it has; this one lacks {}.",
-                beyond.join(", ")
-            )));
-        }
-    }
-    Ok(Some(scopes))
-}
-
-/// The expiry asked for: absent, 30 days, or the calling key's own expiry when that is sooner;
-/// at most 365 days from now; never after the calling key's own expiry (a 400 naming it), so
-/// no key can outlive the one that made it. The database's check of the 365 days, against its
-/// own clock, is the last word.
-fn requested_expiry(asked: Option<&str>, creator: &ApiKey, now: DateTime<Utc>) -> Result<Lifetime, ApiError> {
-    // Nothing asked: 30 days, cut to the org's policy and to the calling key's own expiry.
-    let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
-        return Ok(Lifetime::Default);
-    };
-    let expiry = Expiry::parse_at(asked).map_err(|e| invalid_expiry(e.to_string()))?;
-    let Expiry::At(at) = expiry else {
-        return Err(invalid_expiry("expiresAt must be a time."));
-    };
-    if at <= now {
-        return Err(invalid_expiry("expiresAt must be in the future."));
-    }
-    if at > now + Duration::days(i64::from(Expiry::MAX_DAYS)) {
-        return Err(invalid_expiry(format!(
-            "An API key lives at most {} days; expiresAt is later.",
-            Expiry::MAX_DAYS
-        )));
-    }
-    if at > creator.expires_at {
-        return Err(invalid_expiry(format!(
-            "A key may not outlive the key that creates it, which expires at {}; give an expiresAt no later.",
-            creator.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        )));
-    }
-    Ok(Lifetime::Asked(expiry))
 }
 
 /// `POST .../api-keys`: creates a key on behalf of the calling key and the person it answers
@@ -500,42 +448,36 @@ pub async fn create(
     let asked = body.into_inner().into_inner();
     let name = KeyName::parse(asked.label.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("ADMIN-400-24", "Invalid label", format!("label: {e}")))?;
-    // The calling key as stored: the person it answers for, and its own expiry.
-    let creator = {
-        let mut conn = state.pool.acquire().await?;
-        store::api_keys::find(&mut conn, caller.org_id, &caller.key_id.to_string()).await?
-    };
-    let creator = creator
-        .filter(|key| key.status(Utc::now()) == KeyStatus::Active)
-        .ok_or(ApiError::Unauthorized("Invalid API key."))?;
-    let scopes = requested_scopes(asked.scopes.as_ref(), &creator)?;
-    let expiry = requested_expiry(asked.expires_at.as_deref(), &creator, Utc::now())?;
     let request = KeyRequest {
         org_id: caller.org_id,
         name,
-        scopes,
-        expiry,
+        scopes: requested_scopes(asked.scopes.as_ref())?,
+        expiry: requested_expiry(asked.expires_at.as_deref())?,
         created_by: Actor::Key(caller.key_id),
-        responsible_user_id: creator.responsible_user_id,
+        // The service takes the person the calling key answers for.
+        responsible_user_id: None,
         origin: super::origin(&caller, &req),
     };
-    let (id, token) = keys::create(&state.pool, &state.people_argon2, &request).await?;
-    let created = {
+    let created = keys::create(&state.pool, &state.people_argon2, &request).await?;
+    // Read back for the names of the person it answers for; a key revoked in the meantime is
+    // still the one created.
+    let key = {
         let mut conn = state.pool.acquire().await?;
-        store::api_keys::find(&mut conn, caller.org_id, &id.to_string()).await?
+        store::api_keys::find(&mut conn, caller.org_id, &created.id.to_string()).await?
     }
-    .ok_or_else(|| ApiError::Internal("a created key could not be read back".into()))?;
+    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a created key could not be read back")))?;
     Ok(Reply::created(CreatedKey {
-        id,
-        token: token.expose_token(),
-        label: created.name.clone(),
-        created_by: CreatedBy::of(&created),
-        created_at: created.created_at,
-        expires_at: created.expires_at,
-        scopes: scope_names(&created.scopes),
-        public_id: created.public_id.clone(),
-        org_id: created.org_id,
-        scoped: created.scoped,
+        id: created.id,
+        token: created.token.expose_token(),
+        label: key.name.clone(),
+        created_by: CreatedBy::of(&key),
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        expiry_limited_by: created.settled.clamped_to.map(ExpiryLimit::of),
+        scopes: scope_names(&key.scopes),
+        public_id: key.public_id.clone(),
+        org_id: key.org_id,
+        scoped: key.scoped,
     }))
 }
 
@@ -598,64 +540,13 @@ mod tests {
         );
     }
 
-    fn creator_expiring(at: DateTime<Utc>) -> ApiKey {
-        ApiKey {
-            id: Uuid::new_v4(),
-            org_id: Uuid::new_v4(),
-            public_id: "abcdefghijkl".into(),
-            name: "maker".into(),
-            scoped: false,
-            scopes: Vec::new(),
-            created_by: Actor::System,
-            responsible_user_id: None,
-            created_at: at - Duration::days(400),
-            expires_at: at,
-            last_used_at: None,
-            last_used_ip: None,
-            revoked_at: None,
-            creator_name: None,
-            creator_email: None,
-        }
-    }
-
-    fn at(time: DateTime<Utc>) -> String {
-        time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    }
-
     #[test]
-    fn an_expiry_may_reach_the_creators_own_and_the_365th_day_but_not_pass_them() {
-        let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
-        let year = now + Duration::days(365);
-        let creator = creator_expiring(year + Duration::days(10));
-        assert!(
-            matches!(requested_expiry(Some(&at(year)), &creator, now), Ok(Lifetime::Asked(Expiry::At(t))) if t == year)
-        );
-        let later = year + Duration::microseconds(1);
-        assert!(
-            requested_expiry(Some(&at(later)), &creator, now).is_err(),
-            "past 365 days"
-        );
-
-        let creator = creator_expiring(now + Duration::days(20));
-        let own = creator.expires_at;
-        assert!(
-            matches!(requested_expiry(Some(&at(own)), &creator, now), Ok(Lifetime::Asked(Expiry::At(t))) if t == own)
-        );
-        let past_own = own + Duration::microseconds(1);
-        assert!(
-            requested_expiry(Some(&at(past_own)), &creator, now).is_err(),
-            "past the creator's"
-        );
-    }
-
-    #[test]
-    fn no_expiry_asks_for_the_default() {
-        let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
-        let creator = creator_expiring(now + Duration::days(30));
-        assert!(matches!(requested_expiry(None, &creator, now), Ok(Lifetime::Default)));
+    fn no_expiry_asks_for_the_default_and_a_date_is_that_whole_day_in_utc() {
+        assert!(matches!(requested_expiry(None), Ok(AskedExpiry::Default)));
+        assert!(matches!(requested_expiry(Some("  ")), Ok(AskedExpiry::Default)));
         assert!(matches!(
-            requested_expiry(Some("  "), &creator, now),
-            Ok(Lifetime::Default)
+            requested_expiry(Some("2027-01-31")),
+            Ok(AskedExpiry::Through(_, chrono_tz::Tz::UTC))
         ));
     }
 }

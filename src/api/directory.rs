@@ -15,7 +15,7 @@ use super::origin;
 use super::reply::{NoContent, Reply};
 use super::users::{self, DirectoryUser, ProductAccess, SearchPage, lenient};
 use crate::auth::api_key::Caller;
-use crate::people::{self, Acting};
+use crate::service::people::{self, Acting};
 use crate::state::AppState;
 use crate::store;
 use crate::store::memberships::MemberFilter;

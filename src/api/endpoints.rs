@@ -11,60 +11,9 @@ use super::{
     policies, users,
 };
 use crate::domain::Scope;
+use crate::operations::{Operation, Operations};
 
-/// An HTTP method the admin API answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Method {
-    pub fn http(self) -> actix_web::http::Method {
-        use actix_web::http::Method as M;
-        match self {
-            Method::Get => M::GET,
-            Method::Post => M::POST,
-            Method::Put => M::PUT,
-            Method::Patch => M::PATCH,
-            Method::Delete => M::DELETE,
-        }
-    }
-
-    /// The method as an OpenAPI path item names it.
-    pub fn lower(self) -> &'static str {
-        match self {
-            Method::Get => "get",
-            Method::Post => "post",
-            Method::Put => "put",
-            Method::Patch => "patch",
-            Method::Delete => "delete",
-        }
-    }
-}
-
-/// Who may call an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone, without a key (the OpenAPI document).
-    Public,
-    /// Any valid key of the org, scoped or not.
-    AnyKey,
-    /// An unscoped key, or a scoped key holding this scope.
-    Scope(Scope),
-}
-
-impl Access {
-    pub fn scope(self) -> Option<Scope> {
-        match self {
-            Access::Scope(scope) => Some(scope),
-            Access::Public | Access::AnyKey => None,
-        }
-    }
-}
+pub use crate::operations::{Access, Method};
 
 /// The schemas the document collects: (component name, schema).
 pub type Components = Vec<(String, RefOr<Schema>)>;
@@ -798,8 +747,15 @@ pub static ENDPOINTS: &[Endpoint] = &[
 ];
 
 /// The scope explainer: the endpoints a scope unlocks.
-pub fn unlocked_by(scope: Scope) -> impl Iterator<Item = &'static Endpoint> {
-    ENDPOINTS.iter().filter(move |e| e.access == Access::Scope(scope))
+/// The table as people read it (method, path, access, summary), for the console's scope
+/// explainer and the CLI, which describe the API without depending on it.
+pub fn operations() -> Operations {
+    Operations::new(ENDPOINTS.iter().map(|e| Operation {
+        method: e.method,
+        path: e.path,
+        access: e.access,
+        summary: e.summary,
+    }))
 }
 
 #[cfg(test)]
@@ -819,7 +775,7 @@ mod tests {
         let unlocked: Vec<Scope> = Scope::ALL
             .iter()
             .copied()
-            .filter(|&s| unlocked_by(s).next().is_some())
+            .filter(|&s| operations().unlocked_by(s).next().is_some())
             .collect();
         assert!(unlocked.contains(&Scope::ReadOrgs));
         assert!(unlocked.contains(&Scope::DeleteKeys));

@@ -7,6 +7,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::Scope;
+use crate::domain::api_key::{Expiry, ExpiryError};
+use crate::domain::scope::ScopesError;
+use crate::service::keys::KeyError;
+use crate::service::standing::StandingError;
 
 /// The exact content type the Python client wants for readable error messages.
 const JSON: &str = "application/json;charset=UTF-8";
@@ -42,8 +46,9 @@ pub enum ApiError {
     Throttled { retry_after_secs: u64 },
     #[error("temporarily unavailable")]
     Unavailable,
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// keyward's own mistake: a 500 whose cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
 }
 
 impl ApiError {
@@ -96,9 +101,9 @@ impl ApiError {
 }
 
 /// For the people endpoints: a non-member is the same 404 as an unknown id.
-impl From<crate::people::PeopleError> for ApiError {
-    fn from(err: crate::people::PeopleError) -> ApiError {
-        use crate::people::PeopleError;
+impl From<crate::service::people::PeopleError> for ApiError {
+    fn from(err: crate::service::people::PeopleError) -> ApiError {
+        use crate::service::people::PeopleError;
         match err {
             PeopleError::NotFound => crate::api::directory::user_not_found(),
             PeopleError::NotManaged => ApiError::Application {
@@ -108,7 +113,7 @@ impl From<crate::people::PeopleError> for ApiError {
                 detail: "This organization does not manage this account, so it cannot change it.".into(),
             },
             // A key's own holder is the one account the API could name as its own.
-            PeopleError::OwnAccount => crate::standing::StandingError::OwnHolder.into(),
+            PeopleError::OwnAccount => crate::service::standing::StandingError::OwnHolder.into(),
             PeopleError::LastAdmin => ApiError::conflict(
                 "ADMIN-409-1",
                 "Last admin",
@@ -136,9 +141,9 @@ impl From<crate::people::PeopleError> for ApiError {
 
 /// A key is no stronger than its holder's standing: a key revoked while its request waited is
 /// a 401 like any revoked key; the rest are 403s.
-impl From<crate::standing::StandingError> for ApiError {
-    fn from(err: crate::standing::StandingError) -> ApiError {
-        use crate::standing::StandingError;
+impl From<crate::service::standing::StandingError> for ApiError {
+    fn from(err: crate::service::standing::StandingError) -> ApiError {
+        use crate::service::standing::StandingError;
         match err {
             StandingError::KeyInvalid => ApiError::Unauthorized("Invalid API key."),
             StandingError::NotAdmin => ApiError::Application {
@@ -162,9 +167,9 @@ impl From<crate::standing::StandingError> for ApiError {
 
 /// A people change's error as the user-management API (`/users/...`) words it: a key refused
 /// for its holder's standing is `{"key":"forbidden",...}` there; the rest keep their form.
-pub fn user_management(err: crate::people::PeopleError) -> ApiError {
-    use crate::people::PeopleError;
-    use crate::standing::StandingError;
+pub fn user_management(err: crate::service::people::PeopleError) -> ApiError {
+    use crate::service::people::PeopleError;
+    use crate::service::standing::StandingError;
     match err {
         PeopleError::Standing(refusal @ (StandingError::NotAdmin | StandingError::OwnHolder)) => {
             ApiError::UserManagement {
@@ -196,39 +201,62 @@ pub struct UserManagementError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> ApiError {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => ApiError::Unavailable,
+        match crate::store::Failure::of(&err) {
+            crate::store::Failure::Unavailable => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::Unavailable
+            }
             // Text is text: input no check refused first is still the caller's, not a 500.
-            other if crate::store::is_data_exception(&other) => {
-                tracing::warn!(error = %other, "the database refused a value of an API request");
+            crate::store::Failure::BadValue => {
+                tracing::warn!(error = %err, "the database refused a value of an API request");
                 ApiError::bad_request(
                     "ADMIN-400-24",
                     "Invalid input",
                     "A value in the request is not one keyward can store or search for.",
                 )
             }
-            other => ApiError::Internal(other.to_string()),
+            crate::store::Failure::Bug => ApiError::Internal(err.into()),
         }
     }
 }
 
-/// For the key-creation endpoint: what the caller asked wrongly is a 400 naming the field, the
-/// rest is the server's.
-impl From<crate::keys::KeyError> for ApiError {
-    fn from(err: crate::keys::KeyError) -> ApiError {
-        use crate::keys::KeyError;
+/// For the key-creation endpoint: what the caller asked wrongly is a 400 naming the field (a
+/// scope the calling key may not grant, a 403), the rest is the server's.
+impl From<KeyError> for ApiError {
+    fn from(err: KeyError) -> ApiError {
         match err {
-            KeyError::NoScopes => ApiError::bad_request("ADMIN-400-2", "Invalid scopes", err.to_string()),
-            KeyError::Expiry(expiry) => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", expiry.to_string()),
-            KeyError::CreatorInvalid => ApiError::Unauthorized("Invalid API key."),
-            KeyError::NotAdmin => crate::standing::StandingError::NotAdmin.into(),
-            KeyError::OutlivesCreator | KeyError::BeyondPolicy(_) => {
-                ApiError::bad_request("ADMIN-400-3", "Invalid expiry", err.to_string())
+            KeyError::Scopes(scopes @ (ScopesError::Empty | ScopesError::Unknown(_))) => {
+                ApiError::bad_request("ADMIN-400-2", "Invalid scopes", scopes.to_string())
             }
+            KeyError::Scopes(scopes) => ApiError::Application {
+                status: StatusCode::FORBIDDEN,
+                code: "ADMIN-403-3",
+                title: "Not allowed",
+                detail: scopes.to_string(),
+            },
+            KeyError::Expiry(expiry) => ApiError::bad_request("ADMIN-400-3", "Invalid expiry", expiry_detail(expiry)),
+            KeyError::CreatorInvalid => ApiError::Unauthorized("Invalid API key."),
+            KeyError::NotAdmin => StandingError::NotAdmin.into(),
             KeyError::Database(db) => db.into(),
-            KeyError::Hashing(e) => ApiError::Internal(e),
-            // The API has no single-use forms.
-            KeyError::FormUsed => ApiError::Internal(err.to_string()),
+            KeyError::NoFreePublicId | KeyError::Hashing(_) => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+/// What is wrong with `expiresAt`, in the API's words.
+fn expiry_detail(err: ExpiryError) -> String {
+    match err {
+        ExpiryError::NotInFuture => "expiresAt must be in the future.".to_owned(),
+        ExpiryError::TooFar => format!(
+            "An API key lives at most {} days; expiresAt is later.",
+            Expiry::MAX_DAYS
+        ),
+        ExpiryError::OutlivesCreator(at) => format!(
+            "A key may not outlive the key that creates it, which expires at {}; give an expiresAt no later.",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        ),
+        other @ (ExpiryError::BeyondPolicy(_) | ExpiryError::Unreadable | ExpiryError::OutOfWindow) => {
+            other.to_string()
         }
     }
 }
@@ -334,7 +362,7 @@ impl ResponseError for ApiError {
                 application(status, "ADMIN-503-1", "Temporarily unavailable", "Retry in a moment.")
             }
             ApiError::Internal(err) => {
-                tracing::error!(error = %err, "admin API internal error");
+                tracing::error!(error = format!("{err:#}"), "admin API internal error");
                 application(
                     status,
                     "ADMIN-500-1",
@@ -351,7 +379,7 @@ impl ResponseError for ApiError {
 mod tests {
     use super::*;
     use crate::domain::api_key::ExpiryError;
-    use crate::keys::KeyError;
+    use crate::service::keys::KeyError;
 
     #[test]
     fn an_expiry_the_database_refused_is_a_400_naming_the_expiry() {

@@ -61,6 +61,6 @@ fn render(caller: &Caller) -> Result<Bytes, ApiError> {
             expires_at: caller.expires_at,
         },
     };
-    let json = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let json = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Bytes::from(json))
 }

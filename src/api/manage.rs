@@ -13,7 +13,7 @@ use super::reply::{NoContent, Reply};
 use super::users::{account_status, lenient};
 use crate::auth::api_key::Caller;
 use crate::domain::{DisplayName, Email};
-use crate::people::{self, Acting, ProfileField, ProfilePatch};
+use crate::service::people::{self, Acting, ProfileField, ProfilePatch};
 use crate::state::AppState;
 use crate::store::audit::{Actor, Origin};
 use crate::store::users::Profile;

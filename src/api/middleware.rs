@@ -82,7 +82,7 @@ where
             }
             KeyedProj::Refused { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
-                None => Poll::Ready(Err(ApiError::Internal("response taken twice".into()).into())),
+                None => Poll::Ready(Err(ApiError::Internal(anyhow::anyhow!("response taken twice")).into())),
             },
             KeyedProj::Waiting { inner } => inner.as_mut().poll(cx),
         };
@@ -114,7 +114,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-            let response = req.error_response(ApiError::Internal("application state missing".into()));
+            let response = req.error_response(ApiError::Internal(anyhow::anyhow!("application state missing")));
             return Keyed::Refused {
                 response: Some(response),
             };

@@ -17,7 +17,7 @@ use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
 use crate::domain::PolicyName;
 use crate::domain::policy::{PolicyKind, PolicyRule, PolicyStatus};
-use crate::policies::{Change, PolicyChangeError, PolicyInput};
+use crate::service::policies::{Change, PolicyChangeError, PolicyInput};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Acting, Actor};
@@ -228,7 +228,7 @@ impl PolicyFields {
             .ok_or_else(|| invalid("attributes.rule is required."))?;
         let rule = PolicyRule::parse(kind, rule).map_err(|e| invalid(format!("attributes.rule: {e}")))?;
         let resources =
-            serde_json::to_value(self.resources.unwrap_or_default()).map_err(|e| ApiError::Internal(e.to_string()))?;
+            serde_json::to_value(self.resources.unwrap_or_default()).map_err(|e| ApiError::Internal(e.into()))?;
         Ok(PolicyInput {
             name,
             status,
@@ -272,7 +272,7 @@ fn collection_url(state: &AppState, req: &HttpRequest, caller: &Caller) -> Strin
 }
 
 fn item(collection: &str, row: &PolicyRow) -> Result<PolicyItem, ApiError> {
-    let damaged = || ApiError::Internal(format!("policy {} cannot be read", row.id));
+    let damaged = || ApiError::Internal(anyhow::anyhow!("policy {} cannot be read", row.id));
     let kind = PolicyKind::parse(&row.kind).map_err(|_| damaged())?;
     let rule = match PolicyRule::parse(kind, &row.rule).map_err(|_| damaged())? {
         PolicyRule::IpAllowlist(list) => RuleBody::Allowlist(AllowlistRuleBody {

@@ -43,7 +43,7 @@ impl<T: Serialize> Responder for Reply<T> {
             Ok(()) => HttpResponse::build(self.status)
                 .content_type(json_content_type())
                 .body(json),
-            Err(err) => actix_web::ResponseError::error_response(&ApiError::Internal(err.to_string())),
+            Err(err) => actix_web::ResponseError::error_response(&ApiError::Internal(err.into())),
         }
     }
 }

@@ -264,7 +264,7 @@ impl<S> GuardService<S> {
         };
         let state = req
             .app_data::<web::Data<AppState>>()
-            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
         let extensions = req.extensions();
         let caller = extensions
             .get::<Caller>()

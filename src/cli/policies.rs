@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use super::{CliError, known_org};
 use crate::config::PoliciesCommand;
-use crate::policies::{Change, PolicyChangeError};
+use crate::service::policies::{Change, PolicyChangeError};
 use crate::store;
 use crate::store::audit::{Acting, Actor, Origin};
 

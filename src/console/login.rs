@@ -186,7 +186,7 @@ pub async fn submit(
         .people_argon2
         .run(move || argon2id::verify(password.as_bytes(), &hash))
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(|e| PageError::Internal(e.into()))?;
 
     let user = credentials.filter(|c| matches && !refused && c.active && c.password_hash.is_some());
     let Some(user) = user else {

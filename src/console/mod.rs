@@ -18,6 +18,7 @@ pub mod presession;
 pub mod redirect;
 pub mod session;
 pub mod setup;
+pub mod single_use;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::Cookie;
@@ -33,6 +34,7 @@ use catalog::{Lang, Messages};
 use session::{OrgAdmin, Session, Viewer};
 
 use crate::state::AppState;
+use crate::store::Failure;
 
 /// The org a page belongs to, as the layout shows it.
 #[derive(Debug, Clone)]
@@ -213,13 +215,13 @@ pub async fn hash_password(state: &AppState, password: &crate::domain::NewPasswo
         .people_argon2
         .run(move || crate::auth::argon2id::hash(secrecy::ExposeSecret::expose_secret(&secret).as_bytes()))
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))
+        .map_err(|e| PageError::Internal(e.into()))?
+        .map_err(|e| PageError::Internal(e.into()))
 }
 
 /// Renders a page with the given status. Pages are never cached: they show private data.
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
-    let body = page.render().map_err(|e| PageError::Internal(e.to_string()))?;
+    let body = page.render().map_err(|e| PageError::Internal(e.into()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -234,8 +236,7 @@ pub fn render_with_cookie(
 ) -> Result<HttpResponse, PageError> {
     let mut res = render(status, page)?;
     if let Some(cookie) = cookie {
-        res.add_cookie(&cookie)
-            .map_err(|e| PageError::Internal(e.to_string()))?;
+        res.add_cookie(&cookie).map_err(|e| PageError::Internal(e.into()))?;
     }
     Ok(res)
 }
@@ -265,17 +266,19 @@ pub enum PageError {
     /// (`plain_text`). Carries the field's name, as sent.
     #[error("bad input in the field {0}")]
     BadInput(String),
-    #[error("the database is unavailable")]
-    Unavailable(#[from] sqlx::Error),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A database error, answered as `store::Failure` reads it (503, 400 or 500).
+    #[error("database")]
+    Database(#[from] sqlx::Error),
+    /// keyward's own mistake: a 500 whose cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
 }
 
 /// A console change refused for its actor's standing: an admin suspended, demoted or removed
 /// while the request was on its way sees what any non-admin sees of the org.
-impl From<crate::standing::StandingError> for PageError {
-    fn from(err: crate::standing::StandingError) -> PageError {
-        use crate::standing::StandingError;
+impl From<crate::service::standing::StandingError> for PageError {
+    fn from(err: crate::service::standing::StandingError) -> PageError {
+        use crate::service::standing::StandingError;
         match err {
             StandingError::NotAdmin => PageError::NotFound,
             StandingError::KeyInvalid | StandingError::OwnHolder => PageError::Forbidden,
@@ -318,8 +321,11 @@ impl ResponseError for PageError {
             PageError::SignIn { .. } => StatusCode::SEE_OTHER,
             PageError::Forbidden => StatusCode::FORBIDDEN,
             PageError::BadInput(_) => StatusCode::BAD_REQUEST,
-            PageError::Unavailable(err) if crate::store::is_data_exception(err) => StatusCode::BAD_REQUEST,
-            PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Database(err) => match Failure::of(err) {
+                Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::BadValue => StatusCode::BAD_REQUEST,
+                Failure::Bug => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -353,17 +359,23 @@ impl ResponseError for PageError {
                 res.extensions_mut().insert(field);
                 return res;
             }
-            // Text is text: input no check refused first is still the sender's, not a 503.
-            PageError::Unavailable(err) if crate::store::is_data_exception(err) => {
-                tracing::warn!(error = %err, "the database refused a value of a console request");
-                ErrorKind::BadInput
-            }
-            PageError::Unavailable(err) => {
-                tracing::error!(error = %err, "database unavailable");
-                ErrorKind::Unavailable
-            }
+            PageError::Database(err) => match Failure::of(err) {
+                Failure::Unavailable => {
+                    tracing::warn!(error = %err, "database unavailable");
+                    ErrorKind::Unavailable
+                }
+                // Text is text: input no check refused first is still the sender's, not a 5xx.
+                Failure::BadValue => {
+                    tracing::warn!(error = %err, "the database refused a value of a console request");
+                    ErrorKind::BadInput
+                }
+                Failure::Bug => {
+                    tracing::error!(error = %err, "database error");
+                    ErrorKind::Internal
+                }
+            },
             PageError::Internal(err) => {
-                tracing::error!(error = %err, "internal error");
+                tracing::error!(error = format!("{err:#}"), "internal error");
                 ErrorKind::Internal
             }
         };

@@ -135,7 +135,7 @@ impl Viewer {
 fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| PageError::Internal("application state missing".into()))
+        .ok_or_else(|| PageError::Internal(anyhow::anyhow!("application state missing")))
 }
 
 impl FromRequest for Viewer {

@@ -19,5 +19,5 @@ pub use domain_name::DomainName;
 pub use email::Email;
 pub use names::{DisplayName, OrgName, PolicyName};
 pub use password::NewPassword;
-pub use scope::Scope;
+pub use scope::{KeyScopes, Scope};
 pub use user_agent::UserAgent;

@@ -106,3 +106,113 @@ mod tests {
         assert!("READ:ORGS:ADMIN".parse::<Scope>().is_err());
     }
 }
+
+/// What a key may call: every endpoint of its org (a key without scopes), or those its scopes
+/// unlock. The one meaning of "scoped" for the doors, the key service and the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyScopes {
+    Unscoped,
+    /// At least one scope, sorted, each once.
+    Scoped(Vec<Scope>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopesError {
+    #[error("Give at least one scope, or leave scopes out for a key without scopes.")]
+    Empty,
+    #[error("{0:?} is not a scope.")]
+    Unknown(String),
+    #[error("Only an API key without scopes may create an API key without scopes; give scopes.")]
+    UnscopedFromScoped,
+    #[error("An API key may grant only scopes it has; this one lacks {}.", names(.0))]
+    Beyond(Vec<Scope>),
+}
+
+fn names(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+}
+
+impl KeyScopes {
+    /// `None` asks for a key without scopes; names are trimmed, sorted and taken once.
+    pub fn parse<'a>(names: Option<impl IntoIterator<Item = &'a str>>) -> Result<KeyScopes, ScopesError> {
+        let Some(names) = names else {
+            return Ok(KeyScopes::Unscoped);
+        };
+        let mut scopes = names
+            .into_iter()
+            .map(|name| {
+                name.trim()
+                    .parse::<Scope>()
+                    .map_err(|UnknownScope(name)| ScopesError::Unknown(name))
+            })
+            .collect::<Result<Vec<Scope>, ScopesError>>()?;
+        if scopes.is_empty() {
+            return Err(ScopesError::Empty);
+        }
+        scopes.sort();
+        scopes.dedup();
+        Ok(KeyScopes::Scoped(scopes))
+    }
+
+    /// As the store keeps them: `scoped` and the list.
+    pub fn of_stored(scoped: bool, scopes: &[Scope]) -> KeyScopes {
+        if scoped {
+            KeyScopes::Scoped(scopes.to_vec())
+        } else {
+            KeyScopes::Unscoped
+        }
+    }
+
+    /// `Ok` when a key holding `creator` may grant these: a key grants only what it has, and
+    /// only a key without scopes makes one.
+    pub fn granted_by(&self, creator: &KeyScopes) -> Result<(), ScopesError> {
+        match (creator, self) {
+            (KeyScopes::Unscoped, _) => Ok(()),
+            (KeyScopes::Scoped(_), KeyScopes::Unscoped) => Err(ScopesError::UnscopedFromScoped),
+            (KeyScopes::Scoped(held), KeyScopes::Scoped(asked)) => {
+                let beyond: Vec<Scope> = asked.iter().filter(|s| !held.contains(s)).copied().collect();
+                if beyond.is_empty() {
+                    Ok(())
+                } else {
+                    Err(ScopesError::Beyond(beyond))
+                }
+            }
+        }
+    }
+
+    /// The scopes, or `None` for a key without scopes.
+    pub fn listed(&self) -> Option<&[Scope]> {
+        match self {
+            KeyScopes::Unscoped => None,
+            KeyScopes::Scoped(scopes) => Some(scopes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod key_scopes_tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_parsed_once_sorted_and_a_key_grants_only_what_it_has() {
+        let parsed = KeyScopes::parse(Some([" write:keys:admin", "read:orgs:admin", "read:orgs:admin"]));
+        assert_eq!(parsed, Ok(KeyScopes::Scoped(vec![Scope::ReadOrgs, Scope::WriteKeys])));
+        assert_eq!(KeyScopes::parse(None::<[&str; 0]>), Ok(KeyScopes::Unscoped));
+        assert_eq!(KeyScopes::parse(Some([])), Err(ScopesError::Empty));
+        assert_eq!(
+            KeyScopes::parse(Some(["read:everything"])),
+            Err(ScopesError::Unknown("read:everything".into()))
+        );
+        let held = KeyScopes::Scoped(vec![Scope::ReadOrgs]);
+        assert_eq!(
+            KeyScopes::Unscoped.granted_by(&held),
+            Err(ScopesError::UnscopedFromScoped)
+        );
+        assert_eq!(
+            KeyScopes::Scoped(vec![Scope::ReadOrgs, Scope::WriteKeys]).granted_by(&held),
+            Err(ScopesError::Beyond(vec![Scope::WriteKeys]))
+        );
+        assert_eq!(held.granted_by(&held), Ok(()));
+        assert_eq!(KeyScopes::Unscoped.granted_by(&KeyScopes::Unscoped), Ok(()));
+    }
+}

@@ -8,9 +8,9 @@ use sqlx::types::ipnet::IpNet;
 use uuid::Uuid;
 
 use super::audit::{Actor, ActorKind};
-use crate::domain::Scope;
 use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
 use crate::domain::token::PublicId;
+use crate::domain::{KeyScopes, Scope};
 
 /// A key as the console and the API show it. Never any part of the secret.
 #[derive(Debug, Clone)]
@@ -59,8 +59,7 @@ pub struct NewApiKey<'a> {
     pub org_id: Uuid,
     pub public_id: &'a PublicId,
     pub name: &'a KeyName,
-    /// `None` for an unscoped key, which may call everything.
-    pub scopes: Option<&'a [Scope]>,
+    pub scopes: &'a KeyScopes,
     pub secret_hash: &'a str,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
@@ -101,7 +100,7 @@ pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<Inse
         key.org_id,
         key.public_id.as_str(),
         key.name.as_str(),
-        key.scopes.is_some(),
+        key.scopes.listed().is_some(),
         key.secret_hash,
         key.created_by.kind() as ActorKind,
         key.created_by.id(),
@@ -111,7 +110,7 @@ pub async fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> Result<Inse
     )
     .fetch_one(&mut *conn)
     .await?;
-    if let Some(scopes) = key.scopes {
+    if let Some(scopes) = key.scopes.listed() {
         let names: Vec<String> = scopes.iter().map(|s| s.name().to_owned()).collect();
         sqlx::query!(
             "INSERT INTO api_key_scopes (key_id, scope) SELECT $1, unnest($2::text[])",

@@ -7,6 +7,7 @@ pub mod classification_levels;
 pub mod domains;
 pub mod form_tokens;
 pub mod invitations;
+pub mod keyset;
 pub mod login_attempts;
 pub mod memberships;
 pub mod orgs;
@@ -64,6 +65,37 @@ pub fn is_data_exception(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .and_then(|db| db.code())
         .is_some_and(|code| code.starts_with("22"))
+}
+
+/// What a database error means for the one who asked: the one reading both doors share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached or cannot serve now (no connection, a connection lost,
+    /// the server shutting down or out of resources): retry in a moment, a 503.
+    Unavailable,
+    /// It refused a value it was sent (`is_data_exception`): the sender's input, a 400.
+    BadValue,
+    /// Anything else is keyward's own mistake: a 500, logged with its cause.
+    Bug,
+}
+
+impl Failure {
+    pub fn of(err: &sqlx::Error) -> Failure {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Failure::Unavailable
+            }
+            _ if is_data_exception(err) => Failure::BadValue,
+            sqlx::Error::Database(db) => match db.code().as_deref().map(|code| code.split_at(2)) {
+                // Connection exception, insufficient resources, operator intervention (shutdown,
+                // a cancelled statement), a serialization failure or deadlock that outlived its
+                // retries.
+                Some(("08" | "53" | "57" | "40", _)) => Failure::Unavailable,
+                _ => Failure::Bug,
+            },
+            _ => Failure::Bug,
+        }
+    }
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {

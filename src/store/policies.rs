@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A stored policy. Type, status and rule are as the database spells them; `crate::policies`
+/// A stored policy. Type, status and rule are as the database spells them; `crate::service::policies`
 /// parses them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyRow {

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use keyward::domain::Scope;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Answer, TestApp, TestKey};
 use crate::proxy::{Mode, app_behind_db_proxy};
@@ -48,7 +48,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
     let expired_by = tokio::time::Instant::now() + std::time::Duration::from_millis(1100);
     let revoked = app.key(org, None).await;
     let uncached = app.key(org, None).await;
-    keyward::keys::revoke(
+    keyward::service::keys::revoke(
         &app.pool,
         None,
         org,
@@ -389,7 +389,7 @@ async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
-    keyward::keys::revoke(
+    keyward::service::keys::revoke(
         &app.pool,
         None,
         org,
@@ -603,30 +603,36 @@ async fn every_admin_api_answer_is_no_store_successes_included() {
 
 #[tokio::test]
 async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothing() {
-    use keyward::domain::api_key::{Expiry, ExpiryError, KeyName};
+    use keyward::domain::KeyScopes;
+    use keyward::domain::api_key::{AskedExpiry, ExpiryError, KeyName};
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
     let now = chrono::Utc::now();
     for expiry in [
-        Expiry::InDays(400),
-        Expiry::At(now + Duration::days(366)),
-        Expiry::At(now - Duration::seconds(1)),
+        AskedExpiry::InDays(400),
+        AskedExpiry::At(now + Duration::days(366)),
+        AskedExpiry::At(now - Duration::seconds(1)),
     ] {
-        let request = keyward::keys::KeyRequest {
+        let request = keyward::service::keys::KeyRequest {
             org_id: org,
             name: KeyName::parse("too long").expect("name"),
-            scopes: None,
-            expiry: expiry.into(),
+            scopes: KeyScopes::Unscoped,
+            expiry,
             created_by: keyward::store::audit::Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
         };
-        let refused = keyward::keys::create(&app.pool, &argon2, &request).await;
+        let refused = keyward::service::keys::create(&app.pool, &argon2, &request).await;
         assert!(
-            matches!(refused, Err(keyward::keys::KeyError::Expiry(ExpiryError::OutOfWindow))),
+            matches!(
+                refused,
+                Err(keyward::service::keys::KeyError::Expiry(
+                    ExpiryError::TooFar | ExpiryError::NotInFuture
+                ))
+            ),
             "{expiry:?}: {:?}",
-            refused.map(|(id, _)| id)
+            refused.map(|created| created.id)
         );
     }
     let written: (i64, i64) = sqlx::query_as(
@@ -700,41 +706,47 @@ async fn persons_key(
     scopes: Option<&[Scope]>,
     expires_in: Duration,
 ) -> TestKey {
-    use keyward::domain::api_key::{Expiry, KeyName};
-    let request = keyward::keys::KeyRequest {
+    use keyward::domain::KeyScopes;
+    use keyward::domain::api_key::{AskedExpiry, KeyName};
+    let request = keyward::service::keys::KeyRequest {
         org_id: org,
         name: KeyName::parse("console key").expect("name"),
-        scopes: scopes.map(<[_]>::to_vec),
-        expiry: Expiry::At(chrono::Utc::now() + expires_in).into(),
+        scopes: scopes.map_or(KeyScopes::Unscoped, |s| KeyScopes::Scoped(s.to_vec())),
+        expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
         created_by: keyward::store::audit::Actor::User(person),
         responsible_user_id: Some(person),
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-    let (id, token) = keyward::keys::create(&app.pool, &argon2, &request).await.expect("key");
+    let created = keyward::service::keys::create(&app.pool, &argon2, &request)
+        .await
+        .expect("key");
     TestKey {
-        id,
-        token: token.expose_token(),
+        id: created.id,
+        token: created.token.expose_token(),
     }
 }
 
 /// A key of `org` named `name`, made by the system.
 async fn named_key(app: &TestApp, org: uuid::Uuid, name: &str, expires_in: Duration) -> TestKey {
-    use keyward::domain::api_key::{Expiry, KeyName};
-    let request = keyward::keys::KeyRequest {
+    use keyward::domain::KeyScopes;
+    use keyward::domain::api_key::{AskedExpiry, KeyName};
+    let request = keyward::service::keys::KeyRequest {
         org_id: org,
         name: KeyName::parse(name).expect("name"),
-        scopes: Some(vec![Scope::ReadOrgs]),
-        expiry: Expiry::At(chrono::Utc::now() + expires_in).into(),
+        scopes: KeyScopes::Scoped(vec![Scope::ReadOrgs]),
+        expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
         created_by: keyward::store::audit::Actor::System,
         responsible_user_id: None,
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-    let (id, token) = keyward::keys::create(&app.pool, &argon2, &request).await.expect("key");
+    let created = keyward::service::keys::create(&app.pool, &argon2, &request)
+        .await
+        .expect("key");
     TestKey {
-        id,
-        token: token.expose_token(),
+        id: created.id,
+        token: created.token.expose_token(),
     }
 }
 
@@ -850,7 +862,7 @@ async fn the_keys_list_filters_by_text_status_and_expiry_and_its_next_link_keeps
     let revoked = named_key(&app, org, "deploy bot 3", Duration::days(60)).await;
     let percent = named_key(&app, org, "100% coverage_report", Duration::days(60)).await;
     let _other = named_key(&app, org, "beer fund", Duration::days(60)).await;
-    keyward::keys::revoke(
+    keyward::service::keys::revoke(
         &app.pool,
         None,
         org,
@@ -1197,7 +1209,7 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
         .expect("list");
     assert!(!list.contains(&token), "the list never shows the token");
 
-    let revoked = keyward::keys::revoke_by_creator(
+    let revoked = keyward::service::keys::revoke_by_creator(
         &app.pool,
         None,
         org,
@@ -1395,6 +1407,66 @@ async fn a_key_lives_at_most_365_days() {
     )
     .await;
     assert!(detail.contains("365 days"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_bare_date_keeps_the_key_working_through_that_whole_day_in_utc() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let maker = app.key_with(org, None, Duration::days(365)).await;
+    let day = (chrono::Utc::now() + Duration::days(100)).date_naive();
+    let res = post_json(
+        &app,
+        &keys_path(org),
+        &maker.token,
+        &json!({ "label": "dated", "expiresAt": day.to_string() }),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.expect("json");
+    assert_eq!(created["expiresAt"], format!("{day}T23:59:59Z"), "the end of that day");
+    assert!(created.get("expiryLimitedBy").is_none(), "{created}");
+}
+
+#[tokio::test]
+async fn the_last_allowed_day_works_at_any_hour_and_the_answer_says_it_was_cut_to_the_limit() {
+    // Through the API the last limit is the calling key's own expiry (made at most 365 days
+    // ago, it ends before any new key's year): its day works, and the new key ends with it.
+    let app = TestApp::spawn().await;
+    let org = app.org("Acme").await;
+    let maker = app.key_with(org, None, Duration::days(365)).await;
+    let maker_expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE id = $1")
+            .bind(maker.id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("the maker");
+    let last_day = maker_expires.date_naive();
+    let res = post_json(
+        &app,
+        &keys_path(org),
+        &maker.token,
+        &json!({ "label": "as long as it may", "expiresAt": last_day.to_string() }),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.expect("json");
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(created["expiresAt"].as_str().expect("expiresAt")).expect("time");
+    assert_eq!(expires, maker_expires, "cut to the calling key's own expiry: {created}");
+    assert_eq!(created["expiryLimitedBy"], "creatingKey");
+    // The day after the last is refused, whatever the hour.
+    let too_late = (last_day + chrono::Days::new(1)).to_string();
+    let detail = refused_create(
+        &app,
+        org,
+        &maker,
+        json!({ "label": "x", "expiresAt": too_late }),
+        400,
+        "ADMIN-400-3",
+    )
+    .await;
+    assert!(detail.contains("may not outlive"), "{detail}");
 }
 
 #[tokio::test]

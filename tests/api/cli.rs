@@ -567,8 +567,34 @@ async fn keys_create_refuses_an_expiry_past_a_year_as_a_field_error_and_writes_n
             .expect("the key");
     assert_eq!(
         expires,
-        format!("{in_range} 00:00"),
-        "a date is the start of that day, UTC"
+        format!("{in_range} 23:59"),
+        "a date is the end of that day, UTC: the key works through it"
+    );
+
+    // The last allowed day works at any hour: the key ends at the limit, and the command says so.
+    let last_day = (chrono::Utc::now() + chrono::Duration::days(365))
+        .date_naive()
+        .to_string();
+    let before = chrono::Utc::now();
+    let created = keyward()
+        .args(["keys", "create", "--org", &org, "--name", "a year", "--unscoped"])
+        .args(["--expires-at", &last_day])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("keyward");
+    let after = chrono::Utc::now();
+    let stderr = String::from_utf8_lossy(&created.stderr);
+    assert!(created.status.success(), "{stderr}");
+    assert!(stderr.contains("longest this key may live"), "{stderr}");
+    let expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE name = 'a year'")
+            .fetch_one(&pool)
+            .await
+            .expect("the key");
+    assert!(
+        expires >= before + chrono::Duration::days(365) && expires <= after + chrono::Duration::days(365),
+        "365 days from its creation: {expires}"
     );
 }
 

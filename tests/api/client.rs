@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use keyward::domain::api_key::{Expiry, KeyName};
+use keyward::domain::api_key::KeyName;
 use keyward::store::audit::Actor;
 
 use crate::helpers::TestApp;
@@ -78,17 +78,20 @@ async fn the_atlassian_python_client_lists_reads_suspends_and_restores_unmodifie
     let org = app.org("Acme").await;
     let ada = person(&app, org, "Ada Lovelace", "ada@example.com", "admin").await;
     let bob = person(&app, org, "Bob Builder", "bob@example.com", "member").await;
-    let request = keyward::keys::KeyRequest {
+    let request = keyward::service::keys::KeyRequest {
         org_id: org,
         name: KeyName::parse("atlassian-python-api").expect("name"),
-        scopes: None,
-        expiry: Expiry::InDays(1).into(),
+        scopes: keyward::domain::KeyScopes::Unscoped,
+        expiry: keyward::domain::api_key::AskedExpiry::InDays(1),
         created_by: Actor::User(ada),
         responsible_user_id: Some(ada),
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-    let (_, token) = keyward::keys::create(&app.pool, &argon2, &request).await.expect("key");
+    let created = keyward::service::keys::create(&app.pool, &argon2, &request)
+        .await
+        .expect("key");
+    let (_, token) = (created.id, created.token);
     let spare = app.key(org, None).await;
     app.domain(org, "acme.example", true).await;
 

@@ -116,20 +116,21 @@ impl Admin {
 
     /// A key of Acme named `name` that Ada created.
     async fn key_named(&self, name: &str, lifetime: chrono::Duration) -> TestKey {
-        use keyward::domain::api_key::{Expiry, KeyName};
-        let request = keyward::keys::KeyRequest {
+        use keyward::domain::api_key::KeyName;
+        let request = keyward::service::keys::KeyRequest {
             org_id: self.org,
             name: KeyName::parse(name).expect("name"),
-            scopes: None,
-            expiry: Expiry::At(Utc::now() + lifetime).into(),
+            scopes: keyward::domain::KeyScopes::Unscoped,
+            expiry: keyward::domain::api_key::AskedExpiry::At(Utc::now() + lifetime),
             created_by: keyward::store::audit::Actor::User(self.ada),
             responsible_user_id: Some(self.ada),
             origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-        let (id, token) = keyward::keys::create(&self.app.pool, &argon2, &request)
+        let created = keyward::service::keys::create(&self.app.pool, &argon2, &request)
             .await
             .expect("key");
+        let (id, token) = (created.id, created.token);
         TestKey {
             id,
             token: token.expose_token(),
@@ -137,7 +138,7 @@ impl Admin {
     }
 
     async fn revoke(&self, key: &TestKey) {
-        keyward::keys::revoke(
+        keyward::service::keys::revoke(
             &self.app.pool,
             None,
             self.org,

@@ -356,6 +356,86 @@ async fn the_orgs_lifetime_policy_caps_the_console_and_its_presets() {
     assert_eq!(admin.key_count().await, 0);
 }
 
+/// The `max` of the form's date field: the last day a key may end on, in the viewer's zone.
+fn date_max(form: &str) -> String {
+    let start = form.find(r#"id="expiry_date""#).expect("the date field");
+    let max = start + form[start..].find(r#"max=""#).expect("a max") + 5;
+    form[max..].chars().take_while(|&c| c != '"').collect()
+}
+
+#[tokio::test]
+async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_works_at_any_hour() {
+    let admin = admin().await;
+    sqlx::query("UPDATE users SET zoneinfo = 'Asia/Tokyo'")
+        .execute(&admin.app.pool)
+        .await
+        .expect("zone");
+    let tokyo = chrono_tz::Asia::Tokyo;
+    let day = (chrono::Utc::now().with_timezone(&tokyo) + chrono::Duration::days(20)).date_naive();
+    let form = admin.console.page(&format!("{}/new?type=scoped", admin.keys())).await;
+    assert!(form.contains("Asia/Tokyo"), "the form names the zone its dates are in");
+    let (res, _) = admin
+        .create(&[
+            ("type", "scoped"),
+            ("name", "東京"),
+            ("expiry", "date"),
+            ("expiry_date", &day.to_string()),
+            ("scopes", "read:orgs:admin"),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE name = '東京'")
+            .fetch_one(&admin.app.pool)
+            .await
+            .expect("the key");
+    assert_eq!(
+        expires.with_timezone(&tokyo).naive_local(),
+        day.and_hms_opt(23, 59, 59).expect("time"),
+        "the end of that day in Tokyo"
+    );
+
+    // The last day the form offers works whatever the hour: the key ends at the year's limit.
+    let last = date_max(&form);
+    let before = chrono::Utc::now();
+    let (res, _) = admin
+        .create(&[
+            ("type", "scoped"),
+            ("name", "一年"),
+            ("expiry", "date"),
+            ("expiry_date", &last),
+            ("scopes", "read:orgs:admin"),
+        ])
+        .await;
+    let after = chrono::Utc::now();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text().await.expect("page").contains(r#"id="expiry-clamped""#),
+        "the page says the key ends at the limit"
+    );
+    let expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE name = '一年'")
+            .fetch_one(&admin.app.pool)
+            .await
+            .expect("the key");
+    assert!(
+        expires >= before + chrono::Duration::days(365) && expires <= after + chrono::Duration::days(365),
+        "365 days from its creation: {expires}"
+    );
+    let day_after =
+        (chrono::NaiveDate::parse_from_str(&last, "%Y-%m-%d").expect("date") + chrono::Days::new(1)).to_string();
+    let res = admin
+        .review(&[
+            ("type", "scoped"),
+            ("name", "長すぎ"),
+            ("expiry", "date"),
+            ("expiry_date", &day_after),
+            ("scopes", "read:orgs:admin"),
+        ])
+        .await;
+    assert_eq!(res.status(), 422, "the day after the last is refused");
+}
+
 #[tokio::test]
 async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() {
     let admin = admin().await;

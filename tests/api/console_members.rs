@@ -358,7 +358,7 @@ async fn a_managed_members_set_password_link_is_issued_from_their_page_and_works
         .expect("link");
     assert_eq!(
         stored,
-        keyward::people::password_links::token_hash(&token),
+        keyward::service::people::password_links::token_hash(&token),
         "its SHA-256 is stored"
     );
     let anywhere: bool = sqlx::query_scalar("SELECT strpos(p::text, $1) > 0 FROM password_links p")
@@ -751,20 +751,21 @@ async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
 
 /// A key created through the API with `parent`, as the API would record it.
 async fn child_key(o: &Org, parent: &TestKey, days: u16) -> TestKey {
-    use keyward::domain::api_key::{Expiry, KeyName};
-    let request = keyward::keys::KeyRequest {
+    use keyward::domain::api_key::KeyName;
+    let request = keyward::service::keys::KeyRequest {
         org_id: o.org,
         name: KeyName::parse("made by a script").expect("name"),
-        scopes: None,
-        expiry: Expiry::InDays(days).into(),
+        scopes: keyward::domain::KeyScopes::Unscoped,
+        expiry: keyward::domain::api_key::AskedExpiry::InDays(days),
         created_by: keyward::store::audit::Actor::Key(parent.id),
         responsible_user_id: Some(o.bob),
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-    let (id, token) = keyward::keys::create(&o.app.pool, &argon2, &request)
+    let created = keyward::service::keys::create(&o.app.pool, &argon2, &request)
         .await
         .expect("key");
+    let (id, token) = (created.id, created.token);
     TestKey {
         id,
         token: token.expose_token(),

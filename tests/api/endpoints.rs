@@ -4,6 +4,7 @@
 //! confines a key to its own org, whatever the handler does.
 
 use keyward::api::endpoints::{Access, ENDPOINTS, Endpoint};
+use keyward::console::catalog::api::{SUMMARIES, endpoint_summary_ja};
 use keyward::domain::Scope;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -327,4 +328,27 @@ async fn what_the_table_does_not_list_is_a_json_404_or_405_and_bad_queries_and_b
         "ADMIN-400-24",
     )
     .await;
+}
+
+#[test]
+fn every_endpoint_has_a_japanese_summary() {
+    for e in ENDPOINTS {
+        assert!(
+            endpoint_summary_ja(e.summary).is_some(),
+            "{:?} {}: no Japanese for {:?}",
+            e.method,
+            e.path,
+            e.summary
+        );
+    }
+}
+
+#[test]
+fn every_summary_translated_is_in_the_endpoint_table() {
+    for &summary in SUMMARIES {
+        assert!(
+            ENDPOINTS.iter().any(|e| e.summary == summary),
+            "no endpoint has the summary {summary:?}"
+        );
+    }
 }

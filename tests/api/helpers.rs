@@ -373,21 +373,24 @@ impl TestApp {
         scopes: Option<&[keyward::domain::Scope]>,
         expires_in: chrono::Duration,
     ) -> TestKey {
-        use keyward::domain::api_key::{Expiry, KeyName};
-        let request = keyward::keys::KeyRequest {
+        use keyward::domain::KeyScopes;
+        use keyward::domain::api_key::{AskedExpiry, KeyName};
+        let request = keyward::service::keys::KeyRequest {
             org_id: org,
             name: KeyName::parse("test key").expect("name"),
-            scopes: scopes.map(<[_]>::to_vec),
-            expiry: Expiry::At(chrono::Utc::now() + expires_in).into(),
+            scopes: scopes.map_or(KeyScopes::Unscoped, |s| KeyScopes::Scoped(s.to_vec())),
+            expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
             created_by: keyward::store::audit::Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-        let (id, token) = keyward::keys::create(&self.pool, &argon2, &request).await.expect("key");
+        let created = keyward::service::keys::create(&self.pool, &argon2, &request)
+            .await
+            .expect("key");
         TestKey {
-            id,
-            token: token.expose_token(),
+            id: created.id,
+            token: created.token.expose_token(),
         }
     }
 
@@ -672,21 +675,24 @@ impl TestApp {
 
     /// A key of `org` that `user` answers for (as if they had created it in the console).
     pub async fn key_for(&self, org: uuid::Uuid, user: uuid::Uuid) -> TestKey {
-        use keyward::domain::api_key::{Expiry, KeyName};
-        let request = keyward::keys::KeyRequest {
+        use keyward::domain::KeyScopes;
+        use keyward::domain::api_key::{AskedExpiry, KeyName};
+        let request = keyward::service::keys::KeyRequest {
             org_id: org,
             name: KeyName::parse("their key").expect("name"),
-            scopes: None,
-            expiry: Expiry::InDays(30).into(),
+            scopes: KeyScopes::Unscoped,
+            expiry: AskedExpiry::InDays(30),
             created_by: keyward::store::audit::Actor::User(user),
             responsible_user_id: Some(user),
             origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-        let (id, token) = keyward::keys::create(&self.pool, &argon2, &request).await.expect("key");
+        let created = keyward::service::keys::create(&self.pool, &argon2, &request)
+            .await
+            .expect("key");
         TestKey {
-            id,
-            token: token.expose_token(),
+            id: created.id,
+            token: created.token.expose_token(),
         }
     }
 
@@ -778,7 +784,7 @@ impl TestApp {
         use keyward::store::audit::{Actor, Origin};
         use keyward::store::memberships::Role;
         let origin = Origin::default();
-        let acting = keyward::people::Acting {
+        let acting = keyward::service::people::Acting {
             org_id: org,
             actor: Actor::User(inviter),
             origin: &origin,
@@ -789,7 +795,7 @@ impl TestApp {
             other => panic!("no role {other:?}"),
         };
         let email = keyward::domain::Email::parse(email).expect("an email");
-        let link = keyward::people::invitations::invite(&self.pool, &acting, &email, role)
+        let link = keyward::service::people::invitations::invite(&self.pool, &acting, &email, role)
             .await
             .expect("invitation");
         let url = link.url("");

@@ -1638,9 +1638,13 @@ async fn an_account_is_never_made_twice_for_one_address_even_past_the_pages_own_
     let name = keyward::domain::DisplayName::parse("A second Erin").expect("a name");
     let origin = keyward::store::audit::Origin::default();
     let hash = keyward::auth::argon2id::hash(b"a second erin's password").expect("argon2id hash");
-    let refused = keyward::people::invitations::accept_with_new_account(&app.pool, &token, &name, &hash, &origin).await;
+    let refused =
+        keyward::service::people::invitations::accept_with_new_account(&app.pool, &token, &name, &hash, &origin).await;
     assert!(
-        matches!(refused, Err(keyward::people::invitations::AcceptError::AccountExists)),
+        matches!(
+            refused,
+            Err(keyward::service::people::invitations::AcceptError::AccountExists)
+        ),
         "{refused:?}"
     );
     assert_eq!(written(&app).await, before, "no account, membership or event");

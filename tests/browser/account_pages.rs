@@ -38,7 +38,7 @@ async fn account_flow(driver: &Driver, axe: &str, lang: &str, name: &str) {
     assert_eq!(stored, "kato", "nothing written");
 
     browser.type_into("#display_name", name).await;
-    browser.click("#save-name").await;
+    browser.submit("#save-name").await;
     browser.wait_for("#notice").await;
     assert!(
         browser.text("#account-link").await.contains(name),
@@ -46,7 +46,7 @@ async fn account_flow(driver: &Driver, axe: &str, lang: &str, name: &str) {
     );
 
     browser.click(r#"#zone option[value="Asia/Tokyo"]"#).await;
-    browser.click("#save-time-zone").await;
+    browser.submit("#save-time-zone").await;
     browser.wait_for("#notice").await;
     assert!(browser.text("#times-note").await.contains("Asia/Tokyo"));
     assert_eq!(

@@ -156,6 +156,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Clicks `css`, a button that sends a form, and waits until the browser has left the page it
+    /// was on, so that what is looked for next is read from the answer, not from the old page.
+    pub async fn submit(&self, css: &str) {
+        let old = within("html", self.client.find(Locator::Css("html")))
+            .await
+            .expect("the page's root");
+        self.click(css).await;
+        let deadline = tokio::time::Instant::now() + STEP;
+        while old.tag_name().await.is_ok() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{css} did not lead to a new page within {STEP:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Clicks the `css` element whose text is `text`.
     pub async fn click_text(&self, css: &str, text: &str) {
         let elements = within(css, self.client.find_all(Locator::Css(css)))

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::{Caller, DB_WAIT, KeyVerifier, Refusal};
 use crate::domain::policy::{AddressPolicy, PolicyKind};
-use crate::{policies, store};
+use crate::service::policies;
+use crate::store;
 
 /// Orgs whose allowlists are cached at most; an org that falls out is read again on its next
 /// request.

@@ -684,8 +684,9 @@ impl Drop for GaugeGuard<'_> {
 mod tests {
     use super::*;
     use crate::auth::argon2id::Argon2Pool;
-    use crate::domain::api_key::{Expiry, KeyName};
-    use crate::keys::{self, KeyRequest};
+    use crate::domain::KeyScopes;
+    use crate::domain::api_key::{AskedExpiry, KeyName};
+    use crate::service::keys::{self, KeyRequest};
     use crate::store::audit::Actor;
     use crate::store::test_database::database;
 
@@ -710,13 +711,14 @@ mod tests {
         let request = KeyRequest {
             org_id,
             name: KeyName::parse("unit").expect("name"),
-            scopes: None,
-            expiry: Expiry::InDays(1).into(),
+            scopes: KeyScopes::Unscoped,
+            expiry: AskedExpiry::InDays(1),
             created_by: Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
         };
-        keys::create(pool, &Argon2Pool::new(1), &request).await.expect("key")
+        let created = keys::create(pool, &Argon2Pool::new(1), &request).await.expect("key");
+        (created.id, created.token)
     }
 
     fn header(token: &KeyToken) -> String {

@@ -100,7 +100,7 @@ pub async fn change(
                 .people_argon2
                 .run(move || argon2id::verify(current.as_bytes(), &hash))
                 .await
-                .map_err(|e| PageError::Internal(e.to_string()))?
+                .map_err(|e| PageError::Internal(e.into()))?
         }
         None => false,
     };

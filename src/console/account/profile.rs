@@ -97,7 +97,7 @@ pub async fn save_language(
     }
     let mut res = saved("language");
     res.add_cookie(&session::lang_cookie(&state, lang))
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(|e| PageError::Internal(e.into()))?;
     Ok(res)
 }
 

@@ -7,29 +7,26 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::api::endpoints::{Access, ENDPOINTS, Endpoint};
 use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
+use crate::console::single_use::FormToken;
 use crate::console::{Layout, PageError, field_errors, origin, render};
-use crate::domain::Scope;
-use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
-use crate::domain::policy::PolicyKind;
-use crate::domain::scope::UnknownScope;
-use crate::keys::{self, KeyError, KeyRequest};
+use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
+use crate::domain::scope::ScopesError;
+use crate::domain::{KeyScopes, Scope};
+use crate::operations::{Operation, Operations};
+use crate::service::keys::{self, KeyError, KeyRequest, Minted};
 use crate::state::AppState;
-use crate::store;
 use crate::store::audit::Actor;
 
 /// The expiry presets, in days; 30 is chosen unless the person picks another.
 pub const PRESETS: [u16; 5] = [7, 30, 90, 180, 365];
 const DEFAULT_PRESET: &str = "30";
-/// How long a review page's form token can still create its key.
-const FORM_TOKEN_LIFETIME: Duration = Duration::hours(1);
+/// What the review page's single-use form token is for.
 const FORM_TOKEN_PURPOSE: &str = "create-api-key";
 
 /// Which kind of key the form makes.
@@ -114,107 +111,83 @@ impl FieldErrors {
 /// A valid request for a key, ready to review or create.
 struct Valid {
     name: KeyName,
-    expiry: Expiry,
-    expires_at: DateTime<Utc>,
-    scopes: Option<Vec<Scope>>,
+    scopes: KeyScopes,
+    expiry: AskedExpiry,
+    /// The expiry as the limits read now settle it; the key service settles it again under its
+    /// locks.
+    settled: Settled,
 }
 
-/// The org's key lifetime policy, in days, when one is enabled.
-async fn policy_days(state: &AppState, org_id: Uuid) -> Result<Option<u16>, PageError> {
-    let mut conn = state.pool.acquire().await?;
-    let rules = store::policies::enabled_rules(&mut conn, org_id, PolicyKind::KeyLifetime.name()).await?;
-    Ok(crate::policies::shortest_lifetime(&rules).map(|l| l.max_days()))
+/// The limits a key the admin creates now meets.
+async fn limits(state: &AppState, admin: &OrgAdmin) -> Result<Limits, PageError> {
+    Ok(keys::limits(&state.pool, admin.org_id, Actor::User(admin.session.user_id())).await?)
 }
 
-/// The longest a new key may live in this org.
-fn max_days(policy: Option<u16>) -> u16 {
-    policy.map_or(Expiry::MAX_DAYS, |days| days.min(Expiry::MAX_DAYS))
+/// What is wrong with an expiry, in the viewer's language.
+fn expiry_message(t: &Messages, err: &ExpiryError) -> String {
+    match err {
+        ExpiryError::NotInFuture => t.expiry_in_past.to_owned(),
+        ExpiryError::BeyondPolicy(days) => {
+            crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())])
+        }
+        ExpiryError::Unreadable => t.expiry_date_unreadable.to_owned(),
+        ExpiryError::TooFar | ExpiryError::OutlivesCreator(_) | ExpiryError::OutOfWindow => t.expiry_too_far.to_owned(),
+    }
 }
 
-/// The end of a day in UTC, as an expiry date means.
-fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
-    date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN))
-        .and_utc()
+/// What is wrong with the scopes, in the viewer's language.
+fn scopes_message(t: &Messages, err: &ScopesError) -> String {
+    match err {
+        ScopesError::Unknown(name) => crate::console::catalog::fill(t.scope_unknown, &[("scope", name)]),
+        ScopesError::Empty | ScopesError::UnscopedFromScoped | ScopesError::Beyond(_) => t.scopes_required.to_owned(),
+    }
 }
 
+/// The form's fields as domain values, each field's error beside it: a preset is a number of
+/// days, a date is that whole day in the viewer's time zone.
 fn validate(
     form: &KeyForm,
     kind: Kind,
-    policy: Option<u16>,
+    limits: &Limits,
     now: DateTime<Utc>,
-    t: &Messages,
+    layout: &Layout,
 ) -> Result<Valid, FieldErrors> {
+    let t = layout.t;
     let mut errors = FieldErrors::default();
     let name = KeyName::parse(&form.name)
         .map_err(|e| errors.name = Some(field_errors::name(t, &e)))
         .ok();
-    let limit = max_days(policy);
-    let beyond_limit = || match policy {
-        Some(days) if days < Expiry::MAX_DAYS => {
-            crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())])
-        }
-        _ => t.expiry_too_far.to_owned(),
-    };
-    let expiry = match form.expiry.as_str() {
-        "date" => match NaiveDate::parse_from_str(form.expiry_date.trim(), "%Y-%m-%d") {
-            Err(_) => {
-                errors.expiry = Some(t.expiry_date_unreadable.to_owned());
-                None
-            }
-            Ok(date) => {
-                let at = end_of_day(date);
-                if at <= now {
-                    errors.expiry = Some(t.expiry_in_past.to_owned());
-                    None
-                } else if at > now + Duration::days(i64::from(limit)) {
-                    errors.expiry = Some(beyond_limit());
-                    None
-                } else {
-                    Some((Expiry::At(at), at))
-                }
-            }
-        },
+    let asked = match form.expiry.as_str() {
+        "date" => NaiveDate::parse_from_str(form.expiry_date.trim(), "%Y-%m-%d")
+            .map(|date| AskedExpiry::Through(date, layout.zone))
+            .map_err(|_| ExpiryError::Unreadable),
         preset => match preset.parse::<u16>() {
-            Ok(days) if PRESETS.contains(&days) && days <= limit => {
-                Some((Expiry::InDays(days), now + Duration::days(i64::from(days))))
-            }
-            Ok(days) if PRESETS.contains(&days) => {
-                errors.expiry = Some(beyond_limit());
-                None
-            }
+            Ok(days) if PRESETS.contains(&days) => Ok(AskedExpiry::InDays(days)),
             _ => {
                 errors.expiry = Some(t.expiry_choose.to_owned());
-                None
+                Err(ExpiryError::Unreadable)
             }
         },
     };
-    let scopes = match kind {
-        Kind::Unscoped => Some(None),
-        Kind::Scoped if form.scopes.is_empty() => {
-            errors.scopes = Some(t.scopes_required.to_owned());
-            None
-        }
-        Kind::Scoped => {
-            let parsed: Result<Vec<Scope>, UnknownScope> = form.scopes.iter().map(|s| s.parse::<Scope>()).collect();
-            match parsed {
-                Ok(mut scopes) => {
-                    scopes.sort();
-                    scopes.dedup();
-                    Some(Some(scopes))
-                }
-                Err(UnknownScope(name)) => {
-                    errors.scopes = Some(crate::console::catalog::fill(t.scope_unknown, &[("scope", &name)]));
-                    None
-                }
-            }
-        }
+    let expiry = asked
+        .and_then(|asked| Ok((asked, asked.settle(limits, now)?)))
+        .map_err(|e| {
+            errors.expiry.get_or_insert_with(|| expiry_message(t, &e));
+        })
+        .ok();
+    let names = match kind {
+        Kind::Unscoped => None,
+        Kind::Scoped => Some(form.scopes.iter().map(String::as_str)),
     };
+    let scopes = KeyScopes::parse(names)
+        .map_err(|e| errors.scopes = Some(scopes_message(t, &e)))
+        .ok();
     match (name, expiry, scopes) {
-        (Some(name), Some((expiry, expires_at)), Some(scopes)) if !errors.any() => Ok(Valid {
+        (Some(name), Some((expiry, settled)), Some(scopes)) if !errors.any() => Ok(Valid {
             name,
-            expiry,
-            expires_at,
             scopes,
+            expiry,
+            settled,
         }),
         _ => Err(errors),
     }
@@ -224,7 +197,7 @@ fn validate(
 pub struct ScopeChoice {
     pub scope: Scope,
     pub checked: bool,
-    pub endpoints: Vec<&'static Endpoint>,
+    pub endpoints: Vec<Operation>,
 }
 
 /// The scopes of one API family, in catalog order.
@@ -233,18 +206,13 @@ pub struct ScopeGroup {
     pub scopes: Vec<ScopeChoice>,
 }
 
-/// The endpoints a scope unlocks, from the endpoint table.
-pub fn endpoints_of(scope: Scope) -> Vec<&'static Endpoint> {
-    ENDPOINTS.iter().filter(|e| e.access == Access::Scope(scope)).collect()
-}
-
-fn scope_groups(form: &KeyForm) -> Vec<ScopeGroup> {
+fn scope_groups(form: &KeyForm, operations: &Operations) -> Vec<ScopeGroup> {
     let mut groups: Vec<ScopeGroup> = Vec::new();
     for &scope in Scope::ALL {
         let choice = ScopeChoice {
             scope,
             checked: form.has_scope(&scope),
-            endpoints: endpoints_of(scope),
+            endpoints: operations.unlocked_by(scope).copied().collect(),
         };
         match groups.iter_mut().find(|g| g.family.family() == scope.family()) {
             Some(group) => group.scopes.push(choice),
@@ -293,6 +261,8 @@ struct ReviewPage {
     form: KeyForm,
     name: String,
     expires_at: DateTime<Utc>,
+    /// The date's day passed a limit, and the key ends at the limit.
+    clamped: bool,
     scopes: Vec<ScopeChoice>,
     form_token: String,
 }
@@ -307,6 +277,7 @@ struct CreatedPage {
     key_id: Uuid,
     value: String,
     expires_at: DateTime<Utc>,
+    clamped: bool,
 }
 
 #[derive(Template)]
@@ -316,14 +287,14 @@ struct FormUsedPage {
 }
 
 fn new_key_page(
+    operations: &Operations,
     layout: Layout,
     kind: Kind,
     form: KeyForm,
     errors: FieldErrors,
-    policy: Option<u16>,
+    limits: &Limits,
     now: DateTime<Utc>,
 ) -> NewKeyPage {
-    let limit = max_days(policy);
     let chosen = if form.expiry.is_empty() {
         DEFAULT_PRESET
     } else {
@@ -331,21 +302,21 @@ fn new_key_page(
     };
     let presets = PRESETS
         .iter()
-        .filter(|&&days| days <= limit)
+        .filter(|&&days| AskedExpiry::InDays(days).settle(limits, now).is_ok())
         .map(|&days| Preset {
             days,
             checked: chosen == days.to_string(),
             ends: now + Duration::days(i64::from(days)),
         })
         .collect();
-    let last_day = (now + Duration::days(i64::from(limit))).date_naive();
-    let last_day = if end_of_day(last_day) > now + Duration::days(i64::from(limit)) {
-        last_day.pred_opt().unwrap_or(last_day)
-    } else {
-        last_day
-    };
-    let groups = scope_groups(&form);
+    let groups = scope_groups(&form, operations);
     NewKeyPage {
+        date_min: now
+            .with_timezone(&layout.zone)
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string(),
+        date_max: limits.last_day(now, layout.zone).format("%Y-%m-%d").to_string(),
         layout,
         kind,
         form: KeyForm {
@@ -354,9 +325,7 @@ fn new_key_page(
         },
         errors,
         presets,
-        policy_days: policy,
-        date_min: now.date_naive().format("%Y-%m-%d").to_string(),
-        date_max: last_day.format("%Y-%m-%d").to_string(),
+        policy_days: limits.policy_days,
         groups,
         problem: None,
     }
@@ -379,13 +348,14 @@ pub async fn new(
     let Some(kind) = Kind::parse(&query.kind) else {
         return render(StatusCode::OK, &ChooseKindPage { layout });
     };
-    let policy = policy_days(&state, admin.org_id).await?;
+    let limits = limits(&state, &admin).await?;
     let page = new_key_page(
+        &state.operations,
         layout,
         kind,
         KeyForm::default(),
         FieldErrors::default(),
-        policy,
+        &limits,
         Utc::now(),
     );
     render(StatusCode::OK, &page)
@@ -403,43 +373,54 @@ pub async fn review(
     admin.session.check_form(&req, &state, &form.csrf)?;
     let kind = Kind::parse(&form.kind).ok_or(PageError::NotFound)?;
     let layout = Layout::for_org(&admin, &state, &req);
-    let policy = policy_days(&state, admin.org_id).await?;
+    let limits = limits(&state, &admin).await?;
     let now = Utc::now();
     let editing = url::form_urlencoded::parse(&body).any(|(k, _)| k == "edit");
-    let valid = match validate(&form, kind, policy, now, layout.t) {
+    let valid = match validate(&form, kind, &limits, now, &layout) {
         Ok(valid) if !editing => valid,
         Ok(_) => {
-            let page = new_key_page(layout, kind, form, FieldErrors::default(), policy, now);
+            let page = new_key_page(
+                &state.operations,
+                layout,
+                kind,
+                form,
+                FieldErrors::default(),
+                &limits,
+                now,
+            );
             return render(StatusCode::OK, &page);
         }
         Err(errors) => {
-            let page = new_key_page(layout, kind, form, errors, policy, now);
+            let page = new_key_page(&state.operations, layout, kind, form, errors, &limits, now);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
     let scopes = valid
         .scopes
+        .listed()
+        .unwrap_or_default()
         .iter()
-        .flatten()
         .map(|&scope| ScopeChoice {
             scope,
             checked: true,
-            endpoints: endpoints_of(scope),
+            endpoints: state.operations.unlocked_by(scope).copied().collect(),
         })
         .collect();
     let page = ReviewPage {
-        form_token: FormToken::issue(&state, &admin, now),
+        form_token: FormToken::issue(&state, &admin, FORM_TOKEN_PURPOSE, now),
         layout,
         kind,
         name: valid.name.as_str().to_owned(),
-        expires_at: valid.expires_at,
+        expires_at: valid.settled.expires_at,
+        clamped: valid.settled.clamped_to.is_some(),
         scopes,
         form,
     };
     render(StatusCode::OK, &page)
 }
 
-/// `POST .../api-keys`: creates the key and answers with its value, once.
+/// `POST .../api-keys`: spends the review's single-use form token and creates the key in one
+/// transaction, and answers with its value, once.
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -451,18 +432,25 @@ pub async fn create(
     let kind = Kind::parse(&form.kind).ok_or(PageError::NotFound)?;
     let layout = Layout::for_org(&admin, &state, &req);
     let now = Utc::now();
-    let Some(token_hash) = FormToken::verify(&state, &admin, &form.form_token, now) else {
+    let limits = limits(&state, &admin).await?;
+    let Some(form_token) = FormToken::verify(&state, &admin, FORM_TOKEN_PURPOSE, &form.form_token, now) else {
         // Expired or not ours: review again (nothing was created).
-        let policy = policy_days(&state, admin.org_id).await?;
-        let mut page = new_key_page(layout, kind, form, FieldErrors::default(), policy, now);
+        let mut page = new_key_page(
+            &state.operations,
+            layout,
+            kind,
+            form,
+            FieldErrors::default(),
+            &limits,
+            now,
+        );
         page.problem = Some(page.layout.t.review_expired);
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let policy = policy_days(&state, admin.org_id).await?;
-    let valid = match validate(&form, kind, policy, now, layout.t) {
+    let valid = match validate(&form, kind, &limits, now, &layout) {
         Ok(valid) => valid,
         Err(errors) => {
-            let page = new_key_page(layout, kind, form, errors, policy, now);
+            let page = new_key_page(&state.operations, layout, kind, form, errors, &limits, now);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -471,79 +459,49 @@ pub async fn create(
         org_id: admin.org_id,
         name: valid.name,
         scopes: valid.scopes,
-        expiry: valid.expiry.into(),
+        expiry: valid.expiry,
         created_by: Actor::User(user),
         responsible_user_id: Some(user),
         origin: origin(&req, &state),
     };
-    let created = keys::create_once(&state.pool, &state.people_argon2, &request, &token_hash).await;
-    let (key_id, token) = match created {
+    let minted = Minted::new(&state.people_argon2).await.map_err(key_failure)?;
+    let mut tx = state.pool.begin().await?;
+    if !form_token.spend(&mut tx).await? {
+        return render(StatusCode::CONFLICT, &FormUsedPage { layout });
+    }
+    let created = match keys::create_with(&mut tx, &state.people_argon2, &request, minted).await {
         Ok(created) => created,
-        Err(KeyError::FormUsed) => return render(StatusCode::CONFLICT, &FormUsedPage { layout }),
-        Err(err @ (KeyError::Expiry(_) | KeyError::BeyondPolicy(_))) => {
-            let t = layout.t;
+        Err(KeyError::Expiry(err)) => {
             let errors = FieldErrors {
-                expiry: Some(match err {
-                    KeyError::BeyondPolicy(days) => {
-                        crate::console::catalog::fill(t.expiry_beyond_policy, &[("n", &days.to_string())])
-                    }
-                    KeyError::Expiry(ExpiryError::NotInFuture) => t.expiry_in_past.to_owned(),
-                    _ => t.expiry_too_far.to_owned(),
-                }),
+                expiry: Some(expiry_message(layout.t, &err)),
                 ..FieldErrors::default()
             };
-            let page = new_key_page(layout, kind, form, errors, policy, now);
+            let page = new_key_page(&state.operations, layout, kind, form, errors, &limits, now);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
-        // Suspended, demoted or removed while the form was on its way: the org is no longer theirs.
-        Err(KeyError::NotAdmin) => return Err(PageError::NotFound),
-        Err(KeyError::Database(err)) => return Err(err.into()),
-        Err(err) => return Err(PageError::Internal(err.to_string())),
+        Err(err) => return Err(key_failure(err)),
     };
-    tracing::info!(org_id = %admin.org_id, key_id = %key_id, "API key created in the console");
+    tx.commit().await?;
+    tracing::info!(org_id = %admin.org_id, key_id = %created.id, "API key created in the console");
     let page = CreatedPage {
         layout,
         kind,
         name: request.name.as_str().to_owned(),
-        public_id: token.public_id().as_str().to_owned(),
-        key_id,
-        value: token.expose_token(),
-        expires_at: valid.expires_at,
+        public_id: created.token.public_id().as_str().to_owned(),
+        key_id: created.id,
+        value: created.token.expose_token(),
+        expires_at: created.expires_at,
+        clamped: created.settled.clamped_to.is_some(),
     };
     render(StatusCode::OK, &page)
 }
 
-/// The review page's single-use token: a random nonce and its issue time, signed for this
-/// session and org. Its SHA-256 is what `used_form_tokens` records.
-struct FormToken;
-
-impl FormToken {
-    fn binding(admin: &OrgAdmin, nonce: &str, issued: i64) -> String {
-        format!(
-            "{}:{}:{nonce}:{issued}",
-            hex::encode(&admin.session.user.csrf_secret),
-            admin.org_id
-        )
-    }
-
-    fn issue(state: &AppState, admin: &OrgAdmin, now: DateTime<Utc>) -> String {
-        let nonce = crate::random::token();
-        let issued = now.timestamp();
-        let mac = state
-            .csrf
-            .token(FORM_TOKEN_PURPOSE, &Self::binding(admin, &nonce, issued));
-        format!("{nonce}.{issued}.{mac}")
-    }
-
-    /// The token's hash when it is this session's, for this org, and still fresh.
-    fn verify(state: &AppState, admin: &OrgAdmin, token: &str, now: DateTime<Utc>) -> Option<Vec<u8>> {
-        let mut parts = token.splitn(3, '.');
-        let (nonce, issued, mac) = (parts.next()?, parts.next()?, parts.next()?);
-        let issued: i64 = issued.parse().ok()?;
-        let fresh = issued <= now.timestamp() && now.timestamp() - issued <= FORM_TOKEN_LIFETIME.num_seconds();
-        let genuine = state
-            .csrf
-            .verify(FORM_TOKEN_PURPOSE, &Self::binding(admin, nonce, issued), mac);
-        (fresh && genuine).then(|| Sha256::digest(nonce.as_bytes()).to_vec())
+/// A key the console could not create, as a page: an admin suspended, demoted or removed while
+/// the form was on its way no longer sees the org.
+fn key_failure(err: KeyError) -> PageError {
+    match err {
+        KeyError::NotAdmin => PageError::NotFound,
+        KeyError::Database(db) => db.into(),
+        other => PageError::Internal(other.into()),
     }
 }

@@ -7,13 +7,13 @@ use askama::Template;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::create::{ScopeChoice, endpoints_of};
+use super::create::ScopeChoice;
 use super::view::KeyView;
-use crate::api::endpoints::{Access, ENDPOINTS, Endpoint};
 use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, render};
 use crate::domain::{Action, Scope};
+use crate::operations::Operation;
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::Event;
@@ -27,7 +27,7 @@ struct DetailPage {
     layout: Layout,
     view: KeyView,
     can_call: Vec<ScopeChoice>,
-    any_key: Vec<&'static Endpoint>,
+    any_key: Vec<Operation>,
     events: Vec<Event>,
     m: &'static crate::console::catalog::members::Messages,
     children: Vec<KeyView>,
@@ -74,10 +74,10 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin)
         .map(|scope| ScopeChoice {
             scope,
             checked: true,
-            endpoints: endpoints_of(scope),
+            endpoints: state.operations.unlocked_by(scope).copied().collect(),
         })
         .collect();
-    let any_key = ENDPOINTS.iter().filter(|e| e.access == Access::AnyKey).collect();
+    let any_key = state.operations.any_key().copied().collect();
     let (events, children) = {
         let mut conn = state.pool.acquire().await?;
         let events = store::audit::for_target(

@@ -11,7 +11,7 @@ use super::detail::key_of_org;
 use super::view::KeyView;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
-use crate::keys;
+use crate::service::keys;
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::Actor;

@@ -272,10 +272,11 @@ catalog! {
     expires_on: "expires {date}", "{date} に期限切れ";
     expiry_pick_date: "On a date", "日付を指定";
     expiry_date_label: "Expiry date", "有効期限日";
-    expiry_date_hint: "The key stops working at the end of that day (23:59:59 UTC), at most one year from today.", "キーはその日の終わり (UTC 23:59:59) に無効になります。指定できるのは今日から 1 年以内です。";
+    expiry_date_hint: "The key works through that whole day in your time zone ({zone}) and stops at its end, at most one year from now; on the last allowed day it stops at that limit.", "キーはその日の終わりまで（あなたのタイムゾーン {zone} で）有効です。指定できるのは今から 1 年以内で、最終日を選ぶとその上限の時刻に無効になります。";
+    expiry_clamped: "The day you chose ends after the longest this key may live, so it expires at that limit instead.", "選択した日の終わりは、このキーの有効期間の上限を過ぎるため、キーはその上限の時刻に無効になります。";
     expiry_choose: "Choose an expiry.", "有効期限を選択してください。";
     expiry_date_unreadable: "Enter a date such as 2027-01-31.", "2027-01-31 のような形式で日付を入力してください。";
-    expiry_in_past: "Choose a date after today.", "今日より後の日付を選択してください。";
+    expiry_in_past: "Choose today or a later date.", "今日以降の日付を選択してください。";
     expiry_too_far: "A key can live at most one year.", "キーの有効期間は最長 1 年です。";
     expiry_beyond_policy: "This organization's key lifetime policy allows new keys at most {n} days.", "この組織のキー有効期間ポリシーでは、新しいキーの有効期間は最長 {n} 日です。";
     expiry_policy_note: "This organization's key lifetime policy allows new keys at most {n} days.", "この組織のキー有効期間ポリシーでは、新しいキーの有効期間は最長 {n} 日です。";

@@ -14,7 +14,7 @@ use crate::console::catalog::invitations::{self as catalog, Messages};
 use crate::console::session::{self, Session, Viewer};
 use crate::console::{Layout, PageError, field_errors, login, origin, presession, render_with_cookie};
 use crate::domain::{DisplayName, NewPassword};
-use crate::people::invitations::{self, AcceptError, Opened, Unusable};
+use crate::service::people::invitations::{self, AcceptError, Opened, Unusable};
 use crate::state::AppState;
 use crate::store::invitations::Invitation;
 use crate::store::memberships::Role;
@@ -388,7 +388,7 @@ async fn joined(
             let id_hash = session::id_hash(&id);
             let user = crate::store::sessions::find_live(&mut tx, &id_hash)
                 .await?
-                .ok_or_else(|| PageError::Internal("the new session is not live".into()))?;
+                .ok_or_else(|| PageError::Internal(anyhow::anyhow!("the new session is not live")))?;
             tx.commit().await?;
             (Some(Session { id_hash, user }), Some(session::cookie(state, id)))
         }
@@ -425,8 +425,7 @@ async fn joined(
     };
     let mut res = render_with_cookie(StatusCode::OK, &page, None)?;
     if let Some(cookie) = new_cookie {
-        res.add_cookie(&cookie)
-            .map_err(|e| PageError::Internal(e.to_string()))?;
+        res.add_cookie(&cookie).map_err(|e| PageError::Internal(e.into()))?;
     }
     Ok(res)
 }

@@ -15,7 +15,7 @@ use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
-use crate::keys;
+use crate::service::keys;
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::Actor;

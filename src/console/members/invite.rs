@@ -14,8 +14,8 @@ use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, field_errors, origin, render};
 use crate::domain::Email;
-use crate::people::PeopleError;
-use crate::people::invitations::{self, InvitationLink};
+use crate::service::people::PeopleError;
+use crate::service::people::invitations::{self, InvitationLink};
 use crate::state::AppState;
 use crate::store::memberships::Role;
 

@@ -23,7 +23,7 @@ use crate::console::PageError;
 use crate::console::catalog::Lang;
 use crate::console::catalog::members::{self as catalog, Messages};
 use crate::console::session::OrgAdmin;
-use crate::people::{Acting, PeopleError};
+use crate::service::people::{Acting, PeopleError};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Actor, Origin};
@@ -169,8 +169,8 @@ pub(super) fn page_error(err: PeopleError) -> PageError {
         PeopleError::NotManaged | PeopleError::Disabled | PeopleError::OwnAccount | PeopleError::ManagedElsewhere => {
             PageError::Forbidden
         }
-        PeopleError::Database(db) => PageError::Unavailable(db),
+        PeopleError::Database(db) => PageError::Database(db),
         PeopleError::Standing(standing) => standing.into(),
-        other => PageError::Internal(other.to_string()),
+        other => PageError::Internal(other.into()),
     }
 }

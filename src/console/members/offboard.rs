@@ -15,7 +15,7 @@ use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
-use crate::people::{self, KeyHandover, PeopleError, Removal};
+use crate::service::people::{self, KeyHandover, PeopleError, Removal};
 use crate::state::AppState;
 use crate::store;
 use crate::store::api_keys::ApiKey;

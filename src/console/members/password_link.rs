@@ -12,7 +12,7 @@ use super::{CsrfForm, MemberView, acting, member_of_org, member_path, messages, 
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
-use crate::people::password_links;
+use crate::service::people::password_links;
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -11,7 +11,7 @@ use super::messages;
 use crate::console::catalog::members::Messages;
 use crate::console::{Layout, PageError, field_errors, origin, presession, render_with_cookie, session};
 use crate::domain::NewPassword;
-use crate::people::password_links;
+use crate::service::people::password_links;
 use crate::state::AppState;
 use crate::store;
 

@@ -19,7 +19,7 @@ use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, field_errors, origin, render};
 use crate::domain::PolicyName;
 use crate::domain::policy::{Allowlist, PolicyError, PolicyKind, PolicyRule, PolicyStatus};
-use crate::policies::PolicyInput;
+use crate::service::policies::PolicyInput;
 use crate::state::AppState;
 
 /// The form as posted. Decoded here rather than by `web::Form`, so a body without a token is

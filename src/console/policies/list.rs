@@ -12,7 +12,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::view::{Policy, requester_ip};
-use crate::api::cursor;
 use crate::console::catalog::{self, fill};
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, render};
@@ -20,6 +19,7 @@ use crate::domain::policy::{AddressPolicy, PolicyKind};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::Actor;
+use crate::store::keyset as cursor;
 use crate::store::policy_changes::LastChange;
 
 /// Policies of one type on one page.
@@ -159,7 +159,7 @@ pub async fn show(
     let lifetime_rules =
         store::policies::enabled_rules(&mut conn, admin.org_id, PolicyKind::KeyLifetime.name()).await?;
     drop(conn);
-    let address_policy = AddressPolicy::of(crate::policies::allowlists(&allow_rules));
+    let address_policy = AddressPolicy::of(crate::service::policies::allowlists(&allow_rules));
     let notice = match query.done.as_str() {
         "created" => Some(m.notice_created),
         "updated" => Some(m.notice_updated),
@@ -177,7 +177,7 @@ pub async fn show(
         lifetimes,
         allowlist_enforced: address_policy != AddressPolicy::Open,
         excludes_you: ip.is_some_and(|ip| !address_policy.admits(ip)),
-        lifetime_days: crate::policies::shortest_lifetime(&lifetime_rules).map(|l| l.max_days()),
+        lifetime_days: crate::service::policies::shortest_lifetime(&lifetime_rules).map(|l| l.max_days()),
         paged: paged.is_some(),
     };
     render(StatusCode::OK, &page)

@@ -11,7 +11,7 @@ use crate::console::PageError;
 use crate::console::session::OrgAdmin;
 use crate::domain::PolicyName;
 use crate::domain::policy::{PolicyKind, PolicyRule, PolicyStatus};
-use crate::policies::{Change, PolicyChangeError, PolicyInput};
+use crate::service::policies::{Change, PolicyChangeError, PolicyInput};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{Acting, Actor, Origin};
@@ -30,7 +30,7 @@ impl Policy {
     /// A row the API or the console wrote always parses (both parse before they write, and the
     /// table's CHECKs hold the shape); one that does not is damage, not a page to show.
     pub fn read(row: PolicyRow) -> Result<Policy, PageError> {
-        let damaged = || PageError::Internal(format!("policy {} cannot be read", row.id));
+        let damaged = || PageError::Internal(anyhow::anyhow!("policy {} cannot be read", row.id));
         let kind = PolicyKind::parse(&row.kind).map_err(|_| damaged())?;
         let enabled = PolicyStatus::parse(&row.status).map_err(|_| damaged())? == PolicyStatus::Enabled;
         let rule = PolicyRule::parse(kind, &row.rule).map_err(|_| damaged())?;
@@ -45,7 +45,7 @@ impl Policy {
     /// The policy as it is, with another status: what enabling it writes.
     pub fn with_status(&self, status: PolicyStatus) -> Result<PolicyInput, PageError> {
         let name = PolicyName::parse(&self.row.name)
-            .map_err(|_| PageError::Internal(format!("policy {} has an unreadable name", self.row.id)))?;
+            .map_err(|_| PageError::Internal(anyhow::anyhow!("policy {} has an unreadable name", self.row.id)))?;
         Ok(PolicyInput {
             name,
             status,

@@ -379,18 +379,24 @@ async fn removing_a_member_revokes_the_keys_they_answer_for_in_that_org_only() {
         )
         .await;
     let argon2 = crate::auth::argon2id::Argon2Pool::new(1);
-    let mut request = crate::keys::KeyRequest {
+    let mut request = crate::service::keys::KeyRequest {
         org_id: w.acme,
         name: crate::domain::api_key::KeyName::parse("deploy").expect("name"),
-        scopes: None,
-        expiry: crate::domain::api_key::Expiry::InDays(30).into(),
+        scopes: crate::domain::KeyScopes::Unscoped,
+        expiry: crate::domain::api_key::AskedExpiry::InDays(30),
         created_by: Actor::User(ada),
         responsible_user_id: Some(ada),
         origin: Origin::default(),
     };
-    let (acme_key, _) = crate::keys::create(&w.pool, &argon2, &request).await.expect("key");
+    let acme_key = crate::service::keys::create(&w.pool, &argon2, &request)
+        .await
+        .expect("key")
+        .id;
     request.org_id = w.globex;
-    let (globex_key, _) = crate::keys::create(&w.pool, &argon2, &request).await.expect("key");
+    let globex_key = crate::service::keys::create(&w.pool, &argon2, &request)
+        .await
+        .expect("key")
+        .id;
 
     let removal = remove(&w.pool, None, &w.acting(w.acme, &origin), ada)
         .await
@@ -423,7 +429,7 @@ fn profile_fields_are_trimmed_and_bounded() {
 
 #[test]
 fn only_a_deadlock_runs_a_people_change_again() {
-    let deadlock = || crate::standing::deadlock_error();
+    let deadlock = || crate::service::standing::deadlock_error();
     assert!(deadlocked(&PeopleError::Database(deadlock())));
     assert!(deadlocked(&PeopleError::Standing(StandingError::Database(deadlock()))));
     assert!(!deadlocked(&PeopleError::Database(sqlx::Error::RowNotFound)));

@@ -1,20 +1,26 @@
 //! Creating and revoking admin API keys: the one path the console, the API and the CLI share,
 //! so every key gets its argon2id hash, its scopes and its audit event in one transaction, and
 //! every revocation reaches the verification cache before it is reported done.
+//!
+//! A door parses its request into a `KeyRequest` of domain types; this service re-checks the
+//! expiry against the limits in force (`AskedExpiry::settle`) and the scopes against the
+//! creating key's (`KeyScopes::granted_by`) under the locks that keep them true to the commit.
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
-use sqlx::PgPool;
+use sqlx::{Acquire, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
-use crate::domain::api_key::{Expiry, ExpiryError, KeyName};
-use crate::domain::policy::{KeyLifetime, PolicyKind};
+use crate::domain::Action;
+use crate::domain::KeyScopes;
+use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
+use crate::domain::policy::PolicyKind;
+use crate::domain::scope::ScopesError;
 use crate::domain::token::{KeyToken, TokenError};
-use crate::domain::{Action, Scope};
-use crate::policies;
-use crate::standing::{self, Power, StandingError};
+use crate::service::policies;
+use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
 use crate::store::audit::{Actor, NewEvent, Origin};
@@ -23,40 +29,38 @@ use crate::store::audit::{Actor, NewEvent, Origin};
 pub struct KeyRequest {
     pub org_id: Uuid,
     pub name: KeyName,
-    /// `None` for an unscoped key.
-    pub scopes: Option<Vec<Scope>>,
-    /// The database sets the key's creation time and computes its expiry from it.
-    pub expiry: Lifetime,
+    pub scopes: KeyScopes,
+    /// Settled against the limits in force as the key is written.
+    pub expiry: AskedExpiry,
     pub created_by: Actor,
+    /// The person who answers for the key; for a key made by a key, the creating key's, whatever
+    /// this says.
     pub responsible_user_id: Option<Uuid>,
     /// The request that asked for the key, when one did.
     pub origin: Origin,
 }
 
-/// How long a new key lives, as its creator asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lifetime {
-    /// Nothing asked: 30 days, cut to the org's key lifetime policy and to the creating key's
-    /// own expiry.
-    Default,
-    /// As asked; refused when it is past the org's key lifetime policy.
-    Asked(Expiry),
-}
-
-impl From<Expiry> for Lifetime {
-    fn from(expiry: Expiry) -> Lifetime {
-        Lifetime::Asked(expiry)
-    }
+/// A key just created: its id, its token (shown once, then forgotten) and its expiry.
+#[derive(Debug)]
+pub struct Created {
+    pub id: Uuid,
+    pub token: KeyToken,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// What the expiry was cut to, when a bare date's day passed a limit.
+    pub settled: Settled,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("a scoped key needs at least one scope")]
-    NoScopes,
-    /// The database refused the expiry (`api_keys_expiry_window`): for the one who asked, a
-    /// mistake in the expiry field, never a server error.
-    #[error("{0}")]
-    Expiry(ExpiryError),
+    /// The scopes asked for are not the creating key's to grant.
+    #[error(transparent)]
+    Scopes(#[from] ScopesError),
+    /// The expiry is past a limit in force, or the database refused it
+    /// (`api_keys_expiry_window`): for the one who asked, a mistake in the expiry field, never
+    /// a server error.
+    #[error(transparent)]
+    Expiry(#[from] ExpiryError),
     /// The key asking for the new one was revoked or expired before the new key was written.
     #[error("the creating key is no longer valid")]
     CreatorInvalid,
@@ -64,119 +68,173 @@ pub enum KeyError {
     /// demoted, removed or disabled) when the key is written.
     #[error("the person who would answer for this key is not an active admin of the organization")]
     NotAdmin,
-    /// The new key would expire after the key that creates it.
-    #[error("a key may not outlive the key that creates it")]
-    OutlivesCreator,
-    /// The org's key lifetime policy allows new keys at most this many days.
-    #[error("This organization's key lifetime policy allows new keys at most {0} days.")]
-    BeyondPolicy(u16),
-    /// The single-use form that asked for the key was used before: nothing is created.
-    #[error("this form was already used")]
-    FormUsed,
-    #[error("database: {0}")]
+    /// Three public ids in a row were taken: the token source is broken.
+    #[error("no free public id after three tries")]
+    NoFreePublicId,
+    #[error("database")]
     Database(#[from] sqlx::Error),
-    #[error("hashing failed: {0}")]
-    Hashing(String),
+    #[error("hashing the key's secret")]
+    Hashing(#[source] anyhow::Error),
 }
 
-/// Creates the key; returns its id and its token, which the caller shows once and forgets.
-pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) -> Result<(Uuid, KeyToken), KeyError> {
-    create_with_tokens(pool, argon2, request, None, KeyToken::generate).await
+/// A new token and its argon2id hash, made before any transaction opens: hashing takes tens of
+/// milliseconds a key, and no database connection waits for it.
+pub struct Minted {
+    token: KeyToken,
+    secret_hash: String,
 }
 
-/// `create`, for a single-use form (the console's): the form token's hash is recorded in the
-/// key's own transaction, and a form used before creates nothing (`KeyError::FormUsed`).
-pub async fn create_once(
-    pool: &PgPool,
-    argon2: &Argon2Pool,
-    request: &KeyRequest,
-    form_token_hash: &[u8],
-) -> Result<(Uuid, KeyToken), KeyError> {
-    create_with_tokens(pool, argon2, request, Some(form_token_hash), KeyToken::generate).await
-}
-
-/// `create`, with new tokens drawn from `new_token` (the operating system's CSPRNG, but for
-/// tests that make public ids collide).
-async fn create_with_tokens(
-    pool: &PgPool,
-    argon2: &Argon2Pool,
-    request: &KeyRequest,
-    form_token_hash: Option<&[u8]>,
-    mut new_token: impl FnMut() -> Result<KeyToken, TokenError>,
-) -> Result<(Uuid, KeyToken), KeyError> {
-    if request.scopes.as_ref().is_some_and(Vec::is_empty) {
-        return Err(KeyError::NoScopes);
+impl Minted {
+    pub async fn new(argon2: &Argon2Pool) -> Result<Minted, KeyError> {
+        Minted::from_token(argon2, KeyToken::generate()).await
     }
-    // A public id collision is astronomically rare, but costs only a retry.
-    for _ in 0..3 {
-        let token = new_token().map_err(|e| KeyError::Hashing(e.to_string()))?;
+
+    async fn from_token(argon2: &Argon2Pool, token: Result<KeyToken, TokenError>) -> Result<Minted, KeyError> {
+        let token = token.map_err(|e| KeyError::Hashing(e.into()))?;
         let secret = token.secret().clone();
         let secret_hash = argon2
             .run(move || argon2id::hash(secret.expose_secret().as_bytes()))
             .await
-            .map_err(|e| KeyError::Hashing(e.to_string()))?
-            .map_err(|e| KeyError::Hashing(e.to_string()))?;
-        let mut tx = pool.begin().await?;
-        if let Some(hash) = form_token_hash
-            && !store::form_tokens::use_once(&mut tx, hash).await?
-        {
-            return Err(KeyError::FormUsed);
+            .map_err(|e| KeyError::Hashing(e.into()))?
+            .map_err(|e| KeyError::Hashing(anyhow::anyhow!("{e}")))?;
+        Ok(Minted { token, secret_hash })
+    }
+}
+
+/// The limits a new key of the org meets as of now, read without a lock: for a form that shows
+/// them. `create` reads them again under its locks.
+pub async fn limits(pool: &PgPool, org_id: Uuid, created_by: Actor) -> Result<Limits, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let rules = store::policies::enabled_rules(&mut conn, org_id, PolicyKind::KeyLifetime.name()).await?;
+    let creator_expires = match created_by {
+        Actor::Key(key) => store::api_keys::find(&mut conn, org_id, &key.to_string())
+            .await?
+            .map(|key| key.expires_at),
+        Actor::User(_) | Actor::System => None,
+    };
+    Ok(Limits {
+        policy_days: policies::shortest_lifetime(&rules).map(|l| l.max_days()),
+        creator_expires,
+    })
+}
+
+/// Creates the key in its own transaction.
+#[tracing::instrument(skip_all, fields(org_id = %request.org_id), err(level = "debug"))]
+pub async fn create(pool: &PgPool, argon2: &Argon2Pool, request: &KeyRequest) -> Result<Created, KeyError> {
+    let minted = Minted::new(argon2).await?;
+    let mut tx = pool.begin().await?;
+    let created = create_in(&mut tx, argon2, request, minted, KeyToken::generate).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Creates the key inside the caller's transaction (the console's, which has used its single-use
+/// form token in it), with `minted`'s token; commits nothing.
+#[tracing::instrument(skip_all, fields(org_id = %request.org_id), err(level = "debug"))]
+pub async fn create_with(
+    conn: &mut PgConnection,
+    argon2: &Argon2Pool,
+    request: &KeyRequest,
+    minted: Minted,
+) -> Result<Created, KeyError> {
+    create_in(conn, argon2, request, minted, KeyToken::generate).await
+}
+
+/// `create_with`, with any new token after a taken public id drawn from `new_token` (the
+/// operating system's CSPRNG, but for tests that make public ids collide).
+async fn create_in(
+    conn: &mut PgConnection,
+    argon2: &Argon2Pool,
+    request: &KeyRequest,
+    mut minted: Minted,
+    mut new_token: impl FnMut() -> Result<KeyToken, TokenError>,
+) -> Result<Created, KeyError> {
+    // A key made by a key answers to the person the creating key answers for (read without a
+    // lock: it never changes after insert).
+    let creator = match request.created_by {
+        Actor::Key(creator) => Some(
+            store::api_keys::find(conn, request.org_id, &creator.to_string())
+                .await?
+                .ok_or(KeyError::CreatorInvalid)?,
+        ),
+        Actor::User(_) | Actor::System => None,
+    };
+    let responsible = creator
+        .as_ref()
+        .map_or(request.responsible_user_id, |creator| creator.responsible_user_id);
+    // The person who answers for the key is an active admin of the org as it is written,
+    // and stays one until the commit: a removal, demotion, suspension or disabling waits
+    // for this key and then revokes it, or goes first and this key is refused.
+    if let Some(holder) = responsible {
+        standing::require_active_admin(conn, request.org_id, holder).await?;
+    }
+    // A key made by a key: its creator must still be valid as the new key is written, and
+    // stays so until the commit; the new key may not outlive it nor hold more than it.
+    let creator_expires = match &creator {
+        Some(creator) => {
+            let expires = store::api_keys::lock_active(conn, creator.id)
+                .await?
+                .ok_or(KeyError::CreatorInvalid)?;
+            request
+                .scopes
+                .granted_by(&KeyScopes::of_stored(creator.scoped, &creator.scopes))?;
+            Some(expires)
         }
-        // The person who answers for the key is an active admin of the org as it is written,
-        // and stays one until the commit: a removal, demotion, suspension or disabling waits
-        // for this key and then revokes it, or goes first and this key is refused.
-        if let Some(holder) = request.responsible_user_id {
-            standing::require_active_admin(&mut tx, request.org_id, holder).await?;
+        None => None,
+    };
+    // The org's lifetime policies are held against change until the key is written.
+    let lifetime_rules =
+        store::policies::enabled_rules_locked(conn, request.org_id, PolicyKind::KeyLifetime.name()).await?;
+    let limits = Limits {
+        policy_days: policies::shortest_lifetime(&lifetime_rules).map(|l| l.max_days()),
+        creator_expires,
+    };
+    let settled = request.expiry.settle(&limits, Utc::now())?;
+    // A public id collision is astronomically rare, but costs only a retry, inside a savepoint
+    // so the transaction survives it.
+    for attempt in 0..3 {
+        if attempt > 0 {
+            minted = Minted::from_token(argon2, new_token()).await?;
         }
-        // A key made by a key: its creator must still be valid as the new key is written, and
-        // stays so until the commit; the new key may not outlive it.
-        let creator_expires = match request.created_by {
-            Actor::Key(creator) => Some(
-                store::api_keys::lock_active(&mut tx, creator)
-                    .await?
-                    .ok_or(KeyError::CreatorInvalid)?,
-            ),
-            Actor::User(_) | Actor::System => None,
-        };
-        // The org's lifetime policies are held against change until the key is written.
-        let lifetime_rules =
-            store::policies::enabled_rules_locked(&mut tx, request.org_id, PolicyKind::KeyLifetime.name()).await?;
-        let policy = policies::shortest_lifetime(&lifetime_rules);
-        let expiry = resolve(request.expiry, policy, creator_expires, Utc::now());
+        let mut attempt = conn.begin().await?;
         let inserted = store::api_keys::insert(
-            &mut tx,
+            &mut attempt,
             &NewApiKey {
                 org_id: request.org_id,
-                public_id: token.public_id(),
+                public_id: minted.token.public_id(),
                 name: &request.name,
-                scopes: request.scopes.as_deref(),
-                secret_hash: &secret_hash,
+                scopes: &request.scopes,
+                secret_hash: &minted.secret_hash,
                 created_by: request.created_by,
-                responsible_user_id: request.responsible_user_id,
-                expiry,
+                responsible_user_id: responsible,
+                expiry: settled.expiry,
             },
         )
         .await;
         let inserted = match inserted {
             Ok(inserted) => inserted,
-            Err(err) if store::violates(&err, "api_keys_public_id_unique") => continue,
+            Err(err) if store::violates(&err, "api_keys_public_id_unique") => {
+                attempt.rollback().await?;
+                continue;
+            }
             Err(err) if store::violates(&err, "api_keys_expiry_window") => {
                 return Err(KeyError::Expiry(ExpiryError::OutOfWindow));
             }
             Err(err) => return Err(err.into()),
         };
-        if creator_expires.is_some_and(|creator| inserted.expires_at > creator) {
-            return Err(KeyError::OutlivesCreator);
-        }
         // Against the database's own creation time, as the expiry window is.
-        if let Some(policy) = policy
-            && inserted.expires_at > inserted.created_at + chrono::Duration::days(i64::from(policy.max_days()))
+        if let Some(days) = limits.policy_days
+            && inserted.expires_at > inserted.created_at + chrono::Duration::days(i64::from(days))
         {
-            return Err(KeyError::BeyondPolicy(policy.max_days()));
+            return Err(KeyError::Expiry(ExpiryError::BeyondPolicy(days)));
         }
-        let scopes: Option<Vec<&str>> = request.scopes.as_ref().map(|s| s.iter().map(|s| s.name()).collect());
+        if let Some(creator) = creator_expires
+            && inserted.expires_at > creator
+        {
+            return Err(KeyError::Expiry(ExpiryError::OutlivesCreator(creator)));
+        }
         store::audit::record(
-            &mut tx,
+            &mut attempt,
             NewEvent {
                 org_id: Some(request.org_id),
                 actor: request.created_by,
@@ -187,19 +245,23 @@ async fn create_with_tokens(
                 user_agent: request.origin.user_agent(),
                 details: serde_json::json!({
                     "name": request.name.as_str(),
-                    "public_id": token.public_id().as_str(),
-                    "scopes": scopes,
+                    "public_id": minted.token.public_id().as_str(),
+                    "scopes": request.scopes.listed().map(|s| s.iter().map(|s| s.name()).collect::<Vec<_>>()),
                     "expires_at": inserted.expires_at,
                 }),
             },
         )
         .await?;
-        tx.commit().await?;
-        return Ok((inserted.id, token));
+        attempt.commit().await?;
+        return Ok(Created {
+            id: inserted.id,
+            token: minted.token,
+            created_at: inserted.created_at,
+            expires_at: inserted.expires_at,
+            settled,
+        });
     }
-    Err(KeyError::Database(sqlx::Error::Protocol(
-        "could not find a free public id".into(),
-    )))
+    Err(KeyError::NoFreePublicId)
 }
 
 impl From<StandingError> for KeyError {
@@ -210,26 +272,6 @@ impl From<StandingError> for KeyError {
             StandingError::Database(db) => KeyError::Database(db),
         }
     }
-}
-
-/// The expiry a key is created with: what was asked, or the default cut to the org's policy
-/// and to the creating key's expiry.
-fn resolve(
-    asked: Lifetime,
-    policy: Option<KeyLifetime>,
-    creator_expires: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Expiry {
-    let Lifetime::Asked(expiry) = asked else {
-        let days = policy.map_or(Expiry::DEFAULT_DAYS, |policy| {
-            policy.max_days().min(Expiry::DEFAULT_DAYS)
-        });
-        return match creator_expires {
-            Some(creator) if now + chrono::Duration::days(i64::from(days)) > creator => Expiry::At(creator),
-            _ => Expiry::InDays(days),
-        };
-    };
-    expiry
 }
 
 /// Revokes a key of the org and records who did it. A calling key must still be valid when the
@@ -375,32 +417,28 @@ mod tests {
     use crate::domain::token::checksum;
     use crate::store::test_database::database;
 
-    #[test]
-    fn the_default_is_thirty_days_cut_to_the_policy_and_to_the_creators_expiry() {
-        let now = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_000_000).expect("time");
-        let days = |n| chrono::Duration::days(n);
-        assert_eq!(resolve(Lifetime::Default, None, None, now), Expiry::InDays(30));
-        let week = KeyLifetime::from_days(7).expect("lifetime");
-        assert_eq!(resolve(Lifetime::Default, Some(week), None, now), Expiry::InDays(7));
-        let year = KeyLifetime::from_days(365).expect("lifetime");
-        assert_eq!(resolve(Lifetime::Default, Some(year), None, now), Expiry::InDays(30));
-        let creator = now + days(30);
-        assert_eq!(resolve(Lifetime::Default, None, Some(creator), now), Expiry::InDays(30));
-        let sooner = creator - chrono::Duration::microseconds(1);
-        assert_eq!(resolve(Lifetime::Default, None, Some(sooner), now), Expiry::At(sooner));
-        assert_eq!(
-            resolve(Lifetime::Default, Some(week), Some(sooner), now),
-            Expiry::InDays(7)
-        );
-        // What was asked is kept; the policy refuses it after the insert, against the database clock.
-        let asked = Expiry::InDays(90);
-        assert_eq!(resolve(Lifetime::Asked(asked), Some(week), None, now), asked);
-    }
-
     /// A token whose public id is `public_id`, with a secret of its own.
     fn token_with_public_id(public_id: &str) -> Result<KeyToken, TokenError> {
         let body = format!("kw_{public_id}_{}", "S".repeat(32));
         KeyToken::parse(&format!("{body}{}", checksum(&body)))
+    }
+
+    /// Creates the key with a first token whose public id is `taken`, then the `next` ones.
+    async fn create_colliding(
+        pool: &PgPool,
+        request: &KeyRequest,
+        taken: &str,
+        mut next: Vec<KeyToken>,
+    ) -> Result<Created, KeyError> {
+        let argon2 = Argon2Pool::new(1);
+        let minted = Minted::from_token(&argon2, token_with_public_id(taken)).await?;
+        let mut tx = pool.begin().await?;
+        let created = create_in(&mut tx, &argon2, request, minted, || {
+            Ok(next.pop().expect("a token for every attempt"))
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     async fn count(pool: &PgPool, table: &str) -> i64 {
@@ -419,27 +457,24 @@ mod tests {
         let request = KeyRequest {
             org_id: org.id,
             name: KeyName::parse("deploy").expect("name"),
-            scopes: None,
-            expiry: Expiry::InDays(30).into(),
+            scopes: KeyScopes::Unscoped,
+            expiry: AskedExpiry::InDays(30),
             created_by: Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
         };
-        let (_, existing) = create(&pool, &Argon2Pool::new(1), &request).await.expect("first key");
-        let taken = existing.public_id().as_str().to_owned();
+        let existing = create(&pool, &Argon2Pool::new(1), &request).await.expect("first key");
+        let taken = existing.token.public_id().as_str().to_owned();
         (pool, cluster, request, taken)
     }
 
     #[tokio::test]
     async fn a_public_id_that_is_taken_costs_a_retry_with_a_new_token() {
         let (pool, _cluster, request, taken) = setup().await;
-        let mut tokens = vec![KeyToken::generate(), token_with_public_id(&taken)];
-        let (_, token) = create_with_tokens(&pool, &Argon2Pool::new(1), &request, None, || {
-            tokens.pop().expect("a token for every attempt")
-        })
-        .await
-        .expect("created on the second attempt");
-        assert_ne!(token.public_id().as_str(), taken);
+        let created = create_colliding(&pool, &request, &taken, vec![KeyToken::generate().expect("token")])
+            .await
+            .expect("created on the second attempt");
+        assert_ne!(created.token.public_id().as_str(), taken);
         assert_eq!(count(&pool, "api_keys").await, 2);
         assert_eq!(count(&pool, "audit_events").await, 2, "one creation event per key");
     }
@@ -461,11 +496,11 @@ mod tests {
     #[tokio::test]
     async fn three_taken_public_ids_in_a_row_give_up_and_write_nothing() {
         let (pool, _cluster, request, taken) = setup().await;
-        let outcome = create_with_tokens(&pool, &Argon2Pool::new(1), &request, None, || {
-            token_with_public_id(&taken)
-        })
-        .await;
-        assert!(matches!(outcome, Err(KeyError::Database(_))));
+        let again = (0..2)
+            .map(|_| token_with_public_id(&taken))
+            .collect::<Result<Vec<_>, _>>();
+        let outcome = create_colliding(&pool, &request, &taken, again.expect("tokens")).await;
+        assert!(matches!(outcome, Err(KeyError::NoFreePublicId)), "{outcome:?}");
         assert_eq!(count(&pool, "api_keys").await, 1);
         assert_eq!(count(&pool, "audit_events").await, 1);
     }
@@ -478,7 +513,7 @@ mod tests {
             .expect("the first key");
         let child = KeyRequest {
             created_by: Actor::Key(parent),
-            expiry: Expiry::InDays(7).into(),
+            expiry: AskedExpiry::InDays(7),
             ..request
         };
         (parent, child)
@@ -532,17 +567,23 @@ mod tests {
     async fn a_key_made_by_a_key_never_outlives_it() {
         let (pool, _cluster, request, _) = setup().await;
         let short_lived = KeyRequest {
-            expiry: Expiry::InDays(1).into(),
+            expiry: AskedExpiry::InDays(1),
             ..request
         };
-        let (parent, _) = create(&pool, &Argon2Pool::new(1), &short_lived).await.expect("parent");
+        let parent = create(&pool, &Argon2Pool::new(1), &short_lived)
+            .await
+            .expect("parent")
+            .id;
         let child = KeyRequest {
             created_by: Actor::Key(parent),
-            expiry: Expiry::InDays(2).into(),
+            expiry: AskedExpiry::InDays(2),
             ..short_lived
         };
         let outcome = create(&pool, &Argon2Pool::new(1), &child).await;
-        assert!(matches!(outcome, Err(KeyError::OutlivesCreator)), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(KeyError::Expiry(ExpiryError::OutlivesCreator(_)))),
+            "{outcome:?}"
+        );
         assert_eq!(count(&pool, "api_keys").await, 2, "the child was not kept");
     }
 }

@@ -80,7 +80,7 @@ pub async fn add(
 /// Marks the org's claim of `name` verified, making the org the manager of the domain's
 /// accounts; refused while another org has it verified.
 pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Verification, DomainError> {
-    crate::standing::retrying_deadlocks(deadlocked, || async move {
+    crate::service::standing::retrying_deadlocks(deadlocked, || async move {
         let mut tx = pool.begin().await?;
         let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
             .await?
@@ -111,7 +111,7 @@ pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
 /// Removes the org's claim of `name`; when it was verified, the domain's accounts are managed
 /// by no org from then on.
 pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Domain, DomainError> {
-    crate::standing::retrying_deadlocks(deadlocked, || async move {
+    crate::service::standing::retrying_deadlocks(deadlocked, || async move {
         let mut tx = pool.begin().await?;
         let domain = store::domains::find_by_name(&mut tx, change.acting.org_id, name)
             .await?
@@ -138,7 +138,7 @@ pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
 /// domain's accounts locks their rows, which a change to one of those people may hold. It can
 /// run again.
 fn deadlocked(err: &DomainError) -> bool {
-    matches!(err, DomainError::Database(db) if crate::standing::is_deadlock(db))
+    matches!(err, DomainError::Database(db) if crate::service::standing::is_deadlock(db))
 }
 
 #[cfg(test)]
@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn only_a_deadlock_runs_a_domain_change_again() {
-        assert!(deadlocked(&DomainError::Database(crate::standing::deadlock_error())));
+        assert!(deadlocked(&DomainError::Database(
+            crate::service::standing::deadlock_error()
+        )));
         assert!(!deadlocked(&DomainError::Database(sqlx::Error::RowNotFound)));
         let name = DomainName::parse("example.com").expect("a name");
         assert!(!deadlocked(&DomainError::NotFound(name)));

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::api_key::KeyVerifier;
 use crate::domain::policy::{Allowlist, KeyLifetime, PolicyKind, PolicyRule, PolicyStatus};
 use crate::domain::{Action, PolicyName};
-use crate::standing::{self, Power, StandingError};
+use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::{Acting, NewEvent};
 use crate::store::policies::{PolicyRow, PolicyWrite};

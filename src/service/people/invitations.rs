@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{Acting, PeopleError, role_name};
 use crate::domain::{Action, DisplayName, Email};
-use crate::standing::{self, Power, StandingError};
+use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::{Actor, NewEvent, Origin};
 use crate::store::invitations::{Invitation, Inviter, State};
@@ -397,7 +397,9 @@ mod tests {
 
     #[test]
     fn only_a_deadlock_runs_an_acceptance_again() {
-        assert!(deadlocked(&AcceptError::Database(crate::standing::deadlock_error())));
+        assert!(deadlocked(&AcceptError::Database(
+            crate::service::standing::deadlock_error()
+        )));
         assert!(!deadlocked(&AcceptError::Database(sqlx::Error::RowNotFound)));
         assert!(!deadlocked(&AcceptError::WrongAccount));
         assert!(!deadlocked(&AcceptError::Unusable(Unusable::Withdrawn)));

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::Action;
 use crate::domain::classification::{self, Color, LevelName, LevelStatus, LevelText, OrderProblems, Transition};
-use crate::standing::{self, Power, StandingError};
+use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::Acting;
 use crate::store::classification_levels::{Level, LevelFields};

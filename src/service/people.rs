@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::domain::{Action, DisplayName, Email};
-use crate::standing::{self, Power, StandingError};
+use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::{Actor, NewEvent};
 use crate::store::memberships::{Member, Role};
