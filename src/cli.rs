@@ -12,12 +12,13 @@ use crate::config::{AdminAdd, AdminResetPassword, ClaimArg, DomainsCommand, Keys
 use crate::domain::api_key::{AskedExpiry, KeyName};
 use crate::domain::domain_name::ClaimType;
 use crate::domain::scope::{ScopesError, UnknownScope};
-use crate::domain::{Action, DisplayName, DomainName, Email, KeyScopes, NewPassword, OrgName, Scope};
+use crate::domain::{DisplayName, DomainName, Email, KeyScopes, NewPassword, OrgName, Scope};
 use crate::service::keys;
+use crate::service::people::admins::{self, AdminError, MadeBy, NewAdmin, OrgOf};
 use crate::service::org_domains::{self as domains, DomainError, Verification};
 use crate::store;
 use crate::store::api_keys::Revocation;
-use crate::store::audit::{Acting, Actor, NewEvent, Origin};
+use crate::store::audit::{Acting, Actor, Origin};
 
 /// A command that failed: the message is one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -102,40 +103,44 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
         }
     };
 
-    let mut tx = pool.begin().await?;
-    // The domain's claims first, as verification locks them before the domain's accounts.
-    let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
     let org = match (args.org, &new_org) {
-        (Some(id), _) => store::orgs::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)")))?,
-        (None, Some(name)) => {
-            let org = store::orgs::create(&mut tx, name).await?;
-            audit(&mut tx, org.id, Action::OrgCreated, "org", org.id.to_string()).await?;
-            org
-        }
+        (Some(id), _) => OrgOf::Existing(id),
+        (None, Some(name)) => OrgOf::New(name),
         (None, None) => return Err(CliError::Invalid("give --org ID or --org-name NAME".into())),
     };
-    let user = match (existing, password_hash) {
-        (Some(user), _) => {
-            // The operator should know whose account they are trusting: it was not made here.
-            eprintln!(
-                "{} has an account already, made {}: it keeps its name and password",
-                user.email,
-                user.created_at.to_rfc3339()
-            );
-            user
+    let mut tx = pool.begin().await?;
+    let made = admins::make_admin(
+        &mut tx,
+        org,
+        &NewAdmin {
+            email: &email,
+            name: &name,
+            password_hash: password_hash.as_deref(),
+        },
+        &MadeBy {
+            actor: Some(Actor::System),
+            origin: &Origin::default(),
+            via: "cli",
+        },
+    )
+    .await
+    .map_err(|err| match err {
+        AdminError::NoSuchOrg(id) => {
+            CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)"))
         }
-        (None, Some(hash)) => {
-            let user = store::users::create(&mut tx, &email, &name, &hash, manager).await?;
-            audit(&mut tx, org.id, Action::UserCreated, "user", user.id.to_string()).await?;
-            user
-        }
-        (None, None) => return Err(CliError::Invalid("no password was given".into())),
-    };
-    store::users::grant_admin(&mut tx, org.id, user.id).await?;
-    audit(&mut tx, org.id, Action::AdminGranted, "user", user.id.to_string()).await?;
+        AdminError::NoPassword => CliError::Invalid("no password was given".into()),
+        AdminError::Database(db) => CliError::Database(db),
+    })?;
     tx.commit().await?;
+    let (org, user) = (made.org, made.user);
+    if !made.new_account {
+        // The operator should know whose account they are trusting: it was not made here.
+        eprintln!(
+            "{} has an account already, made {}: it keeps its name and password",
+            user.email,
+            user.created_at.to_rfc3339()
+        );
+    }
     eprintln!("{} is an admin of {} ({})", user.email, org.name, org.id);
     println!("{}", org.id);
     Ok(())
@@ -161,30 +166,6 @@ pub async fn reset_password(pool: &PgPool, args: &AdminResetPassword, public_bas
         link.expires_at.to_rfc3339()
     );
     Ok(())
-}
-
-async fn audit(
-    conn: &mut sqlx::PgConnection,
-    org_id: uuid::Uuid,
-    action: Action,
-    target_kind: &str,
-    target_id: String,
-) -> Result<(), sqlx::Error> {
-    store::audit::record(
-        conn,
-        NewEvent {
-            org_id: Some(org_id),
-            actor: Actor::System,
-            action,
-            target_kind: Some(target_kind),
-            target_id: Some(target_id),
-            ip: None,
-            user_agent: None,
-            details: serde_json::json!({ "via": "cli" }),
-        },
-    )
-    .await
-    .map(|_| ())
 }
 
 /// `keyward keys ...`: create (the value goes to stdout alone), list, revoke.

@@ -10,10 +10,11 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{Layout, PageError, field_errors, presession, render_with_cookie, session};
-use crate::domain::{Action, DisplayName, Email, NewPassword, OrgName, UserAgent};
+use crate::domain::{DisplayName, Email, NewPassword, OrgName, UserAgent};
+use crate::service::people::admins::{self, AdminError, MadeBy, NewAdmin, OrgOf};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Actor, NewEvent};
+use crate::store::audit::Origin;
 
 const CSRF_PURPOSE: &str = "setup";
 /// How long a printed setup link stays usable.
@@ -202,9 +203,7 @@ pub async fn submit(
 
     let mut tx = state.pool.begin().await?;
     // Two setup links can be live at once (one per start); only one first admin may result.
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('keyward.setup'))")
-        .execute(&mut *tx)
-        .await?;
+    store::setup_tokens::serialize_setup(&mut tx).await?;
     if store::users::any_exist(&mut tx).await? {
         return Err(PageError::NotFound);
     }
@@ -213,10 +212,6 @@ pub async fn submit(
         page.problem = Some(t.setup_link_unusable);
         return render_with_cookie(StatusCode::BAD_REQUEST, &page, None);
     }
-    let org = store::orgs::create(&mut tx, &org_name).await?;
-    let manager = store::domains::manager_of(&mut tx, &email.domain()).await?;
-    let user = store::users::create(&mut tx, &email, &name, &password_hash, manager).await?;
-    store::users::grant_admin(&mut tx, org.id, user.id).await?;
     let ip = req
         .peer_addr()
         .map(|peer| crate::auth::client_ip::client_ip(peer.ip(), req.headers(), &state.trusted_proxies));
@@ -224,26 +219,26 @@ pub async fn submit(
         .headers()
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| UserAgent::parse(v.as_bytes()));
-    for (action, target_kind, target_id) in [
-        (Action::OrgCreated, "org", org.id.to_string()),
-        (Action::UserCreated, "user", user.id.to_string()),
-        (Action::AdminGranted, "user", user.id.to_string()),
-    ] {
-        store::audit::record(
-            &mut tx,
-            NewEvent {
-                org_id: Some(org.id),
-                actor: Actor::User(user.id),
-                action,
-                target_kind: Some(target_kind),
-                target_id: Some(target_id),
-                ip,
-                user_agent: user_agent.as_ref().map(UserAgent::as_str),
-                details: serde_json::json!({ "via": "setup" }),
-            },
-        )
-        .await?;
-    }
+    let made = admins::make_admin(
+        &mut tx,
+        OrgOf::New(&org_name),
+        &NewAdmin {
+            email: &email,
+            name: &name,
+            password_hash: Some(&password_hash),
+        },
+        &MadeBy {
+            actor: None,
+            origin: &Origin { ip, user_agent },
+            via: "setup",
+        },
+    )
+    .await
+    .map_err(|err| match err {
+        AdminError::Database(db) => PageError::Database(db),
+        other => PageError::Internal(other.into()),
+    })?;
+    let (org, user) = (made.org, made.user);
     tx.commit().await?;
     tracing::info!(org_id = %org.id, user_id = %user.id, "first-run setup completed");
     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())

@@ -580,6 +580,7 @@ pub async fn update_profile(
     Ok(profile)
 }
 
+pub mod admins;
 pub mod invitations;
 pub mod password_links;
 

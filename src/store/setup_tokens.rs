@@ -39,3 +39,12 @@ pub async fn consume(conn: &mut PgConnection, token_hash: &[u8]) -> Result<bool,
     .await?;
     Ok(row.is_some())
 }
+
+/// Holds first-run setup to one transaction at a time until this one ends: two setup links can
+/// be live at once (one per start), and only one first admin may result.
+pub async fn serialize_setup(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('keyward.setup'))")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
