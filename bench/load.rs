@@ -29,11 +29,11 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use keyward::auth::argon2id::{self, Argon2Pool};
+use keyward::domain::actor::Actor;
 use keyward::domain::api_key::{AskedExpiry, KeyName};
 use keyward::domain::token::{self, KeyToken};
 use keyward::domain::{KeyScopes, OrgName};
 use keyward::service::keys::{self, KeyRequest};
-use keyward::store::audit::Actor;
 
 use cpu::Usage;
 use http::{Connection, Pace, Tally};

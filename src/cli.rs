@@ -9,16 +9,17 @@ use sqlx::PgPool;
 
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::config::{AdminAdd, AdminResetPassword, ClaimArg, DomainsCommand, KeysCommand, KeysCreate, OrgsCommand};
+use crate::domain::actor::Actor;
 use crate::domain::api_key::{AskedExpiry, KeyName};
 use crate::domain::domain_name::ClaimType;
 use crate::domain::scope::{ScopesError, UnknownScope};
 use crate::domain::{DisplayName, DomainName, Email, KeyScopes, NewPassword, OrgName, Scope};
 use crate::service::keys;
-use crate::service::people::admins::{self, AdminError, MadeBy, NewAdmin, OrgOf};
 use crate::service::org_domains::{self as domains, DomainError, Verification};
+use crate::service::people::admins::{self, AdminError, MadeBy, NewAdmin, OrgOf};
 use crate::store;
 use crate::store::api_keys::Revocation;
-use crate::store::audit::{Acting, Actor, Origin};
+use crate::store::audit::{Acting, Origin};
 
 /// A command that failed: the message is one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -322,7 +323,7 @@ async fn known_user(conn: &mut sqlx::PgConnection, email: &str) -> Result<store:
         .ok_or_else(|| CliError::Invalid(format!("--created-by: no account has the email {email}")))
 }
 
-async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<store::orgs::Org, CliError> {
+async fn known_org(conn: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<crate::domain::org::Org, CliError> {
     store::orgs::get(conn, id)
         .await?
         .ok_or_else(|| CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)")))

@@ -13,13 +13,14 @@ use super::error::ApiError;
 use super::orgs::PageLinks;
 use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
+use crate::domain::actor::Actor;
+use crate::domain::api_key::ApiKey;
 use crate::domain::api_key::{AskedExpiry, KeyName, KeyStatus, Limit};
 use crate::domain::{KeyScopes, Scope};
 use crate::service::keys::{self, KeyError, KeyRequest};
 use crate::state::AppState;
 use crate::store;
-use crate::store::api_keys::{ApiKey, KeyCursor, KeyFilter, Revocation};
-use crate::store::audit::Actor;
+use crate::store::api_keys::{KeyCursor, KeyFilter, Revocation};
 
 const PAGE: i64 = 50;
 const MAX_PAGE: i64 = 100;

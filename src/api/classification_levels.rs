@@ -12,11 +12,12 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
+use crate::domain::actor::Actor;
 use crate::domain::classification::{Color, LevelName, LevelStatus, LevelText};
 use crate::service::classification::{self, LevelError, LevelPatch};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Acting, Actor};
+use crate::store::audit::Acting;
 use crate::store::classification_levels::{Level, LevelFields};
 
 /// A classification level.

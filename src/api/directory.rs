@@ -49,7 +49,7 @@ fn directory(caller: &Caller, raw: &str) -> Result<(), ApiError> {
 fn acting<'a>(caller: &Caller, origin: &'a store::audit::Origin) -> Acting<'a> {
     Acting {
         org_id: caller.org_id,
-        actor: store::audit::Actor::Key(caller.key_id),
+        actor: crate::domain::actor::Actor::Key(caller.key_id),
         origin,
     }
 }

@@ -18,9 +18,10 @@ use super::orgs::{PageLinks, SelfLink};
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
 use crate::domain::Action;
+use crate::domain::actor::Actor;
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Actor, ActorFilter, Event, EventFilter, Order};
+use crate::store::audit::{ActorFilter, Event, EventFilter, Order};
 
 /// The largest (and default) page of the list.
 pub const LIST_PAGE: i64 = 50;

@@ -15,11 +15,11 @@ use super::origin;
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
 use crate::domain::Email;
+use crate::domain::actor::Actor;
+use crate::domain::member::Role;
 use crate::service::people::Acting;
 use crate::service::people::invitations;
 use crate::state::AppState;
-use crate::store::audit::Actor;
-use crate::store::memberships::Role;
 
 /// The most addresses one request invites.
 pub const MAX_EMAILS: usize = 25;

@@ -12,10 +12,11 @@ use super::origin;
 use super::reply::{NoContent, Reply};
 use super::users::{account_status, lenient};
 use crate::auth::api_key::Caller;
+use crate::domain::actor::Actor;
 use crate::domain::{DisplayName, Email};
 use crate::service::people::{self, Acting, ProfileField, ProfilePatch};
 use crate::state::AppState;
-use crate::store::audit::{Actor, Origin};
+use crate::store::audit::Origin;
 use crate::store::users::Profile;
 
 fn acting<'a>(caller: &Caller, origin: &'a Origin) -> Acting<'a> {

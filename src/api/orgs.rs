@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
+use crate::domain::org::Org;
 use crate::state::AppState;
 use crate::store;
-use crate::store::orgs::Org;
 
 /// `{"data": [org], "links": {...}}`.
 #[derive(Serialize, ToSchema)]

@@ -16,11 +16,12 @@ use super::orgs::{PageLinks, SelfLink};
 use super::reply::{NoContent, Reply};
 use crate::auth::api_key::Caller;
 use crate::domain::PolicyName;
+use crate::domain::actor::Actor;
 use crate::domain::policy::{PolicyKind, PolicyRule, PolicyStatus};
 use crate::service::policies::{Change, PolicyChangeError, PolicyInput};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Acting, Actor};
+use crate::store::audit::Acting;
 use crate::store::policies::PolicyRow;
 
 const PAGE: i64 = 50;

@@ -12,9 +12,10 @@ use super::error::ApiError;
 use super::orgs::{PageLinks, SelfLink};
 use super::reply::Reply;
 use crate::auth::api_key::Caller;
+use crate::domain::member::{Member, UserStatus};
 use crate::state::AppState;
 use crate::store;
-use crate::store::memberships::{Member, MemberFilter, UserStatus};
+use crate::store::memberships::MemberFilter;
 
 /// The largest page any user list serves.
 pub const MAX_PAGE: i64 = 50;

@@ -6,9 +6,10 @@ use sqlx::PgPool;
 
 use super::{CliError, known_org};
 use crate::config::PoliciesCommand;
+use crate::domain::actor::Actor;
 use crate::service::policies::{Change, PolicyChangeError};
 use crate::store;
-use crate::store::audit::{Acting, Actor, Origin};
+use crate::store::audit::{Acting, Origin};
 
 pub async fn run(pool: &PgPool, command: &PoliciesCommand) -> Result<(), CliError> {
     match command {

@@ -1,8 +1,14 @@
 //! The rules of an admin API key that do not depend on storage: its name, its lifetime and
 //! its status at a given time.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::Scope;
+use super::actor::Actor;
 
 use super::names::NameError;
 
@@ -311,6 +317,33 @@ impl KeyStatus {
             KeyStatus::Expired => "expired",
             KeyStatus::Revoked => "revoked",
         }
+    }
+}
+
+/// A key as the console and the API show it. Never any part of the secret.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub public_id: String,
+    pub name: String,
+    pub scoped: bool,
+    pub scopes: Vec<Scope>,
+    pub created_by: Actor,
+    pub responsible_user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<IpAddr>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The responsible person's name and email, when there is one.
+    pub creator_name: Option<String>,
+    pub creator_email: Option<String>,
+}
+
+impl ApiKey {
+    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
+        KeyStatus::at(now, self.expires_at, self.revoked_at)
     }
 }
 

@@ -1,12 +1,15 @@
 //! Pure domain types with their rules: parsed once at the boundary, trusted everywhere after.
 //! No I/O lives here.
 
+pub mod actor;
 pub mod api_key;
 pub mod audit;
 pub mod classification;
 pub mod domain_name;
 pub mod email;
+pub mod member;
 pub mod names;
+pub mod org;
 pub mod password;
 pub mod policy;
 pub mod scope;

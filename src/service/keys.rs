@@ -15,6 +15,7 @@ use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
 use crate::domain::Action;
 use crate::domain::KeyScopes;
+use crate::domain::actor::Actor;
 use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
 use crate::domain::policy::PolicyKind;
 use crate::domain::scope::ScopesError;
@@ -23,7 +24,7 @@ use crate::service::policies;
 use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::api_keys::{NewApiKey, Revocation};
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::{NewEvent, Origin};
 
 /// A key to create, already parsed.
 pub struct KeyRequest {

@@ -9,11 +9,12 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
+use crate::domain::actor::Actor;
+use crate::domain::member::{Member, Role};
 use crate::domain::{Action, DisplayName, Email};
 use crate::service::standing::{self, Power, StandingError};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent};
-use crate::store::memberships::{Member, Role};
+use crate::store::audit::NewEvent;
 use crate::store::users::{Profile, UserStatus};
 
 /// Who is acting, for which org, from where: every change is confined to `org_id` and

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::actor::Actor;
 use crate::store;
-use crate::store::audit::Actor;
 
 /// How much standing a change needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,37 +7,11 @@ use sqlx::PgConnection;
 use sqlx::types::ipnet::IpNet;
 use uuid::Uuid;
 
-use super::audit::{Actor, ActorKind};
+use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::api_key::ApiKey;
 use crate::domain::api_key::{Expiry, KeyName, KeyStatus};
 use crate::domain::token::PublicId;
 use crate::domain::{KeyScopes, Scope};
-
-/// A key as the console and the API show it. Never any part of the secret.
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub public_id: String,
-    pub name: String,
-    pub scoped: bool,
-    pub scopes: Vec<Scope>,
-    pub created_by: Actor,
-    pub responsible_user_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub last_used_ip: Option<IpAddr>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// The responsible person's name and email, when there is one.
-    pub creator_name: Option<String>,
-    pub creator_email: Option<String>,
-}
-
-impl ApiKey {
-    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
-        KeyStatus::at(now, self.expires_at, self.revoked_at)
-    }
-}
 
 /// What the key middleware needs to verify a presented token. Not `Debug`: it holds the hash.
 #[derive(Clone)]

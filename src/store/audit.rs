@@ -8,48 +8,8 @@ use sqlx::PgConnection;
 use sqlx::types::ipnet::IpNet;
 use uuid::Uuid;
 
+use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::{Action, UserAgent};
-
-/// Who did something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "actor_kind", rename_all = "lowercase")]
-pub enum ActorKind {
-    User,
-    Key,
-    System,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    User(Uuid),
-    Key(Uuid),
-    System,
-}
-
-impl Actor {
-    pub fn kind(self) -> ActorKind {
-        match self {
-            Actor::User(_) => ActorKind::User,
-            Actor::Key(_) => ActorKind::Key,
-            Actor::System => ActorKind::System,
-        }
-    }
-
-    pub fn id(self) -> Option<Uuid> {
-        match self {
-            Actor::User(id) | Actor::Key(id) => Some(id),
-            Actor::System => None,
-        }
-    }
-
-    pub fn from_parts(kind: ActorKind, id: Option<Uuid>) -> Actor {
-        match (kind, id) {
-            (ActorKind::User, Some(id)) => Actor::User(id),
-            (ActorKind::Key, Some(id)) => Actor::Key(id),
-            _ => Actor::System,
-        }
-    }
-}
 
 /// Where a request came from, as the audit events it causes record it. Empty for the command
 /// line and for the system's own work.

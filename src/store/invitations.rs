@@ -7,8 +7,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::Email;
-use crate::store::audit::Actor;
-use crate::store::memberships::Role;
+use crate::domain::actor::Actor;
+use crate::domain::member::Role;
 
 /// How long an invitation's link stays usable.
 pub const LIFETIME_DAYS: i32 = 7;

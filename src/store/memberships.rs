@@ -5,37 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A person's role in one organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "membership_role", rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Member,
-}
-
-/// Whether an account may sign in at all (across every org).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "user_status", rename_all = "lowercase")]
-pub enum UserStatus {
-    Active,
-    Disabled,
-}
-
-/// A member of an org, with what the user list shows of their account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub user_id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub nickname: Option<String>,
-    pub status: UserStatus,
-    pub managed_by_org: Option<Uuid>,
-    pub last_login_at: Option<DateTime<Utc>>,
-    pub role: Role,
-    pub suspended_at: Option<DateTime<Utc>>,
-    /// When the person was added to the org: the membership's creation.
-    pub joined_at: DateTime<Utc>,
-}
+use crate::domain::member::{Member, Role, UserStatus};
 
 /// Keyset position in an org's user list: the (joined_at, user id) of the last member shown.
 pub type MemberCursor = (DateTime<Utc>, Uuid);

@@ -1,17 +1,10 @@
 //! Organizations.
 
-use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::OrgName;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Org {
-    pub id: Uuid,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
+use crate::domain::org::Org;
 
 pub async fn create(conn: &mut PgConnection, name: &OrgName) -> Result<Org, sqlx::Error> {
     sqlx::query_as!(

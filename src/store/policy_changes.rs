@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::audit::{Actor, ActorKind};
+use crate::domain::actor::{Actor, ActorKind};
 
 /// The latest recorded change of one policy.
 #[derive(Debug, Clone)]

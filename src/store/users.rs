@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use crate::domain::member::UserStatus;
 use crate::domain::{DisplayName, Email};
-pub use crate::store::memberships::UserStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

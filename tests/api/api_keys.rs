@@ -53,7 +53,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
         None,
         org,
         revoked.id,
-        keyward::store::audit::Actor::System,
+        keyward::domain::actor::Actor::System,
         &Default::default(),
     )
     .await
@@ -394,7 +394,7 @@ async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
         None,
         org,
         key.id,
-        keyward::store::audit::Actor::System,
+        keyward::domain::actor::Actor::System,
         &Default::default(),
     )
     .await
@@ -619,7 +619,7 @@ async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothi
             name: KeyName::parse("too long").expect("name"),
             scopes: KeyScopes::Unscoped,
             expiry,
-            created_by: keyward::store::audit::Actor::System,
+            created_by: keyward::domain::actor::Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
         };
@@ -713,7 +713,7 @@ async fn persons_key(
         name: KeyName::parse("console key").expect("name"),
         scopes: scopes.map_or(KeyScopes::Unscoped, |s| KeyScopes::Scoped(s.to_vec())),
         expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
-        created_by: keyward::store::audit::Actor::User(person),
+        created_by: keyward::domain::actor::Actor::User(person),
         responsible_user_id: Some(person),
         origin: Default::default(),
     };
@@ -736,7 +736,7 @@ async fn named_key(app: &TestApp, org: uuid::Uuid, name: &str, expires_in: Durat
         name: KeyName::parse(name).expect("name"),
         scopes: KeyScopes::Scoped(vec![Scope::ReadOrgs]),
         expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
-        created_by: keyward::store::audit::Actor::System,
+        created_by: keyward::domain::actor::Actor::System,
         responsible_user_id: None,
         origin: Default::default(),
     };
@@ -867,7 +867,7 @@ async fn the_keys_list_filters_by_text_status_and_expiry_and_its_next_link_keeps
         None,
         org,
         revoked.id,
-        keyward::store::audit::Actor::System,
+        keyward::domain::actor::Actor::System,
         &Default::default(),
     )
     .await
@@ -1214,7 +1214,7 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
         None,
         org,
         ada,
-        keyward::store::audit::Actor::System,
+        keyward::domain::actor::Actor::System,
         &Default::default(),
     )
     .await

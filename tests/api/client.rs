@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use keyward::domain::actor::Actor;
 use keyward::domain::api_key::KeyName;
-use keyward::store::audit::Actor;
 
 use crate::helpers::TestApp;
 

@@ -122,7 +122,7 @@ impl Admin {
             name: KeyName::parse(name).expect("name"),
             scopes: keyward::domain::KeyScopes::Unscoped,
             expiry: keyward::domain::api_key::AskedExpiry::At(Utc::now() + lifetime),
-            created_by: keyward::store::audit::Actor::User(self.ada),
+            created_by: keyward::domain::actor::Actor::User(self.ada),
             responsible_user_id: Some(self.ada),
             origin: Default::default(),
         };
@@ -143,7 +143,7 @@ impl Admin {
             None,
             self.org,
             key.id,
-            keyward::store::audit::Actor::User(self.ada),
+            keyward::domain::actor::Actor::User(self.ada),
             &Default::default(),
         )
         .await

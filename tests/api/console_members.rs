@@ -757,7 +757,7 @@ async fn child_key(o: &Org, parent: &TestKey, days: u16) -> TestKey {
         name: KeyName::parse("made by a script").expect("name"),
         scopes: keyward::domain::KeyScopes::Unscoped,
         expiry: keyward::domain::api_key::AskedExpiry::InDays(days),
-        created_by: keyward::store::audit::Actor::Key(parent.id),
+        created_by: keyward::domain::actor::Actor::Key(parent.id),
         responsible_user_id: Some(o.bob),
         origin: Default::default(),
     };

@@ -380,7 +380,7 @@ impl TestApp {
             name: KeyName::parse("test key").expect("name"),
             scopes: scopes.map_or(KeyScopes::Unscoped, |s| KeyScopes::Scoped(s.to_vec())),
             expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
-            created_by: keyward::store::audit::Actor::System,
+            created_by: keyward::domain::actor::Actor::System,
             responsible_user_id: None,
             origin: Default::default(),
         };
@@ -682,7 +682,7 @@ impl TestApp {
             name: KeyName::parse("their key").expect("name"),
             scopes: KeyScopes::Unscoped,
             expiry: AskedExpiry::InDays(30),
-            created_by: keyward::store::audit::Actor::User(user),
+            created_by: keyward::domain::actor::Actor::User(user),
             responsible_user_id: Some(user),
             origin: Default::default(),
         };
@@ -781,8 +781,9 @@ impl TestApp {
         role: &str,
         inviter: uuid::Uuid,
     ) -> (uuid::Uuid, String) {
-        use keyward::store::audit::{Actor, Origin};
-        use keyward::store::memberships::Role;
+        use keyward::domain::actor::Actor;
+        use keyward::domain::member::Role;
+        use keyward::store::audit::Origin;
         let origin = Origin::default();
         let acting = keyward::service::people::Acting {
             org_id: org,

@@ -222,7 +222,7 @@ async fn revocation_is_stamped_when_its_statement_runs_not_when_its_transaction_
         .execute(&mut *tx)
         .await
         .expect("a transaction that waited");
-    let outcome = keyward::store::api_keys::revoke(&mut tx, org_id, key, keyward::store::audit::Actor::System)
+    let outcome = keyward::store::api_keys::revoke(&mut tx, org_id, key, keyward::domain::actor::Actor::System)
         .await
         .expect("revoke");
     assert!(matches!(outcome, keyward::store::api_keys::Revocation::Revoked { .. }));

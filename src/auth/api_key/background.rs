@@ -16,10 +16,11 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::limiter::address_unit;
+use crate::domain::actor::Actor;
 use crate::domain::{Action, UserAgent};
 use crate::metrics::Metrics;
 use crate::store;
-use crate::store::audit::{Actor, NewEvent};
+use crate::store::audit::NewEvent;
 
 pub struct RejectedUse<'a> {
     pub key_id: Uuid,

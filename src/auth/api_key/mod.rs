@@ -685,9 +685,9 @@ mod tests {
     use super::*;
     use crate::auth::argon2id::Argon2Pool;
     use crate::domain::KeyScopes;
+    use crate::domain::actor::Actor;
     use crate::domain::api_key::{AskedExpiry, KeyName};
     use crate::service::keys::{self, KeyRequest};
-    use crate::store::audit::Actor;
     use crate::store::test_database::database;
 
     #[test]

@@ -19,9 +19,10 @@ use super::catalog::{self, Lang};
 use super::session::SignedIn;
 use super::{Layout, PageError, render};
 use crate::domain::Action;
+use crate::domain::actor::Actor;
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::{NewEvent, Origin};
 
 pub use zones::zone_of;
 

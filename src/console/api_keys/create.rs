@@ -15,13 +15,13 @@ use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::single_use::FormToken;
 use crate::console::{Layout, PageError, field_errors, origin, render};
+use crate::domain::actor::Actor;
 use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
 use crate::domain::scope::ScopesError;
 use crate::domain::{KeyScopes, Scope};
 use crate::operations::{Operation, Operations};
 use crate::service::keys::{self, KeyError, KeyRequest, Minted};
 use crate::state::AppState;
-use crate::store::audit::Actor;
 
 /// The expiry presets, in days; 30 is chosen unless the person picks another.
 pub const PRESETS: [u16; 5] = [7, 30, 90, 180, 365];

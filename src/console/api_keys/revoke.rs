@@ -11,10 +11,10 @@ use super::detail::key_of_org;
 use super::view::KeyView;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
+use crate::domain::actor::Actor;
 use crate::service::keys;
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::Actor;
 use chrono::Utc;
 
 #[derive(Template)]

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::console::catalog::Messages;
+use crate::domain::actor::Actor;
+use crate::domain::api_key::ApiKey;
 use crate::domain::api_key::KeyStatus;
-use crate::store::api_keys::ApiKey;
-use crate::store::audit::Actor;
 
 /// An active key expiring sooner than this is flagged.
 const EXPIRY_WARNING: Duration = Duration::days(14);

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::actor::{Actor, ActorKind};
 use crate::store;
-use crate::store::audit::{Actor, ActorKind, Event, LogEvent, LogFilter};
+use crate::store::audit::{Event, LogEvent, LogFilter};
 
 /// The most events one download holds (the page says so).
 pub const MAX_ROWS: usize = 100_000;

@@ -10,7 +10,8 @@ use crate::console::Layout;
 
 use crate::console::catalog::audit_log::Messages;
 use crate::domain::Action;
-use crate::store::audit::{Actor, LogEvent};
+use crate::domain::actor::Actor;
+use crate::store::audit::LogEvent;
 
 /// A name with a second line (an email, a public id) and maybe a link.
 #[derive(Debug, Clone)]

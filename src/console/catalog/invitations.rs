@@ -56,10 +56,10 @@ super::catalog! {
 
 impl Messages {
     /// The role as a sentence names it: "… as an admin".
-    pub fn as_role(&self, role: crate::store::memberships::Role) -> &'static str {
+    pub fn as_role(&self, role: crate::domain::member::Role) -> &'static str {
         match role {
-            crate::store::memberships::Role::Admin => self.as_admin,
-            crate::store::memberships::Role::Member => self.as_member,
+            crate::domain::member::Role::Admin => self.as_admin,
+            crate::domain::member::Role::Member => self.as_member,
         }
     }
 }

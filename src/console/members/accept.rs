@@ -13,11 +13,11 @@ use crate::console::catalog::Lang;
 use crate::console::catalog::invitations::{self as catalog, Messages};
 use crate::console::session::{self, Session, Viewer};
 use crate::console::{Layout, PageError, field_errors, login, origin, presession, render_with_cookie};
+use crate::domain::member::Role;
 use crate::domain::{DisplayName, NewPassword};
 use crate::service::people::invitations::{self, AcceptError, Opened, Unusable};
 use crate::state::AppState;
 use crate::store::invitations::Invitation;
-use crate::store::memberships::Role;
 
 /// The pre-session CSRF purpose of the create-account form.
 const CSRF_PURPOSE: &str = "invitation";

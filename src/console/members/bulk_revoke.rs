@@ -15,10 +15,10 @@ use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
+use crate::domain::actor::Actor;
 use crate::service::keys;
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::Actor;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BulkForm {

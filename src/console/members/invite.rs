@@ -14,10 +14,10 @@ use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, field_errors, origin, render};
 use crate::domain::Email;
+use crate::domain::member::Role;
 use crate::service::people::PeopleError;
 use crate::service::people::invitations::{self, InvitationLink};
 use crate::state::AppState;
-use crate::store::memberships::Role;
 
 /// What the admin typed, shown again beside any error.
 #[derive(Debug, Default, Deserialize)]

@@ -13,10 +13,11 @@ use crate::console::catalog::invitations::{self as invitations_catalog, Messages
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, render};
+use crate::domain::member::Role;
 use crate::state::AppState;
 use crate::store;
 use crate::store::invitations::{Invitation, State};
-use crate::store::memberships::{MemberCursor, Role};
+use crate::store::memberships::MemberCursor;
 
 const PAGE_SIZE: i64 = 50;
 /// The most pending invitations the page lists, newest first.

@@ -23,11 +23,12 @@ use crate::console::PageError;
 use crate::console::catalog::Lang;
 use crate::console::catalog::members::{self as catalog, Messages};
 use crate::console::session::OrgAdmin;
+use crate::domain::actor::Actor;
+use crate::domain::member::{Member, Role, UserStatus};
 use crate::service::people::{Acting, PeopleError};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Actor, Origin};
-use crate::store::memberships::{Member, Role, UserStatus};
+use crate::store::audit::Origin;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let member = "/o/{orgId}/settings/members/{userId}";

@@ -15,11 +15,11 @@ use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
+use crate::domain::api_key::ApiKey;
+use crate::domain::member::Role;
 use crate::service::people::{self, KeyHandover, PeopleError, Removal};
 use crate::state::AppState;
 use crate::store;
-use crate::store::api_keys::ApiKey;
-use crate::store::memberships::Role;
 
 /// The three ways an admin leaves a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,10 +15,10 @@ use super::view::{Policy, requester_ip};
 use crate::console::catalog::{self, fill};
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, render};
+use crate::domain::actor::Actor;
 use crate::domain::policy::{AddressPolicy, PolicyKind};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::Actor;
 use crate::store::keyset as cursor;
 use crate::store::policy_changes::LastChange;
 

@@ -10,11 +10,12 @@ use uuid::Uuid;
 use crate::console::PageError;
 use crate::console::session::OrgAdmin;
 use crate::domain::PolicyName;
+use crate::domain::actor::Actor;
 use crate::domain::policy::{PolicyKind, PolicyRule, PolicyStatus};
 use crate::service::policies::{Change, PolicyChangeError, PolicyInput};
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{Acting, Actor, Origin};
+use crate::store::audit::{Acting, Origin};
 use crate::store::policies::PolicyRow;
 
 /// A stored policy with its type, status and rule parsed.

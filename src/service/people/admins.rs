@@ -7,10 +7,11 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::actor::Actor;
+use crate::domain::org::Org;
 use crate::domain::{Action, DisplayName, Email, OrgName};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
-use crate::store::orgs::Org;
+use crate::store::audit::{NewEvent, Origin};
 use crate::store::users::User;
 
 /// The org the admin is made in.
@@ -66,14 +67,20 @@ pub async fn make_admin(
 ) -> Result<Made, AdminError> {
     let manager = store::domains::manager_of(conn, &admin.email.domain()).await?;
     let (org, new_org) = match org {
-        OrgOf::Existing(id) => (store::orgs::get(conn, id).await?.ok_or(AdminError::NoSuchOrg(id))?, false),
+        OrgOf::Existing(id) => (
+            store::orgs::get(conn, id).await?.ok_or(AdminError::NoSuchOrg(id))?,
+            false,
+        ),
         OrgOf::New(name) => (store::orgs::create(conn, name).await?, true),
     };
     let (user, new_account) = match store::users::find_by_email(conn, admin.email).await? {
         Some(user) => (user, false),
         None => {
             let hash = admin.password_hash.ok_or(AdminError::NoPassword)?;
-            (store::users::create(conn, admin.email, admin.name, hash, manager).await?, true)
+            (
+                store::users::create(conn, admin.email, admin.name, hash, manager).await?,
+                true,
+            )
         }
     };
     store::users::grant_admin(conn, org.id, user.id).await?;
@@ -99,9 +106,5 @@ pub async fn make_admin(
         )
         .await?;
     }
-    Ok(Made {
-        org,
-        user,
-        new_account,
-    })
+    Ok(Made { org, user, new_account })
 }

@@ -15,12 +15,13 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{Acting, PeopleError, role_name};
+use crate::domain::actor::Actor;
+use crate::domain::member::Role;
 use crate::domain::{Action, DisplayName, Email};
 use crate::service::standing::{self, Power, StandingError};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::{NewEvent, Origin};
 use crate::store::invitations::{Invitation, Inviter, State};
-use crate::store::memberships::Role;
 use crate::store::users::UserStatus;
 
 /// The path a link opens, before its token (a query, never a path: access logs print paths).

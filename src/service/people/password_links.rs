@@ -14,9 +14,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{Acting, PeopleError, event, managed_account};
+use crate::domain::actor::Actor;
 use crate::domain::{Action, Email};
 use crate::store;
-use crate::store::audit::{Actor, NewEvent, Origin};
+use crate::store::audit::{NewEvent, Origin};
 use crate::store::users::UserStatus;
 
 /// The path a link opens, before its token.

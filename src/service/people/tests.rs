@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::domain::OrgName;
+use crate::domain::actor::Actor;
 use crate::pg_embedded::PrivateCluster;
-use crate::store::audit::{Actor, Origin};
+use crate::store::audit::Origin;
 use crate::store::test_database::database;
 
 struct World {
