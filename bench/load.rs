@@ -258,7 +258,7 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
         let (pool, argon2) = (pool.clone(), argon2.clone());
         tasks.spawn(async move {
             let request = KeyRequest {
-                org_id: org,
+                org_id: org.into(),
                 name: KeyName::parse(&format!("bench key {n}"))?,
                 scopes: KeyScopes::Unscoped,
                 expiry: AskedExpiry::in_days(30)?,
@@ -267,7 +267,7 @@ async fn create_keys(pool: &PgPool, org: Uuid, count: usize) -> anyhow::Result<V
                 origin: Default::default(),
             };
             let created = keys::create(&pool, &argon2, &request).await?;
-            let (id, token) = (created.id, created.token);
+            let (id, token) = (created.id.uuid(), created.token);
             anyhow::Ok((
                 n,
                 BenchKey {

@@ -14,6 +14,7 @@ use crate::domain::api_key::{AskedExpiry, KeyName};
 use crate::domain::domain_name::ClaimType;
 use crate::domain::scope::{ScopesError, UnknownScope};
 use crate::domain::{DisplayName, DomainName, Email, KeyScopes, NewPassword, OrgName, Scope};
+use crate::domain::{KeyId, OrgId, UserId};
 use crate::service::keys;
 use crate::service::org_domains::{self as domains, DomainError, Verification};
 use crate::service::people::admins::{self, AdminError, MadeBy, NewAdmin, OrgOf};
@@ -216,8 +217,15 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
             if let Some(email) = created_by {
                 let user = known_user(&mut conn, email).await?;
                 drop(conn);
-                let revoked =
-                    keys::revoke_by_creator(pool, None, org.id, user.id, Actor::System, &Origin::default()).await?;
+                let revoked = keys::revoke_by_creator(
+                    pool,
+                    None,
+                    OrgId::from(org.id),
+                    UserId::from(user.id),
+                    Actor::System,
+                    &Origin::default(),
+                )
+                .await?;
                 eprintln!("revoked {} active key(s) of {}", revoked.len(), user.email);
                 for (id, public_id) in revoked {
                     println!("{id}\t{public_id}");
@@ -229,7 +237,16 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
                 .await?
                 .ok_or_else(|| CliError::Invalid(format!("no key {key} in organization {}", org.id)))?;
             drop(conn);
-            match keys::revoke(pool, None, org.id, found.id, Actor::System, &Origin::default()).await? {
+            match keys::revoke(
+                pool,
+                None,
+                OrgId::from(org.id),
+                KeyId::from(found.id),
+                Actor::System,
+                &Origin::default(),
+            )
+            .await?
+            {
                 Revocation::Revoked { public_id } => eprintln!("revoked {} ({public_id})", found.id),
                 Revocation::AlreadyRevoked => eprintln!("{} was already revoked", found.id),
                 Revocation::NotFound => {
@@ -355,12 +372,12 @@ async fn keys_create(pool: &PgPool, args: &KeysCreate) -> Result<(), CliError> {
     };
     drop(conn);
     let request = keys::KeyRequest {
-        org_id: org.id,
+        org_id: OrgId::from(org.id),
         name,
         scopes,
         expiry,
         created_by,
-        responsible_user_id: responsible,
+        responsible_user_id: responsible.map(UserId::from),
         origin: Origin::default(),
     };
     let created = keys::create(pool, &Argon2Pool::new(1), &request)

@@ -16,7 +16,7 @@ use crate::auth::api_key::Caller;
 use crate::domain::actor::Actor;
 use crate::domain::api_key::ApiKey;
 use crate::domain::api_key::{AskedExpiry, KeyName, KeyStatus, Limit};
-use crate::domain::{KeyScopes, Scope};
+use crate::domain::{KeyId, KeyScopes, Scope};
 use crate::service::keys::{self, KeyError, KeyRequest};
 use crate::state::AppState;
 use crate::store;
@@ -450,7 +450,7 @@ pub async fn create(
     let name = KeyName::parse(asked.label.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("ADMIN-400-24", "Invalid label", format!("label: {e}")))?;
     let request = KeyRequest {
-        org_id: caller.org_id,
+        org_id: caller.org(),
         name,
         scopes: requested_scopes(asked.scopes.as_ref())?,
         expiry: requested_expiry(asked.expires_at.as_deref())?,
@@ -468,7 +468,7 @@ pub async fn create(
     }
     .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a created key could not be read back")))?;
     Ok(Reply::created(CreatedKey {
-        id: created.id,
+        id: created.id.uuid(),
         token: created.token.expose_token(),
         label: key.name.clone(),
         created_by: CreatedBy::of(&key),
@@ -497,11 +497,11 @@ pub async fn revoke(
             "No API key with this id in this organization.",
         )
     };
-    let key_id: Uuid = key.parse().map_err(|_| not_found())?;
+    let key_id: KeyId = key.parse().map_err(|_| not_found())?;
     let outcome = keys::revoke(
         &state.pool,
         Some(&state.verifier),
-        caller.org_id,
+        caller.org(),
         key_id,
         Actor::Key(caller.key_id),
         &super::origin(&caller, &req),

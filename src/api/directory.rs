@@ -15,6 +15,7 @@ use super::origin;
 use super::reply::{NoContent, Reply};
 use super::users::{self, DirectoryUser, ProductAccess, SearchPage, lenient};
 use crate::auth::api_key::Caller;
+use crate::domain::UserId;
 use crate::service::people::{self, Acting};
 use crate::state::AppState;
 use crate::store;
@@ -74,7 +75,7 @@ pub async fn last_active_dates(
 ) -> Result<Reply<LastActiveDates>, ApiError> {
     let user_id = account_id(&path.1)?;
     let mut conn = state.pool.acquire().await?;
-    let member = people::member(&mut conn, caller.org_id, user_id).await?;
+    let member = people::member(&mut conn, caller.org(), UserId::from(user_id)).await?;
     Ok(Reply::ok(LastActiveDates {
         data: LastActive {
             product_access: Vec::new(),
@@ -191,7 +192,7 @@ pub async fn user(
     directory(&caller, &path.1)?;
     let user_id = account_id(&path.2)?;
     let mut conn = state.pool.acquire().await?;
-    let member = people::member(&mut conn, caller.org_id, user_id).await?;
+    let member = people::member(&mut conn, caller.org(), UserId::from(user_id)).await?;
     Ok(Reply::ok(DirectoryUserBody {
         data: users::directory_user(caller.org_id, member),
     }))

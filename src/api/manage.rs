@@ -12,6 +12,7 @@ use super::origin;
 use super::reply::{NoContent, Reply};
 use super::users::{account_status, lenient};
 use crate::auth::api_key::Caller;
+use crate::domain::UserId;
 use crate::domain::actor::Actor;
 use crate::domain::{DisplayName, Email};
 use crate::service::people::{self, Acting, ProfileField, ProfilePatch};
@@ -71,7 +72,7 @@ pub async fn privileges(
     let user_id = account_id(&path)?;
     let query: PrivilegesQuery = serde_json::from_value(lenient::query_object(req.query_string()))
         .map_err(|e| ApiError::bad_request("ADMIN-400-24", "Invalid query", e.to_string()))?;
-    let profile = people::profile(&state.pool, caller.org_id, user_id).await?;
+    let profile = people::profile(&state.pool, caller.org(), UserId::from(user_id)).await?;
     let managed = profile.managed_by_org == Some(caller.org_id);
     let grant = |allowed: bool| Grant {
         allowed,
@@ -150,7 +151,7 @@ pub async fn profile(
     path: web::Path<String>,
 ) -> Result<Reply<ProfileBody>, ApiError> {
     let user_id = account_id(&path)?;
-    let profile = people::profile(&state.pool, caller.org_id, user_id).await?;
+    let profile = people::profile(&state.pool, caller.org(), UserId::from(user_id)).await?;
     Ok(Reply::ok(profile_body(profile)))
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::PageError;
 use super::catalog::Lang;
 use crate::auth::csrf;
+use crate::domain::{OrgId, UserId};
 use crate::state::AppState;
 use crate::store;
 use crate::store::sessions::LiveSession;
@@ -190,6 +191,18 @@ pub struct OrgAdmin {
     pub session: Session,
     pub org_id: Uuid,
     pub org_name: String,
+}
+
+impl OrgAdmin {
+    /// The org the page is of.
+    pub fn org(&self) -> OrgId {
+        OrgId::from(self.org_id)
+    }
+
+    /// The signed-in admin.
+    pub fn person(&self) -> UserId {
+        UserId::from(self.session.user_id())
+    }
 }
 
 impl FromRequest for OrgAdmin {

@@ -93,6 +93,7 @@ async fn level_for(
 }
 
 /// A new level, always a draft.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create(pool: &PgPool, change: &Acting<'_>, fields: &LevelFields) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
@@ -114,6 +115,7 @@ pub async fn create(pool: &PgPool, change: &Acting<'_>, fields: &LevelFields) ->
 }
 
 /// Edits a draft in place; a published or archived level is not edited.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn edit(pool: &PgPool, change: &Acting<'_>, id: Uuid, patch: LevelPatch) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
@@ -143,6 +145,7 @@ pub async fn edit(pool: &PgPool, change: &Acting<'_>, id: Uuid, patch: LevelPatc
 }
 
 /// Publishes drafts, all or none, ranked after the published levels in the order given.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn publish(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
     if asked.is_empty() {
         return Err(LevelError::NoLevels);
@@ -183,6 +186,7 @@ pub async fn publish(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Resu
 }
 
 /// Archives a published level; the levels ranked below it move up one.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn archive(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
@@ -199,6 +203,7 @@ pub async fn archive(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Lev
 }
 
 /// Makes an archived level a draft again (refused while another level in use has its name).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn restore(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Level, LevelError> {
     let mut tx = pool.begin().await?;
     standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;
@@ -215,6 +220,7 @@ pub async fn restore(pool: &PgPool, change: &Acting<'_>, id: Uuid) -> Result<Lev
 
 /// Ranks the published levels in the order given, which names each of them exactly once.
 /// Answers the published levels in their new order.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn reorder(pool: &PgPool, change: &Acting<'_>, asked: &[Uuid]) -> Result<Vec<Level>, LevelError> {
     let mut tx = pool.begin().await?;
     standing::authorize(&mut tx, change.org_id, change.actor, Power::Change).await?;

@@ -13,13 +13,13 @@ use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::auth::argon2id::{self, Argon2Pool};
-use crate::domain::Action;
 use crate::domain::KeyScopes;
 use crate::domain::actor::Actor;
 use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
 use crate::domain::policy::PolicyKind;
 use crate::domain::scope::ScopesError;
 use crate::domain::token::{KeyToken, TokenError};
+use crate::domain::{Action, KeyId, OrgId, UserId};
 use crate::service::policies;
 use crate::service::standing::{self, Power, StandingError};
 use crate::store;
@@ -28,7 +28,7 @@ use crate::store::audit::{NewEvent, Origin};
 
 /// A key to create, already parsed.
 pub struct KeyRequest {
-    pub org_id: Uuid,
+    pub org_id: OrgId,
     pub name: KeyName,
     pub scopes: KeyScopes,
     /// Settled against the limits in force as the key is written.
@@ -36,7 +36,7 @@ pub struct KeyRequest {
     pub created_by: Actor,
     /// The person who answers for the key; for a key made by a key, the creating key's, whatever
     /// this says.
-    pub responsible_user_id: Option<Uuid>,
+    pub responsible_user_id: Option<UserId>,
     /// The request that asked for the key, when one did.
     pub origin: Origin,
 }
@@ -44,7 +44,7 @@ pub struct KeyRequest {
 /// A key just created: its id, its token (shown once, then forgotten) and its expiry.
 #[derive(Debug)]
 pub struct Created {
-    pub id: Uuid,
+    pub id: KeyId,
     pub token: KeyToken,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -86,6 +86,7 @@ pub struct Minted {
 }
 
 impl Minted {
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn new(argon2: &Argon2Pool) -> Result<Minted, KeyError> {
         Minted::from_token(argon2, KeyToken::generate()).await
     }
@@ -104,7 +105,9 @@ impl Minted {
 
 /// The limits a new key of the org meets as of now, read without a lock: for a form that shows
 /// them. `create` reads them again under its locks.
-pub async fn limits(pool: &PgPool, org_id: Uuid, created_by: Actor) -> Result<Limits, sqlx::Error> {
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
+pub async fn limits(pool: &PgPool, org: OrgId, created_by: Actor) -> Result<Limits, sqlx::Error> {
+    let org_id = org.uuid();
     let mut conn = pool.acquire().await?;
     let rules = store::policies::enabled_rules(&mut conn, org_id, PolicyKind::KeyLifetime.name()).await?;
     let creator_expires = match created_by {
@@ -154,15 +157,15 @@ async fn create_in(
     // lock: it never changes after insert).
     let creator = match request.created_by {
         Actor::Key(creator) => Some(
-            store::api_keys::find(conn, request.org_id, &creator.to_string())
+            store::api_keys::find(conn, request.org_id.uuid(), &creator.to_string())
                 .await?
                 .ok_or(KeyError::CreatorInvalid)?,
         ),
         Actor::User(_) | Actor::System => None,
     };
-    let responsible = creator
-        .as_ref()
-        .map_or(request.responsible_user_id, |creator| creator.responsible_user_id);
+    let responsible = creator.as_ref().map_or(request.responsible_user_id, |creator| {
+        creator.responsible_user_id.map(UserId::from)
+    });
     // The person who answers for the key is an active admin of the org as it is written,
     // and stays one until the commit: a removal, demotion, suspension or disabling waits
     // for this key and then revokes it, or goes first and this key is refused.
@@ -185,7 +188,7 @@ async fn create_in(
     };
     // The org's lifetime policies are held against change until the key is written.
     let lifetime_rules =
-        store::policies::enabled_rules_locked(conn, request.org_id, PolicyKind::KeyLifetime.name()).await?;
+        store::policies::enabled_rules_locked(conn, request.org_id.uuid(), PolicyKind::KeyLifetime.name()).await?;
     let limits = Limits {
         policy_days: policies::shortest_lifetime(&lifetime_rules).map(|l| l.max_days()),
         creator_expires,
@@ -201,13 +204,13 @@ async fn create_in(
         let inserted = store::api_keys::insert(
             &mut attempt,
             &NewApiKey {
-                org_id: request.org_id,
+                org_id: request.org_id.uuid(),
                 public_id: minted.token.public_id(),
                 name: &request.name,
                 scopes: &request.scopes,
                 secret_hash: &minted.secret_hash,
                 created_by: request.created_by,
-                responsible_user_id: responsible,
+                responsible_user_id: responsible.map(UserId::uuid),
                 expiry: settled.expiry,
             },
         )
@@ -237,7 +240,7 @@ async fn create_in(
         store::audit::record(
             &mut attempt,
             NewEvent {
-                org_id: Some(request.org_id),
+                org_id: Some(request.org_id.uuid()),
                 actor: request.created_by,
                 action: Action::ApiKeyCreated,
                 target_kind: Some("api_key"),
@@ -255,7 +258,7 @@ async fn create_in(
         .await?;
         attempt.commit().await?;
         return Ok(Created {
-            id: inserted.id,
+            id: KeyId::from(inserted.id),
             token: minted.token,
             created_at: inserted.created_at,
             expires_at: inserted.expires_at,
@@ -279,30 +282,32 @@ impl From<StandingError> for KeyError {
 /// revocation is written (a key revoked while its request waited revokes nothing). When
 /// `verifier` is given (a serving instance), its own cache refuses the key before this returns;
 /// every other instance hears the database's NOTIFY.
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
 pub async fn revoke(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
-    org_id: Uuid,
-    key_id: Uuid,
+    org: OrgId,
+    key: KeyId,
     by: Actor,
     origin: &Origin,
 ) -> Result<Revocation, StandingError> {
-    let (outcome, _) = revoke_key(pool, verifier, org_id, key_id, by, origin, Descendants::Keep).await?;
+    let (outcome, _) = revoke_key(pool, verifier, org, key, by, origin, Descendants::Keep).await?;
     Ok(outcome)
 }
 
 /// Revokes a key of the org and, in the same transaction, every unrevoked key made with it
 /// (created through the API with it, or with a key made with it), each with its audit event.
 /// Returns the key's outcome and the other keys revoked (their ids and public ids).
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
 pub async fn revoke_with_created(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
-    org_id: Uuid,
-    key_id: Uuid,
+    org: OrgId,
+    key: KeyId,
     by: Actor,
     origin: &Origin,
 ) -> Result<(Revocation, Vec<(Uuid, String)>), StandingError> {
-    revoke_key(pool, verifier, org_id, key_id, by, origin, Descendants::Revoke).await
+    revoke_key(pool, verifier, org, key, by, origin, Descendants::Revoke).await
 }
 
 /// Whether revoking a key also revokes the keys made with it.
@@ -315,12 +320,13 @@ enum Descendants {
 async fn revoke_key(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
-    org_id: Uuid,
-    key_id: Uuid,
+    org: OrgId,
+    key: KeyId,
     by: Actor,
     origin: &Origin,
     descendants: Descendants,
 ) -> Result<(Revocation, Vec<(Uuid, String)>), StandingError> {
+    let (org_id, key_id) = (org.uuid(), key.uuid());
     // Two keys revoking each other lock their own rows, then wait for each other's: PostgreSQL
     // ends one, which runs again and finds its own key revoked.
     let (outcome, created) = standing::retrying_deadlocks(deadlocked, || async move {
@@ -361,14 +367,16 @@ fn deadlocked(err: &StandingError) -> bool {
 /// Offboarding: revokes every active key of the org that `user_id` is answerable for (keys they
 /// created, and keys created through the API with their keys), each with its audit event.
 /// Returns the revoked keys' ids and public ids.
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
 pub async fn revoke_by_creator(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
-    org_id: Uuid,
-    user_id: Uuid,
+    org: OrgId,
+    user: UserId,
     by: Actor,
     origin: &Origin,
 ) -> Result<Vec<(Uuid, String)>, StandingError> {
+    let (org_id, user_id) = (org.uuid(), user.uuid());
     let revoked = standing::retrying_deadlocks(deadlocked, || async move {
         let mut tx = pool.begin().await?;
         standing::authorize(&mut tx, org_id, by, Power::Change).await?;
@@ -456,7 +464,7 @@ mod tests {
             .await
             .expect("org");
         let request = KeyRequest {
-            org_id: org.id,
+            org_id: OrgId::from(org.id),
             name: KeyName::parse("deploy").expect("name"),
             scopes: KeyScopes::Unscoped,
             expiry: AskedExpiry::InDays(30),
@@ -484,7 +492,7 @@ mod tests {
     async fn only_the_expiry_window_is_reported_as_an_expiry_error() {
         let (pool, _cluster, request, _) = setup().await;
         let no_such_org = KeyRequest {
-            org_id: Uuid::new_v4(),
+            org_id: OrgId::from(Uuid::new_v4()),
             ..request
         };
         let outcome = create(&pool, &Argon2Pool::new(1), &no_such_org).await;
@@ -524,9 +532,16 @@ mod tests {
     async fn a_revoked_key_cannot_create_a_key_and_nothing_is_written() {
         let (pool, _cluster, request, _) = setup().await;
         let (parent, child) = made_by_a_key(&pool, request).await;
-        revoke(&pool, None, child.org_id, parent, Actor::System, &Origin::default())
-            .await
-            .expect("revoked");
+        revoke(
+            &pool,
+            None,
+            child.org_id,
+            KeyId::from(parent),
+            Actor::System,
+            &Origin::default(),
+        )
+        .await
+        .expect("revoked");
         let outcome = create(&pool, &Argon2Pool::new(1), &child).await;
         assert!(matches!(outcome, Err(KeyError::CreatorInvalid)), "{outcome:?}");
         assert_eq!(count(&pool, "api_keys").await, 1);
@@ -548,14 +563,14 @@ mod tests {
             .execute(&mut *revoking)
             .await
             .expect("timeout");
-        let revocation = store::api_keys::revoke(&mut revoking, child.org_id, parent, Actor::System).await;
+        let revocation = store::api_keys::revoke(&mut revoking, child.org_id.uuid(), parent, Actor::System).await;
         let cancelled = matches!(&revocation, Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("57014"));
         assert!(cancelled, "the revocation waits for the creator's lock: {revocation:?}");
         drop(revoking);
         creating.commit().await.expect("the creation commits");
         let revoked = store::api_keys::revoke(
             &mut pool.acquire().await.expect("connection"),
-            child.org_id,
+            child.org_id.uuid(),
             parent,
             Actor::System,
         )
@@ -574,7 +589,8 @@ mod tests {
         let parent = create(&pool, &Argon2Pool::new(1), &short_lived)
             .await
             .expect("parent")
-            .id;
+            .id
+            .uuid();
         let child = KeyRequest {
             created_by: Actor::Key(parent),
             expiry: AskedExpiry::InDays(2),

@@ -58,6 +58,7 @@ async fn record(
 }
 
 /// Claims `name` for the org, unverified.
+#[tracing::instrument(skip_all, fields(org_id = %change.acting.org_id), err(level = "debug"))]
 pub async fn add(
     pool: &PgPool,
     change: &Change<'_>,
@@ -79,6 +80,7 @@ pub async fn add(
 
 /// Marks the org's claim of `name` verified, making the org the manager of the domain's
 /// accounts; refused while another org has it verified.
+#[tracing::instrument(skip_all, fields(org_id = %change.acting.org_id), err(level = "debug"))]
 pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Verification, DomainError> {
     crate::service::standing::retrying_deadlocks(deadlocked, || async move {
         let mut tx = pool.begin().await?;
@@ -110,6 +112,7 @@ pub async fn verify(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Re
 
 /// Removes the org's claim of `name`; when it was verified, the domain's accounts are managed
 /// by no org from then on.
+#[tracing::instrument(skip_all, fields(org_id = %change.acting.org_id), err(level = "debug"))]
 pub async fn remove(pool: &PgPool, change: &Change<'_>, name: &DomainName) -> Result<Domain, DomainError> {
     crate::service::standing::retrying_deadlocks(deadlocked, || async move {
         let mut tx = pool.begin().await?;

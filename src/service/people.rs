@@ -12,6 +12,7 @@ use crate::auth::api_key::KeyVerifier;
 use crate::domain::actor::Actor;
 use crate::domain::member::{Member, Role};
 use crate::domain::{Action, DisplayName, Email};
+use crate::domain::{OrgId, UserId};
 use crate::service::standing::{self, Power, StandingError};
 use crate::store;
 use crate::store::audit::NewEvent;
@@ -80,8 +81,9 @@ fn role_name(role: Role) -> &'static str {
 }
 
 /// The member, or `NotFound`.
-pub async fn member(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<Member, PeopleError> {
-    store::memberships::find(conn, org_id, user_id)
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
+pub async fn member(conn: &mut PgConnection, org: OrgId, user: UserId) -> Result<Member, PeopleError> {
+    store::memberships::find(conn, org.uuid(), user.uuid())
         .await?
         .ok_or(PeopleError::NotFound)
 }
@@ -141,6 +143,7 @@ fn event<'a>(acting: &Acting<'a>, action: Action, user_id: Uuid, details: serde_
 /// Suspends the person's membership of the acting org only: their other orgs and their account
 /// are untouched. With `KeyHandover::Revoke`, every active key of the org they answer for is
 /// revoked in the same transaction. `changed` is false when it was suspended already.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn suspend(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
@@ -152,7 +155,7 @@ pub async fn suspend(
         let mut tx = pool.begin().await?;
         begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-        member(&mut tx, acting.org_id, user_id).await?;
+        member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
         let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
         withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "member_suspended").await?;
         let revoked = match keys {
@@ -177,10 +180,11 @@ pub async fn suspend(
 }
 
 /// Lifts the suspension of the person's membership. Returns false when it was not suspended.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
     let mut tx = pool.begin().await?;
     govern(&mut tx, acting, user_id).await?;
-    member(&mut tx, acting.org_id, user_id).await?;
+    member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
     let changed = store::memberships::restore(&mut tx, acting.org_id, user_id).await?;
     if changed {
         let details = serde_json::json!({});
@@ -193,6 +197,7 @@ pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Resul
 /// Changes the person's role in the acting org; demoting the last admin is refused. With
 /// `KeyHandover::Revoke`, demoting an admin also revokes every active key of the org they answer
 /// for, in the same transaction.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn set_role(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
@@ -207,7 +212,7 @@ pub async fn set_role(
         if role != Role::Admin {
             refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
         }
-        let before = member(&mut tx, acting.org_id, user_id).await?;
+        let before = member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
         if before.role == role {
             return Ok(None);
         }
@@ -247,6 +252,7 @@ pub async fn set_role(
 /// revoked in the same transaction, each with its own event, and the removal's event lists
 /// them: offboarding leaves no key behind. After the commit, `verifier` (this instance's cache)
 /// refuses the keys before this returns; other instances hear the database's notice.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn remove(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
@@ -257,7 +263,7 @@ pub async fn remove(
         let mut tx = pool.begin().await?;
         begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-        let before = member(&mut tx, acting.org_id, user_id).await?;
+        let before = member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
         store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
         withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "member_removed").await?;
         let revoked = revoke_answered_for(&mut tx, acting, user_id, "member_removed").await?;
@@ -351,7 +357,7 @@ pub(crate) async fn managed_account(
     if acting.actor == Actor::User(user_id) {
         return Err(PeopleError::OwnAccount);
     }
-    member(conn, acting.org_id, user_id).await?;
+    member(conn, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
     let profile = store::users::profile(conn, user_id, true)
         .await?
         .ok_or(PeopleError::NotFound)?;
@@ -365,6 +371,7 @@ pub(crate) async fn managed_account(
 /// answers for in every org (each with its event, in its org's log) in the same transaction.
 /// Refused when the person is the last admin of any org (not only the acting one). Enabling the
 /// account again brings no key back: revocation is permanent.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn disable(
     pool: &PgPool,
     verifier: Option<&KeyVerifier>,
@@ -419,6 +426,7 @@ pub async fn disable(
 }
 
 /// Enables the account again.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
     let mut tx = pool.begin().await?;
     govern(&mut tx, acting, user_id).await?;
@@ -435,6 +443,7 @@ pub async fn enable(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result
 /// Changes the account's email, ending all its console sessions in the same transaction. The
 /// account is then managed by the org that verified the new address's domain: none, or the
 /// acting org (an address in a domain another org verified is refused).
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn set_email(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid, email: &Email) -> Result<(), PeopleError> {
     standing::retrying_deadlocks(deadlocked, || async move {
         let mut tx = pool.begin().await?;
@@ -547,15 +556,17 @@ impl ProfilePatch {
 }
 
 /// The member's profile, for any member of the acting org.
-pub async fn profile(pool: &PgPool, org_id: Uuid, user_id: Uuid) -> Result<Profile, PeopleError> {
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
+pub async fn profile(pool: &PgPool, org: OrgId, user: UserId) -> Result<Profile, PeopleError> {
     let mut conn = pool.acquire().await?;
-    member(&mut conn, org_id, user_id).await?;
-    store::users::profile(&mut conn, user_id, false)
+    member(&mut conn, org, user).await?;
+    store::users::profile(&mut conn, user.uuid(), false)
         .await?
         .ok_or(PeopleError::NotFound)
 }
 
 /// Applies the patch to a managed account's profile and returns the profile as it now is.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn update_profile(
     pool: &PgPool,
     acting: &Acting<'_>,

@@ -53,6 +53,7 @@ pub struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn create(&self, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
         let rule = input.rule.to_json();
         let mut tx = self.begin().await?;
@@ -63,6 +64,7 @@ impl<'a> Change<'a> {
         Ok(row)
     }
 
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn update(&self, id: Uuid, input: &PolicyInput) -> Result<PolicyRow, PolicyChangeError> {
         let rule = input.rule.to_json();
         let mut tx = self.begin().await?;
@@ -86,6 +88,7 @@ impl<'a> Change<'a> {
 
     /// Disables a policy, leaving its rule as it was; a policy already disabled is a success
     /// that changes nothing.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn disable(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
         let mut tx = self.begin().await?;
         let row = store::policies::lock(&mut tx, self.acting.org_id, id)
@@ -110,6 +113,7 @@ impl<'a> Change<'a> {
         Ok(row)
     }
 
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn delete(&self, id: Uuid) -> Result<PolicyRow, PolicyChangeError> {
         let mut tx = self.begin().await?;
         let row = store::policies::delete(&mut tx, self.acting.org_id, id)

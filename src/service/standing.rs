@@ -13,6 +13,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::actor::Actor;
+use crate::domain::{OrgId, UserId};
 use crate::store;
 
 /// How much standing a change needs.
@@ -64,6 +65,7 @@ impl Authorized {
 
 /// Checks, and locks until the transaction ends, that `actor` may make a change needing
 /// `power` in the org.
+#[tracing::instrument(skip_all, fields(org_id = %org_id), err(level = "debug"))]
 pub async fn authorize(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -80,7 +82,7 @@ pub async fn authorize(
     if power == Power::Govern
         && let Some(holder) = holder
     {
-        require_active_admin(conn, org_id, holder).await?;
+        require_active_admin(conn, OrgId::from(org_id), UserId::from(holder)).await?;
     }
     let key_expires_at = match actor {
         Actor::Key(key_id) => Some(
@@ -100,10 +102,11 @@ pub async fn authorize(
 /// Locks the person's `users` row against a change of standing, then requires them to be an
 /// active admin of the org: the check every key creation makes for the person who answers for
 /// the new key.
-pub async fn require_active_admin(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> Result<(), StandingError> {
+#[tracing::instrument(skip_all, fields(org_id = %org), err(level = "debug"))]
+pub async fn require_active_admin(conn: &mut PgConnection, org: OrgId, user: UserId) -> Result<(), StandingError> {
     // Two statements: the second reads after whatever change the lock waited for committed.
-    store::memberships::lock_standing(conn, user_id).await?;
-    if !store::memberships::is_active_admin(conn, org_id, user_id).await? {
+    store::memberships::lock_standing(conn, user.uuid()).await?;
+    if !store::memberships::is_active_admin(conn, org.uuid(), user.uuid()).await? {
         return Err(StandingError::NotAdmin);
     }
     Ok(())

@@ -51,8 +51,8 @@ async fn every_kind_of_presented_key_gets_its_answer() {
     keyward::service::keys::revoke(
         &app.pool,
         None,
-        org,
-        revoked.id,
+        org.into(),
+        revoked.id.into(),
         keyward::domain::actor::Actor::System,
         &Default::default(),
     )
@@ -392,8 +392,8 @@ async fn a_revoked_key_still_presented_shows_up_in_the_audit_log() {
     keyward::service::keys::revoke(
         &app.pool,
         None,
-        org,
-        key.id,
+        org.into(),
+        key.id.into(),
         keyward::domain::actor::Actor::System,
         &Default::default(),
     )
@@ -615,7 +615,7 @@ async fn an_expiry_outside_the_database_window_is_a_typed_error_and_writes_nothi
         AskedExpiry::At(now - Duration::seconds(1)),
     ] {
         let request = keyward::service::keys::KeyRequest {
-            org_id: org,
+            org_id: org.into(),
             name: KeyName::parse("too long").expect("name"),
             scopes: KeyScopes::Unscoped,
             expiry,
@@ -709,12 +709,12 @@ async fn persons_key(
     use keyward::domain::KeyScopes;
     use keyward::domain::api_key::{AskedExpiry, KeyName};
     let request = keyward::service::keys::KeyRequest {
-        org_id: org,
+        org_id: org.into(),
         name: KeyName::parse("console key").expect("name"),
         scopes: scopes.map_or(KeyScopes::Unscoped, |s| KeyScopes::Scoped(s.to_vec())),
         expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
         created_by: keyward::domain::actor::Actor::User(person),
-        responsible_user_id: Some(person),
+        responsible_user_id: Some(person.into()),
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
@@ -722,7 +722,7 @@ async fn persons_key(
         .await
         .expect("key");
     TestKey {
-        id: created.id,
+        id: created.id.uuid(),
         token: created.token.expose_token(),
     }
 }
@@ -732,7 +732,7 @@ async fn named_key(app: &TestApp, org: uuid::Uuid, name: &str, expires_in: Durat
     use keyward::domain::KeyScopes;
     use keyward::domain::api_key::{AskedExpiry, KeyName};
     let request = keyward::service::keys::KeyRequest {
-        org_id: org,
+        org_id: org.into(),
         name: KeyName::parse(name).expect("name"),
         scopes: KeyScopes::Scoped(vec![Scope::ReadOrgs]),
         expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
@@ -745,7 +745,7 @@ async fn named_key(app: &TestApp, org: uuid::Uuid, name: &str, expires_in: Durat
         .await
         .expect("key");
     TestKey {
-        id: created.id,
+        id: created.id.uuid(),
         token: created.token.expose_token(),
     }
 }
@@ -865,8 +865,8 @@ async fn the_keys_list_filters_by_text_status_and_expiry_and_its_next_link_keeps
     keyward::service::keys::revoke(
         &app.pool,
         None,
-        org,
-        revoked.id,
+        org.into(),
+        revoked.id.into(),
         keyward::domain::actor::Actor::System,
         &Default::default(),
     )
@@ -1212,8 +1212,8 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
     let revoked = keyward::service::keys::revoke_by_creator(
         &app.pool,
         None,
-        org,
-        ada,
+        org.into(),
+        ada.into(),
         keyward::domain::actor::Actor::System,
         &Default::default(),
     )

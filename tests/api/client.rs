@@ -79,19 +79,19 @@ async fn the_atlassian_python_client_lists_reads_suspends_and_restores_unmodifie
     let ada = person(&app, org, "Ada Lovelace", "ada@example.com", "admin").await;
     let bob = person(&app, org, "Bob Builder", "bob@example.com", "member").await;
     let request = keyward::service::keys::KeyRequest {
-        org_id: org,
+        org_id: org.into(),
         name: KeyName::parse("atlassian-python-api").expect("name"),
         scopes: keyward::domain::KeyScopes::Unscoped,
         expiry: keyward::domain::api_key::AskedExpiry::InDays(1),
         created_by: Actor::User(ada),
-        responsible_user_id: Some(ada),
+        responsible_user_id: Some(ada.into()),
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
     let created = keyward::service::keys::create(&app.pool, &argon2, &request)
         .await
         .expect("key");
-    let (_, token) = (created.id, created.token);
+    let (_, token) = (created.id.uuid(), created.token);
     let spare = app.key(org, None).await;
     app.domain(org, "acme.example", true).await;
 

@@ -118,19 +118,19 @@ impl Admin {
     async fn key_named(&self, name: &str, lifetime: chrono::Duration) -> TestKey {
         use keyward::domain::api_key::KeyName;
         let request = keyward::service::keys::KeyRequest {
-            org_id: self.org,
+            org_id: self.org.into(),
             name: KeyName::parse(name).expect("name"),
             scopes: keyward::domain::KeyScopes::Unscoped,
             expiry: keyward::domain::api_key::AskedExpiry::At(Utc::now() + lifetime),
             created_by: keyward::domain::actor::Actor::User(self.ada),
-            responsible_user_id: Some(self.ada),
+            responsible_user_id: Some(self.ada.into()),
             origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
         let created = keyward::service::keys::create(&self.app.pool, &argon2, &request)
             .await
             .expect("key");
-        let (id, token) = (created.id, created.token);
+        let (id, token) = (created.id.uuid(), created.token);
         TestKey {
             id,
             token: token.expose_token(),
@@ -141,8 +141,8 @@ impl Admin {
         keyward::service::keys::revoke(
             &self.app.pool,
             None,
-            self.org,
-            key.id,
+            self.org.into(),
+            key.id.into(),
             keyward::domain::actor::Actor::User(self.ada),
             &Default::default(),
         )

@@ -753,19 +753,19 @@ async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
 async fn child_key(o: &Org, parent: &TestKey, days: u16) -> TestKey {
     use keyward::domain::api_key::KeyName;
     let request = keyward::service::keys::KeyRequest {
-        org_id: o.org,
+        org_id: o.org.into(),
         name: KeyName::parse("made by a script").expect("name"),
         scopes: keyward::domain::KeyScopes::Unscoped,
         expiry: keyward::domain::api_key::AskedExpiry::InDays(days),
         created_by: keyward::domain::actor::Actor::Key(parent.id),
-        responsible_user_id: Some(o.bob),
+        responsible_user_id: Some(o.bob.into()),
         origin: Default::default(),
     };
     let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
     let created = keyward::service::keys::create(&o.app.pool, &argon2, &request)
         .await
         .expect("key");
-    let (id, token) = (created.id, created.token);
+    let (id, token) = (created.id.uuid(), created.token);
     TestKey {
         id,
         token: token.expose_token(),

@@ -376,7 +376,7 @@ impl TestApp {
         use keyward::domain::KeyScopes;
         use keyward::domain::api_key::{AskedExpiry, KeyName};
         let request = keyward::service::keys::KeyRequest {
-            org_id: org,
+            org_id: org.into(),
             name: KeyName::parse("test key").expect("name"),
             scopes: scopes.map_or(KeyScopes::Unscoped, |s| KeyScopes::Scoped(s.to_vec())),
             expiry: AskedExpiry::At(chrono::Utc::now() + expires_in),
@@ -389,7 +389,7 @@ impl TestApp {
             .await
             .expect("key");
         TestKey {
-            id: created.id,
+            id: created.id.uuid(),
             token: created.token.expose_token(),
         }
     }
@@ -678,12 +678,12 @@ impl TestApp {
         use keyward::domain::KeyScopes;
         use keyward::domain::api_key::{AskedExpiry, KeyName};
         let request = keyward::service::keys::KeyRequest {
-            org_id: org,
+            org_id: org.into(),
             name: KeyName::parse("their key").expect("name"),
             scopes: KeyScopes::Unscoped,
             expiry: AskedExpiry::InDays(30),
             created_by: keyward::domain::actor::Actor::User(user),
-            responsible_user_id: Some(user),
+            responsible_user_id: Some(user.into()),
             origin: Default::default(),
         };
         let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
@@ -691,7 +691,7 @@ impl TestApp {
             .await
             .expect("key");
         TestKey {
-            id: created.id,
+            id: created.id.uuid(),
             token: created.token.expose_token(),
         }
     }

@@ -30,8 +30,8 @@ use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
 use crate::auth::argon2id;
-use crate::domain::Scope;
 use crate::domain::token::{KeyToken, PresentedToken, PublicId};
+use crate::domain::{KeyId, OrgId, Scope};
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::store;
 pub use address::AddressCheck;
@@ -61,6 +61,18 @@ pub struct KeyFacts {
     /// What `GET /admin/v1/key` answers for this key, rendered on its first use: it is made of
     /// the facts above alone, which never change.
     pub description: OnceLock<Bytes>,
+}
+
+impl KeyFacts {
+    /// The org the key belongs to.
+    pub fn org(&self) -> OrgId {
+        OrgId::from(self.org_id)
+    }
+
+    /// The key's own id.
+    pub fn key(&self) -> KeyId {
+        KeyId::from(self.key_id)
+    }
 }
 
 /// A caller whose key was proven and is valid now. Derefs to the key's facts.
@@ -709,7 +721,7 @@ mod tests {
 
     async fn new_key(pool: &PgPool, org_id: Uuid) -> (Uuid, KeyToken) {
         let request = KeyRequest {
-            org_id,
+            org_id: OrgId::from(org_id),
             name: KeyName::parse("unit").expect("name"),
             scopes: KeyScopes::Unscoped,
             expiry: AskedExpiry::InDays(1),
@@ -718,7 +730,7 @@ mod tests {
             origin: Default::default(),
         };
         let created = keys::create(pool, &Argon2Pool::new(1), &request).await.expect("key");
-        (created.id, created.token)
+        (created.id.uuid(), created.token)
     }
 
     fn header(token: &KeyToken) -> String {
@@ -755,9 +767,16 @@ mod tests {
         };
         // Evicted meanwhile (the cache holds one entry and another key came along).
         verifier.inner.proofs.remove(public_id);
-        keys::revoke(&pool, None, org, key_id, Actor::System, &Default::default())
-            .await
-            .expect("revoke");
+        keys::revoke(
+            &pool,
+            None,
+            OrgId::from(org),
+            KeyId::from(key_id),
+            Actor::System,
+            &Default::default(),
+        )
+        .await
+        .expect("revoke");
 
         assert!(matches!(verifier.finish(pending).await, Err(Refusal::Revoked)));
     }

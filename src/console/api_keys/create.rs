@@ -120,7 +120,7 @@ struct Valid {
 
 /// The limits a key the admin creates now meets.
 async fn limits(state: &AppState, admin: &OrgAdmin) -> Result<Limits, PageError> {
-    Ok(keys::limits(&state.pool, admin.org_id, Actor::User(admin.session.user_id())).await?)
+    Ok(keys::limits(&state.pool, admin.org(), Actor::User(admin.session.user_id())).await?)
 }
 
 /// What is wrong with an expiry, in the viewer's language.
@@ -456,12 +456,12 @@ pub async fn create(
     };
     let user = admin.session.user_id();
     let request = KeyRequest {
-        org_id: admin.org_id,
+        org_id: admin.org(),
         name: valid.name,
         scopes: valid.scopes,
         expiry: valid.expiry,
         created_by: Actor::User(user),
-        responsible_user_id: Some(user),
+        responsible_user_id: Some(admin.person()),
         origin: origin(&req, &state),
     };
     let minted = Minted::new(&state.people_argon2).await.map_err(key_failure)?;
@@ -488,7 +488,7 @@ pub async fn create(
         kind,
         name: request.name.as_str().to_owned(),
         public_id: created.token.public_id().as_str().to_owned(),
-        key_id: created.id,
+        key_id: created.id.uuid(),
         value: created.token.expose_token(),
         expires_at: created.expires_at,
         clamped: created.settled.clamped_to.is_some(),

@@ -11,6 +11,7 @@ use super::detail::key_of_org;
 use super::view::KeyView;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
+use crate::domain::KeyId;
 use crate::domain::actor::Actor;
 use crate::service::keys;
 use crate::state::AppState;
@@ -71,8 +72,8 @@ pub async fn revoke(
         let (_, created) = keys::revoke_with_created(
             &state.pool,
             Some(&state.verifier),
-            admin.org_id,
-            view.key.id,
+            admin.org(),
+            KeyId::from(view.key.id),
             by,
             &origin,
         )
@@ -82,8 +83,8 @@ pub async fn revoke(
         keys::revoke(
             &state.pool,
             Some(&state.verifier),
-            admin.org_id,
-            view.key.id,
+            admin.org(),
+            KeyId::from(view.key.id),
             by,
             &origin,
         )

@@ -15,6 +15,7 @@ use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::{Layout, PageError, origin, render};
+use crate::domain::UserId;
 use crate::domain::actor::Actor;
 use crate::service::keys;
 use crate::state::AppState;
@@ -86,8 +87,8 @@ pub async fn revoke(
     let revoked = keys::revoke_by_creator(
         &state.pool,
         Some(&state.verifier),
-        admin.org_id,
-        user_id,
+        admin.org(),
+        UserId::from(user_id),
         Actor::User(admin.session.user_id()),
         &origin(&req, &state),
     )

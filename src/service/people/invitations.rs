@@ -65,6 +65,7 @@ fn invitation_event<'a>(acting: &Acting<'a>, action: Action, id: Uuid, details: 
 /// Invites `email` to the acting org in `role`. When the address has a pending invitation
 /// already, that one is issued again (its earlier link stops working). A member of the org
 /// cannot be invited (`AlreadyMember`); whether the address has an account is never told.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn invite(
     pool: &PgPool,
     acting: &Acting<'_>,
@@ -76,6 +77,7 @@ pub async fn invite(
 }
 
 /// Invites each address (distinct under the email rule) in one transaction: all or none.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn invite_all(
     pool: &PgPool,
     acting: &Acting<'_>,
@@ -136,6 +138,7 @@ async fn pending_one(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<
 
 /// A new link for the acting org's pending invitation `id` (expired or not), sent by the actor
 /// from now on; its earlier link stops working.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, id: Uuid) -> Result<InvitationLink, PeopleError> {
     let mut tx = pool.begin().await?;
     let standing = standing::authorize(&mut tx, acting.org_id, acting.actor, Power::Govern).await?;
@@ -166,6 +169,7 @@ pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, id: Uuid) -> Result<Inv
 }
 
 /// Revokes the acting org's pending invitation `id`: its link never works again.
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn revoke(pool: &PgPool, acting: &Acting<'_>, id: Uuid) -> Result<Invitation, PeopleError> {
     let mut tx = pool.begin().await?;
     standing::authorize(&mut tx, acting.org_id, acting.actor, Power::Govern).await?;
@@ -226,6 +230,7 @@ pub struct Opened {
 }
 
 /// The invitation behind a link, read for its page; None when no invitation has this link.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn open(pool: &PgPool, token: &str) -> Result<Option<Opened>, sqlx::Error> {
     // A transaction only to read what accepting would check; it changes nothing.
     let mut tx = pool.begin().await?;
@@ -330,6 +335,7 @@ async fn join(
 
 /// Accepts the invitation as the signed-in account `user_id`, which must be the invited
 /// address's (under the email rule) and active. Returns the org joined.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn accept_signed_in(
     pool: &PgPool,
     token: &str,
@@ -357,6 +363,7 @@ pub async fn accept_signed_in(
 /// password (already hashed), and joining. Refused when the address has an account (its owner
 /// signs in and accepts instead) and when another org manages the address's domain. Returns
 /// the org joined and the new account's id.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn accept_with_new_account(
     pool: &PgPool,
     token: &str,

@@ -64,6 +64,7 @@ pub(super) async fn issue(
 
 /// A new link for a member whose account the acting org manages (`NotManaged` otherwise), that
 /// is not the actor's own (`OwnAccount`) and that may sign in (`Disabled` otherwise).
+#[tracing::instrument(skip_all, fields(org_id = %acting.org_id), err(level = "debug"))]
 pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<PasswordLink, PeopleError> {
     let mut tx = pool.begin().await?;
     super::govern(&mut tx, acting, user_id).await?;
@@ -77,6 +78,7 @@ pub async fn reissue(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Resul
 
 /// For `keyward admin reset-password`: a link for the account with this email, whichever org
 /// manages it, recorded as keyward's own act (in the managing org's log, when there is one).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn reset_from_cli(pool: &PgPool, email: &Email) -> Result<PasswordLink, PeopleError> {
     let mut tx = pool.begin().await?;
     let user = store::users::find_by_email(&mut tx, email)
@@ -114,6 +116,7 @@ pub async fn reset_from_cli(pool: &PgPool, email: &Email) -> Result<PasswordLink
 
 /// Uses the link: sets the password (already hashed), ends every session of the account and
 /// records it, in one transaction. None when the link is unknown, used or expired.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn use_link(
     pool: &PgPool,
     token: &str,

@@ -381,23 +381,25 @@ async fn removing_a_member_revokes_the_keys_they_answer_for_in_that_org_only() {
         .await;
     let argon2 = crate::auth::argon2id::Argon2Pool::new(1);
     let mut request = crate::service::keys::KeyRequest {
-        org_id: w.acme,
+        org_id: w.acme.into(),
         name: crate::domain::api_key::KeyName::parse("deploy").expect("name"),
         scopes: crate::domain::KeyScopes::Unscoped,
         expiry: crate::domain::api_key::AskedExpiry::InDays(30),
         created_by: Actor::User(ada),
-        responsible_user_id: Some(ada),
+        responsible_user_id: Some(ada.into()),
         origin: Origin::default(),
     };
     let acme_key = crate::service::keys::create(&w.pool, &argon2, &request)
         .await
         .expect("key")
-        .id;
-    request.org_id = w.globex;
+        .id
+        .uuid();
+    request.org_id = w.globex.into();
     let globex_key = crate::service::keys::create(&w.pool, &argon2, &request)
         .await
         .expect("key")
-        .id;
+        .id
+        .uuid();
 
     let removal = remove(&w.pool, None, &w.acting(w.acme, &origin), ada)
         .await
