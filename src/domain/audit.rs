@@ -145,3 +145,115 @@ mod tests {
         assert!("API_KEY.CREATED".parse::<Action>().is_err());
     }
 }
+
+/// Why a key's use was refused, as an `api_key.rejected_use` event records it in
+/// `details.reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusedBecause {
+    Revoked,
+    Expired,
+    /// The org's IP allowlist does not admit the caller's address.
+    AddressNotAllowed,
+}
+
+impl RefusedBecause {
+    /// The refusals of a forgotten key still in use: revoked, or expired.
+    pub const FORGOTTEN: [RefusedBecause; 2] = [RefusedBecause::Revoked, RefusedBecause::Expired];
+
+    /// The reason an event's details name, when it is one.
+    pub fn parse(input: &str) -> Option<RefusedBecause> {
+        [
+            RefusedBecause::Revoked,
+            RefusedBecause::Expired,
+            RefusedBecause::AddressNotAllowed,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == input)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusedBecause::Revoked => "revoked",
+            RefusedBecause::Expired => "expired",
+            RefusedBecause::AddressNotAllowed => "address_not_allowed",
+        }
+    }
+}
+
+/// The details of an `api_key.rejected_use` event.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct RejectedUse {
+    pub reason: RefusedBecause,
+    /// Whether the caller presented the key's real secret (a forgotten key) or only its
+    /// public id.
+    pub secret_proven: bool,
+}
+
+/// The details of an `api_key.revoked` event: the key's public id, and what revoked it with
+/// others when something did.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct KeyRevoked<'a> {
+    pub public_id: &'a str,
+    /// Revoked with the key it was created with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_with: Option<uuid::Uuid>,
+    /// Revoked with every key this person answers for (offboarding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk_for_user: Option<uuid::Uuid>,
+    /// What the offboarding was (`member_removed`, `user_disabled`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
+impl KeyRevoked<'_> {
+    /// The details as the audit log stores them.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+impl RejectedUse {
+    /// The details as the audit log stores them.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod details_tests {
+    use super::*;
+
+    #[test]
+    fn details_are_written_with_the_keys_the_audit_log_reads() {
+        let id = uuid::Uuid::nil();
+        let revoked = KeyRevoked {
+            public_id: "abc",
+            created_with: None,
+            bulk_for_user: Some(id),
+            reason: Some("user_disabled"),
+        };
+        assert_eq!(
+            revoked.json(),
+            serde_json::json!({ "public_id": "abc", "bulk_for_user": id, "reason": "user_disabled" })
+        );
+        let rejected = RejectedUse {
+            reason: RefusedBecause::Expired,
+            secret_proven: true,
+        };
+        assert_eq!(
+            rejected.json(),
+            serde_json::json!({ "reason": "expired", "secret_proven": true })
+        );
+        for reason in [
+            RefusedBecause::Revoked,
+            RefusedBecause::Expired,
+            RefusedBecause::AddressNotAllowed,
+        ] {
+            assert_eq!(
+                serde_json::to_value(reason).ok(),
+                Some(serde_json::json!(reason.as_str()))
+            );
+        }
+    }
+}

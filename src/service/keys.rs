@@ -16,6 +16,7 @@ use crate::auth::argon2id::{self, Argon2Pool};
 use crate::domain::KeyScopes;
 use crate::domain::actor::Actor;
 use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
+use crate::domain::audit::KeyRevoked;
 use crate::domain::policy::PolicyKind;
 use crate::domain::scope::ScopesError;
 use crate::domain::token::{KeyToken, TokenError};
@@ -334,7 +335,13 @@ async fn revoke_key(
         standing::authorize(&mut tx, org_id, by, Power::Change).await?;
         let outcome = store::api_keys::revoke(&mut tx, org_id, key_id, by).await?;
         if let Revocation::Revoked { public_id } = &outcome {
-            let details = serde_json::json!({ "public_id": public_id });
+            let details = KeyRevoked {
+                public_id,
+                created_with: None,
+                bulk_for_user: None,
+                reason: None,
+            }
+            .json();
             store::audit::record(&mut tx, revocation_event(org_id, by, key_id, origin, details)).await?;
         }
         let created = match descendants {
@@ -342,7 +349,13 @@ async fn revoke_key(
             Descendants::Keep => Vec::new(),
         };
         for (child_id, public_id) in &created {
-            let details = serde_json::json!({ "public_id": public_id, "created_with": key_id });
+            let details = KeyRevoked {
+                public_id,
+                created_with: Some(key_id),
+                bulk_for_user: None,
+                reason: None,
+            }
+            .json();
             store::audit::record(&mut tx, revocation_event(org_id, by, *child_id, origin, details)).await?;
         }
         tx.commit().await?;
@@ -384,7 +397,13 @@ pub async fn revoke_by_creator(
         store::memberships::lock_for_standing_change(&mut tx, user_id).await?;
         let revoked = store::api_keys::revoke_by_responsible(&mut tx, org_id, user_id, by).await?;
         for (key_id, public_id) in &revoked {
-            let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id });
+            let details = KeyRevoked {
+                public_id,
+                created_with: None,
+                bulk_for_user: Some(user_id),
+                reason: None,
+            }
+            .json();
             store::audit::record(&mut tx, revocation_event(org_id, by, *key_id, origin, details)).await?;
         }
         tx.commit().await?;

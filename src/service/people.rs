@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::api_key::KeyVerifier;
 use crate::domain::actor::Actor;
+use crate::domain::audit::KeyRevoked;
 use crate::domain::member::{Member, Role};
 use crate::domain::{Action, DisplayName, Email};
 use crate::domain::{OrgId, UserId};
@@ -290,7 +291,13 @@ async fn revoke_answered_for(
 ) -> Result<Vec<(Uuid, String)>, PeopleError> {
     let revoked = store::api_keys::revoke_by_responsible(conn, acting.org_id, user_id, acting.actor).await?;
     for (key_id, public_id) in &revoked {
-        let details = serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": reason });
+        let details = KeyRevoked {
+            public_id,
+            created_with: None,
+            bulk_for_user: Some(user_id),
+            reason: Some(reason),
+        }
+        .json();
         store::audit::record(
             conn,
             NewEvent {
@@ -395,8 +402,13 @@ pub async fn disable(
         withdraw_invitations(&mut tx, acting, None, user_id, "user_disabled").await?;
         let revoked = store::api_keys::revoke_all_by_responsible(&mut tx, user_id, acting.actor).await?;
         for (org_id, key_id, public_id) in &revoked {
-            let details =
-                serde_json::json!({ "public_id": public_id, "bulk_for_user": user_id, "reason": "user_disabled" });
+            let details = KeyRevoked {
+                public_id,
+                created_with: None,
+                bulk_for_user: Some(user_id),
+                reason: Some("user_disabled"),
+            }
+            .json();
             store::audit::record(
                 &mut tx,
                 NewEvent {

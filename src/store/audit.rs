@@ -9,6 +9,7 @@ use sqlx::types::ipnet::IpNet;
 use uuid::Uuid;
 
 use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::audit::RefusedBecause;
 use crate::domain::{Action, UserAgent};
 
 /// Where a request came from, as the audit events it causes record it. Empty for the command
@@ -371,7 +372,12 @@ pub struct LogFilter {
 
 /// The refusal reasons of a key that was revoked or has expired, as `api_key.rejected_use`
 /// events record them in `details.reason`.
-pub const FORGOTTEN_REASONS: [&str; 2] = ["revoked", "expired"];
+fn forgotten_reasons() -> Vec<String> {
+    RefusedBecause::FORGOTTEN
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect()
+}
 
 /// One event as the console's audit log shows it: the event, with the names of the people
 /// and keys it names (actor and target) looked up.
@@ -450,7 +456,7 @@ pub async fn log_page(
     };
     let (target_kind, target_id) = filter.target.clone().unzip();
     let reasons: Vec<String> = if filter.forgotten {
-        FORGOTTEN_REASONS.iter().map(|r| (*r).to_owned()).collect()
+        forgotten_reasons()
     } else {
         Vec::new()
     };
@@ -545,7 +551,7 @@ pub async fn forgotten_keys(
     org_ids: &[Uuid],
     since: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, ForgottenKeys)>, sqlx::Error> {
-    let reasons: Vec<String> = FORGOTTEN_REASONS.iter().map(|r| (*r).to_owned()).collect();
+    let reasons = forgotten_reasons();
     let rows = sqlx::query!(
         r#"SELECT e.org_id AS "org_id!", count(DISTINCT e.target_id) AS "keys!", count(DISTINCT e.ip) AS "addresses!"
            FROM audit_events e

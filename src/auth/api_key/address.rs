@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::{Caller, DB_WAIT, KeyVerifier, Refusal};
+use crate::domain::audit::RefusedBecause;
 use crate::domain::policy::{AddressPolicy, PolicyKind};
 use crate::service::policies;
 use crate::store;
@@ -70,7 +71,7 @@ impl KeyVerifier {
             return Ok(());
         }
         let (key_id, org_id, ip) = (caller.key_id, caller.org_id, caller.ip);
-        self.reject_use(key_id, org_id, "address_not_allowed", true, ip, user_agent);
+        self.reject_use(key_id, org_id, RefusedBecause::AddressNotAllowed, true, ip, user_agent);
         Err(Refusal::AddressNotAllowed)
     }
 

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::limiter::address_unit;
 use crate::domain::actor::Actor;
+use crate::domain::audit::RefusedBecause;
 use crate::domain::{Action, UserAgent};
 use crate::metrics::Metrics;
 use crate::store;
@@ -25,7 +26,7 @@ use crate::store::audit::NewEvent;
 pub struct RejectedUse<'a> {
     pub key_id: Uuid,
     pub org_id: Uuid,
-    pub reason: &'static str,
+    pub reason: RefusedBecause,
     /// Whether the caller proved the secret. Unproven attempts are throttled apart, so nobody
     /// who merely knows a public id can hide a thief's attempts behind their own.
     pub proven: bool,
@@ -36,7 +37,7 @@ pub struct RejectedUse<'a> {
 struct Rejected {
     key_id: Uuid,
     org_id: Uuid,
-    reason: &'static str,
+    reason: RefusedBecause,
     proven: bool,
     ip: IpAddr,
     user_agent: Option<UserAgent>,
@@ -122,7 +123,11 @@ async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Write>, metrics: Arc<Met
                         target_id: Some(rejected.key_id.to_string()),
                         ip: Some(rejected.ip),
                         user_agent: rejected.user_agent.as_ref().map(UserAgent::as_str),
-                        details: serde_json::json!({ "reason": rejected.reason, "secret_proven": rejected.proven }),
+                        details: crate::domain::audit::RejectedUse {
+                            reason: rejected.reason,
+                            secret_proven: rejected.proven,
+                        }
+                        .json(),
                     },
                 )
                 .await

@@ -30,6 +30,7 @@ use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
 use crate::auth::argon2id;
+use crate::domain::audit::RefusedBecause;
 use crate::domain::token::{KeyToken, PresentedToken, PublicId};
 use crate::domain::{KeyId, OrgId, Scope};
 use crate::metrics::{AuthOutcome, Metrics};
@@ -323,7 +324,7 @@ impl KeyVerifier {
                     return Check::Done(Err(match refused {
                         RefusedId::Unknown => Refusal::Invalid(AuthOutcome::Unknown),
                         RefusedId::Revoked { key_id, org_id } => {
-                            self.reject_use(key_id, org_id, "revoked", false, ip, user_agent);
+                            self.reject_use(key_id, org_id, RefusedBecause::Revoked, false, ip, user_agent);
                             Refusal::Invalid(AuthOutcome::Revoked)
                         }
                     }));
@@ -378,14 +379,28 @@ impl KeyVerifier {
     /// otherwise the caller may go on, and its use is noted.
     fn judge(&self, entry: &CachedKey, ip: IpAddr, user_agent: Option<&str>) -> Result<Caller, Refusal> {
         if entry.revoked.load(Ordering::SeqCst) {
-            self.reject_use(entry.facts.key_id, entry.facts.org_id, "revoked", true, ip, user_agent);
+            self.reject_use(
+                entry.facts.key_id,
+                entry.facts.org_id,
+                RefusedBecause::Revoked,
+                true,
+                ip,
+                user_agent,
+            );
             return Err(Refusal::Revoked);
         }
         // The system clock compared with the expiry as a timestamp: no calendar arithmetic on
         // the request path.
         let now = SystemTime::now();
         if now >= SystemTime::from(entry.facts.expires_at) {
-            self.reject_use(entry.facts.key_id, entry.facts.org_id, "expired", true, ip, user_agent);
+            self.reject_use(
+                entry.facts.key_id,
+                entry.facts.org_id,
+                RefusedBecause::Expired,
+                true,
+                ip,
+                user_agent,
+            );
             return Err(Refusal::Expired);
         }
         let unix_seconds = now.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
@@ -526,11 +541,11 @@ impl KeyVerifier {
                 org_id: row.org_id,
             };
             self.inner.refused.remember(public_id.as_str(), refused);
-            self.reject_use(row.id, row.org_id, "revoked", false, ip, user_agent);
+            self.reject_use(row.id, row.org_id, RefusedBecause::Revoked, false, ip, user_agent);
             return Err(Refusal::Invalid(AuthOutcome::Revoked));
         }
         if Utc::now() >= row.expires_at {
-            self.reject_use(row.id, row.org_id, "expired", false, ip, user_agent);
+            self.reject_use(row.id, row.org_id, RefusedBecause::Expired, false, ip, user_agent);
             return Err(Refusal::Invalid(AuthOutcome::Expired));
         }
 
@@ -624,7 +639,7 @@ impl KeyVerifier {
         &self,
         key_id: Uuid,
         org_id: Uuid,
-        reason: &'static str,
+        reason: RefusedBecause,
         proven: bool,
         ip: IpAddr,
         user_agent: Option<&str>,

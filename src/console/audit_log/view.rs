@@ -11,6 +11,7 @@ use crate::console::Layout;
 use crate::console::catalog::audit_log::Messages;
 use crate::domain::Action;
 use crate::domain::actor::Actor;
+use crate::domain::audit::RefusedBecause;
 use crate::store::audit::LogEvent;
 
 /// A name with a second line (an email, a public id) and maybe a link.
@@ -139,11 +140,11 @@ pub fn details(
     for (name, value) in fields {
         match (action, name.as_str()) {
             (Some(Action::ApiKeyRejectedUse), "reason") => {
-                let reason = match value.as_str() {
-                    Some("revoked") => m.reason_revoked.to_owned(),
-                    Some("expired") => m.reason_expired.to_owned(),
-                    Some("address_not_allowed") => m.reason_address_not_allowed.to_owned(),
-                    _ => compact(value),
+                let reason = match value.as_str().and_then(RefusedBecause::parse) {
+                    Some(RefusedBecause::Revoked) => m.reason_revoked.to_owned(),
+                    Some(RefusedBecause::Expired) => m.reason_expired.to_owned(),
+                    Some(RefusedBecause::AddressNotAllowed) => m.reason_address_not_allowed.to_owned(),
+                    None => compact(value),
                 };
                 let proven = fields.get("secret_proven").and_then(Value::as_bool);
                 let reason = match proven {
