@@ -225,7 +225,8 @@ impl Latest {
 
 impl Limits {
     /// The latest a key created at `now` may expire: the soonest of the year, the policy and the
-    /// creating key's expiry.
+    /// creating key's expiry. A policy of a year is the year; a creating key that expires with
+    /// the year is the creating key, whose exact time no clock can stretch.
     fn latest(&self, now: DateTime<Utc>) -> Latest {
         let mut latest = Latest {
             at: now + days_of(Expiry::MAX_DAYS),
@@ -240,7 +241,7 @@ impl Limits {
             };
         }
         if let Some(creator) = self.creator_expires
-            && creator < latest.at
+            && creator <= latest.at
         {
             latest = Latest {
                 at: creator,
@@ -483,6 +484,44 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_the_same_as_the_year_is_named_as_the_safer_one() {
+        let now = time("2026-12-08T10:00:00Z");
+        let last = date("2027-12-08");
+        let year_policy = Limits {
+            policy_days: Some(365),
+            creator_expires: None,
+        };
+        let settled = AskedExpiry::Through(last, Tz::UTC)
+            .settle(&year_policy, now)
+            .expect("cut");
+        assert_eq!(
+            (settled.expiry, settled.clamped_to),
+            (Expiry::InDays(365), Some(Limit::Year))
+        );
+        let shorter = Limits {
+            policy_days: Some(364),
+            creator_expires: None,
+        };
+        let settled = AskedExpiry::Through(date("2027-12-07"), Tz::UTC)
+            .settle(&shorter, now)
+            .expect("cut");
+        assert_eq!(settled.clamped_to, Some(Limit::Policy(364)));
+        let creator_expires = now + Duration::days(365);
+        let with_the_year = Limits {
+            policy_days: None,
+            creator_expires: Some(creator_expires),
+        };
+        let settled = AskedExpiry::Through(last, Tz::UTC)
+            .settle(&with_the_year, now)
+            .expect("cut");
+        assert_eq!(
+            (settled.expiry, settled.clamped_to),
+            (Expiry::At(creator_expires), Some(Limit::Creator(creator_expires))),
+            "the creating key's own time, not 365 days by a later clock"
+        );
+    }
+
+    #[test]
     fn exact_times_and_day_counts_are_never_cut_only_refused() {
         let now = time("2026-12-08T10:00:00Z");
         let limits = Limits {
@@ -503,6 +542,15 @@ mod tests {
         assert_eq!(
             AskedExpiry::InDays(91).settle(&limits, now),
             Err(ExpiryError::BeyondPolicy(90))
+        );
+        let policy_only = Limits {
+            policy_days: Some(90),
+            creator_expires: None,
+        };
+        assert_eq!(
+            AskedExpiry::InDays(90).settle(&policy_only, now).map(|s| s.expiry),
+            Ok(Expiry::InDays(90)),
+            "the policy's own length is allowed"
         );
         assert_eq!(
             AskedExpiry::At(time("2027-01-01T00:00:01Z")).settle(&limits, now),

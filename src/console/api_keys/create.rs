@@ -118,9 +118,13 @@ struct Valid {
     settled: Settled,
 }
 
-/// The limits a key the admin creates now meets.
-async fn limits(state: &AppState, admin: &OrgAdmin) -> Result<Limits, PageError> {
-    Ok(keys::limits(&state.pool, admin.org(), Actor::User(admin.session.user_id())).await?)
+/// The form's context for a key the admin creates now.
+async fn form_context<'a>(state: &'a AppState, admin: &OrgAdmin) -> Result<FormContext<'a>, PageError> {
+    Ok(FormContext {
+        operations: &state.operations,
+        limits: keys::limits(&state.pool, admin.org(), Actor::User(admin.session.user_id())).await?,
+        now: Utc::now(),
+    })
 }
 
 /// What is wrong with an expiry, in the viewer's language.
@@ -286,6 +290,20 @@ struct FormUsedPage {
     layout: Layout,
 }
 
+/// What every showing of the form needs besides what was typed: the scope explainer and the
+/// limits a new key meets now.
+struct FormContext<'a> {
+    operations: &'a Operations,
+    limits: Limits,
+    now: DateTime<Utc>,
+}
+
+impl FormContext<'_> {
+    fn page(&self, layout: Layout, kind: Kind, form: KeyForm, errors: FieldErrors) -> NewKeyPage {
+        new_key_page(self.operations, layout, kind, form, errors, &self.limits, self.now)
+    }
+}
+
 fn new_key_page(
     operations: &Operations,
     layout: Layout,
@@ -348,16 +366,8 @@ pub async fn new(
     let Some(kind) = Kind::parse(&query.kind) else {
         return render(StatusCode::OK, &ChooseKindPage { layout });
     };
-    let limits = limits(&state, &admin).await?;
-    let page = new_key_page(
-        &state.operations,
-        layout,
-        kind,
-        KeyForm::default(),
-        FieldErrors::default(),
-        &limits,
-        Utc::now(),
-    );
+    let context = form_context(&state, &admin).await?;
+    let page = context.page(layout, kind, KeyForm::default(), FieldErrors::default());
     render(StatusCode::OK, &page)
 }
 
@@ -373,25 +383,17 @@ pub async fn review(
     admin.session.check_form(&req, &state, &form.csrf)?;
     let kind = Kind::parse(&form.kind).ok_or(PageError::NotFound)?;
     let layout = Layout::for_org(&admin, &state, &req);
-    let limits = limits(&state, &admin).await?;
-    let now = Utc::now();
+    let context = form_context(&state, &admin).await?;
+    let now = context.now;
     let editing = url::form_urlencoded::parse(&body).any(|(k, _)| k == "edit");
-    let valid = match validate(&form, kind, &limits, now, &layout) {
+    let valid = match validate(&form, kind, &context.limits, now, &layout) {
         Ok(valid) if !editing => valid,
         Ok(_) => {
-            let page = new_key_page(
-                &state.operations,
-                layout,
-                kind,
-                form,
-                FieldErrors::default(),
-                &limits,
-                now,
-            );
+            let page = context.page(layout, kind, form, FieldErrors::default());
             return render(StatusCode::OK, &page);
         }
         Err(errors) => {
-            let page = new_key_page(&state.operations, layout, kind, form, errors, &limits, now);
+            let page = context.page(layout, kind, form, errors);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -431,26 +433,18 @@ pub async fn create(
     admin.session.check_form(&req, &state, &form.csrf)?;
     let kind = Kind::parse(&form.kind).ok_or(PageError::NotFound)?;
     let layout = Layout::for_org(&admin, &state, &req);
-    let now = Utc::now();
-    let limits = limits(&state, &admin).await?;
+    let context = form_context(&state, &admin).await?;
+    let now = context.now;
     let Some(form_token) = FormToken::verify(&state, &admin, FORM_TOKEN_PURPOSE, &form.form_token, now) else {
         // Expired or not ours: review again (nothing was created).
-        let mut page = new_key_page(
-            &state.operations,
-            layout,
-            kind,
-            form,
-            FieldErrors::default(),
-            &limits,
-            now,
-        );
+        let mut page = context.page(layout, kind, form, FieldErrors::default());
         page.problem = Some(page.layout.t.review_expired);
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let valid = match validate(&form, kind, &limits, now, &layout) {
+    let valid = match validate(&form, kind, &context.limits, now, &layout) {
         Ok(valid) => valid,
         Err(errors) => {
-            let page = new_key_page(&state.operations, layout, kind, form, errors, &limits, now);
+            let page = context.page(layout, kind, form, errors);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -476,7 +470,7 @@ pub async fn create(
                 expiry: Some(expiry_message(layout.t, &err)),
                 ..FieldErrors::default()
             };
-            let page = new_key_page(&state.operations, layout, kind, form, errors, &limits, now);
+            let page = context.page(layout, kind, form, errors);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
         Err(err) => return Err(key_failure(err)),
