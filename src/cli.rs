@@ -130,7 +130,9 @@ pub async fn admin_add(pool: &PgPool, args: &AdminAdd) -> Result<(), CliError> {
         AdminError::NoSuchOrg(id) => {
             CliError::Invalid(format!("no organization has the id {id} (see `keyward orgs list`)"))
         }
-        AdminError::NoPassword => CliError::Invalid("no password was given".into()),
+        AdminError::NoPassword => CliError::Invalid(format!(
+            "the account {email} was removed while this command ran; run it again to create it"
+        )),
         AdminError::Database(db) => CliError::Database(db),
     })?;
     tx.commit().await?;

@@ -479,8 +479,9 @@ pub static ENDPOINTS: &[Endpoint] = &[
         summary: "Create an API key; its token is in this answer only. Scopes absent or null make a key \
                   without scopes, which only a key without scopes may create (403); scopes must be the \
                   calling key's own or fewer (403); [] or an unknown scope is a 400. No expiresAt: 30 days, \
-                  or the calling key's expiry when sooner; at most 365 days and never after the calling \
-                  key's expiry (400)",
+                  cut to the org's key lifetime policy and to the calling key's expiry. A date keeps the \
+                  key working through that whole day in UTC; a day that a limit falls in ends at the limit \
+                  (expiryLimitedBy). Past 365 days, the policy or the calling key's expiry: 400",
         query: None,
         request: Some(schema::<api_keys::NewKeyBody>),
         response: Response::Json(201, schema::<api_keys::CreatedKey>),

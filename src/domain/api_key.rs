@@ -166,11 +166,15 @@ fn days_of(days: u16) -> Duration {
 }
 
 /// The first and the last second of `date` in `zone`, in UTC. A day that starts in a daylight
-/// saving gap starts at the gap's end.
+/// saving gap starts at the gap's end (gaps are whole quarter hours, at most a few hours long);
+/// a day a zone skipped altogether is taken in UTC.
 fn day_in(date: NaiveDate, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let start_of = |day: NaiveDate| {
-        (0..3)
-            .find_map(|hour| zone.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?).earliest())
+        (0..4 * 24)
+            .find_map(|quarter| {
+                let local = day.and_hms_opt(quarter / 4, (quarter % 4) * 15, 0)?;
+                zone.from_local_datetime(&local).earliest()
+            })
             .map_or_else(|| day.and_time(NaiveTime::MIN).and_utc(), |t| t.with_timezone(&Utc))
     };
     let next = date.succ_opt().unwrap_or(date);
@@ -423,6 +427,14 @@ mod tests {
             through("2026-12-07", chrono_tz::Pacific::Kiritimati).map(|s| s.expires_at),
             Err(ExpiryError::NotInFuture),
             "yesterday in a zone ahead of UTC is over"
+        );
+        // Santiago moved its clocks from midnight to 01:00 on 2027-09-05: that day starts at
+        // 01:00 local (04:00Z) and the day before ends a second earlier.
+        let santiago = chrono_tz::America::Santiago;
+        assert_eq!(
+            day_in(date("2027-09-04"), santiago).1,
+            time("2027-09-05T03:59:59Z"),
+            "a day ends where the next one starts, across a gap at midnight"
         );
     }
 

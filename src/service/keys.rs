@@ -196,77 +196,112 @@ async fn create_in(
     };
     let settled = request.expiry.settle(&limits, Utc::now())?;
     // A public id collision is astronomically rare, but costs only a retry, inside a savepoint
-    // so the transaction survives it.
+    // so the transaction survives it; whatever else fails rolls the savepoint back too.
     for attempt in 0..3 {
         if attempt > 0 {
             minted = Minted::from_token(argon2, new_token()).await?;
         }
-        let mut attempt = conn.begin().await?;
-        let inserted = store::api_keys::insert(
-            &mut attempt,
-            &NewApiKey {
-                org_id: request.org_id.uuid(),
-                public_id: minted.token.public_id(),
-                name: &request.name,
-                scopes: &request.scopes,
-                secret_hash: &minted.secret_hash,
-                created_by: request.created_by,
-                responsible_user_id: responsible.map(UserId::uuid),
-                expiry: settled.expiry,
-            },
+        let mut savepoint = conn.begin().await?;
+        let written = write_key(
+            &mut savepoint,
+            request,
+            &minted,
+            responsible,
+            &limits,
+            creator_expires,
+            &settled,
         )
         .await;
-        let inserted = match inserted {
-            Ok(inserted) => inserted,
-            Err(err) if store::violates(&err, "api_keys_public_id_unique") => {
-                attempt.rollback().await?;
-                continue;
+        match written {
+            Ok(Some((id, created_at, expires_at))) => {
+                savepoint.commit().await?;
+                return Ok(Created {
+                    id,
+                    token: minted.token,
+                    created_at,
+                    expires_at,
+                    settled,
+                });
             }
-            Err(err) if store::violates(&err, "api_keys_expiry_window") => {
-                return Err(KeyError::Expiry(ExpiryError::OutOfWindow));
+            Ok(None) => savepoint.rollback().await?,
+            Err(err) => {
+                // The original error says more than a failed rollback on the same connection.
+                let _ = savepoint.rollback().await;
+                return Err(err);
             }
-            Err(err) => return Err(err.into()),
-        };
-        // Against the database's own creation time, as the expiry window is.
-        if let Some(days) = limits.policy_days
-            && inserted.expires_at > inserted.created_at + chrono::Duration::days(i64::from(days))
-        {
-            return Err(KeyError::Expiry(ExpiryError::BeyondPolicy(days)));
         }
-        if let Some(creator) = creator_expires
-            && inserted.expires_at > creator
-        {
-            return Err(KeyError::Expiry(ExpiryError::OutlivesCreator(creator)));
-        }
-        store::audit::record(
-            &mut attempt,
-            NewEvent {
-                org_id: Some(request.org_id.uuid()),
-                actor: request.created_by,
-                action: Action::ApiKeyCreated,
-                target_kind: Some("api_key"),
-                target_id: Some(inserted.id.to_string()),
-                ip: request.origin.ip,
-                user_agent: request.origin.user_agent(),
-                details: serde_json::json!({
-                    "name": request.name.as_str(),
-                    "public_id": minted.token.public_id().as_str(),
-                    "scopes": request.scopes.listed().map(|s| s.iter().map(|s| s.name()).collect::<Vec<_>>()),
-                    "expires_at": inserted.expires_at,
-                }),
-            },
-        )
-        .await?;
-        attempt.commit().await?;
-        return Ok(Created {
-            id: KeyId::from(inserted.id),
-            token: minted.token,
-            created_at: inserted.created_at,
-            expires_at: inserted.expires_at,
-            settled,
-        });
     }
     Err(KeyError::NoFreePublicId)
+}
+
+/// Inserts the key with `minted`'s token and records its creation: `None` when the public id is
+/// taken. Checks the expiry the database wrote against its own creation time, as the expiry
+/// window is, and against the creating key's.
+async fn write_key(
+    conn: &mut PgConnection,
+    request: &KeyRequest,
+    minted: &Minted,
+    responsible: Option<UserId>,
+    limits: &Limits,
+    creator_expires: Option<DateTime<Utc>>,
+    settled: &Settled,
+) -> Result<Option<(KeyId, DateTime<Utc>, DateTime<Utc>)>, KeyError> {
+    let inserted = store::api_keys::insert(
+        conn,
+        &NewApiKey {
+            org_id: request.org_id.uuid(),
+            public_id: minted.token.public_id(),
+            name: &request.name,
+            scopes: &request.scopes,
+            secret_hash: &minted.secret_hash,
+            created_by: request.created_by,
+            responsible_user_id: responsible.map(UserId::uuid),
+            expiry: settled.expiry,
+        },
+    )
+    .await;
+    let inserted = match inserted {
+        Ok(inserted) => inserted,
+        Err(err) if store::violates(&err, "api_keys_public_id_unique") => return Ok(None),
+        Err(err) if store::violates(&err, "api_keys_expiry_window") => {
+            return Err(KeyError::Expiry(ExpiryError::OutOfWindow));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if let Some(days) = limits.policy_days
+        && inserted.expires_at > inserted.created_at + chrono::Duration::days(i64::from(days))
+    {
+        return Err(KeyError::Expiry(ExpiryError::BeyondPolicy(days)));
+    }
+    if let Some(creator) = creator_expires
+        && inserted.expires_at > creator
+    {
+        return Err(KeyError::Expiry(ExpiryError::OutlivesCreator(creator)));
+    }
+    store::audit::record(
+        conn,
+        NewEvent {
+            org_id: Some(request.org_id.uuid()),
+            actor: request.created_by,
+            action: Action::ApiKeyCreated,
+            target_kind: Some("api_key"),
+            target_id: Some(inserted.id.to_string()),
+            ip: request.origin.ip,
+            user_agent: request.origin.user_agent(),
+            details: serde_json::json!({
+                "name": request.name.as_str(),
+                "public_id": minted.token.public_id().as_str(),
+                "scopes": request.scopes.listed().map(|s| s.iter().map(|s| s.name()).collect::<Vec<_>>()),
+                "expires_at": inserted.expires_at,
+            }),
+        },
+    )
+    .await?;
+    Ok(Some((
+        KeyId::from(inserted.id),
+        inserted.created_at,
+        inserted.expires_at,
+    )))
 }
 
 impl From<StandingError> for KeyError {

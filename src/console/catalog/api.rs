@@ -106,13 +106,15 @@ catalog! {
         "Create an API key; its token is in this answer only. Scopes absent or null make a key \
          without scopes, which only a key without scopes may create (403); scopes must be the \
          calling key's own or fewer (403); [] or an unknown scope is a 400. No expiresAt: 30 days, \
-         or the calling key's expiry when sooner; at most 365 days and never after the calling \
-         key's expiry (400)" =>
+         cut to the org's key lifetime policy and to the calling key's expiry. A date keeps the \
+         key working through that whole day in UTC; a day that a limit falls in ends at the limit \
+         (expiryLimitedBy). Past 365 days, the policy or the calling key's expiry: 400" =>
             "API キーを作成。トークンはこの応答にのみ含まれます。scopes が未指定または null の場合はスコープなしの\
              キーになり、これを作成できるのはスコープなしのキーだけです（403）。スコープは呼び出し元のキーと同じか、\
              その一部である必要があります（403）。[] または不明なスコープは 400 です。expiresAt を省略すると \
-             30 日後（呼び出し元のキーの有効期限の方が早ければその日時）になります。有効期限は最長 365 日で、\
-             呼び出し元のキーの有効期限より後にはできません（400）",
+             30 日後（組織のキー有効期間ポリシーと呼び出し元のキーの有効期限で短縮）になります。日付を指定すると、\
+             キーはその日の終わり（UTC）まで有効です。上限がその日のうちに来る場合は上限の時刻に無効になり、\
+             応答がその上限を示します。365 日、ポリシー、呼び出し元のキーの有効期限のいずれかを超える場合は 400 です",
         "Revoke an API key, at once on every instance (204, also when it was revoked before)" =>
             "API キーをすべてのインスタンスで即時に取り消し（取り消し済みの場合も 204）",
         "List the organization's policies, oldest first, optionally of one type" =>
