@@ -185,8 +185,8 @@ pub async fn keys(pool: &PgPool, command: &KeysCommand) -> Result<(), CliError> 
             loop {
                 let page = store::api_keys::list(&mut conn, org.id, after, 500).await?;
                 for key in &page {
-                    let scopes = if key.scoped {
-                        key.scopes.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
+                    let scopes = if key.scoped() {
+                        key.scope_list().iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
                     } else {
                         "(unscoped)".to_owned()
                     };

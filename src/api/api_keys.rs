@@ -119,7 +119,7 @@ impl KeyItem {
     fn of(key: &ApiKey, now: DateTime<Utc>) -> KeyItem {
         KeyItem {
             id: key.id,
-            public_id: key.public_id.clone(),
+            public_id: key.public_id.to_string(),
             label: key.name.clone(),
             created_at: key.created_at,
             expires_at: key.expires_at,
@@ -129,8 +129,8 @@ impl KeyItem {
             status: key.status(now).into(),
             org_id: key.org_id,
             created_by: CreatedBy::of(key),
-            scoped: key.scoped,
-            scopes: scope_names(&key.scopes),
+            scoped: key.scoped(),
+            scopes: scope_names(key.scope_list()),
         }
     }
 }
@@ -475,10 +475,10 @@ pub async fn create(
         created_at: key.created_at,
         expires_at: key.expires_at,
         expiry_limited_by: created.settled.clamped_to.map(ExpiryLimit::of),
-        scopes: scope_names(&key.scopes),
-        public_id: key.public_id.clone(),
+        scopes: scope_names(key.scope_list()),
+        public_id: key.public_id.to_string(),
         org_id: key.org_id,
-        scoped: key.scoped,
+        scoped: key.scoped(),
     }))
 }
 

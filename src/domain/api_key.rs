@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use super::Scope;
 use super::actor::Actor;
+use super::scope::KeyScopes;
+use super::token::PublicId;
 
 use super::names::NameError;
 
@@ -330,10 +332,9 @@ impl KeyStatus {
 pub struct ApiKey {
     pub id: Uuid,
     pub org_id: Uuid,
-    pub public_id: String,
+    pub public_id: PublicId,
     pub name: String,
-    pub scoped: bool,
-    pub scopes: Vec<Scope>,
+    pub scopes: KeyScopes,
     pub created_by: Actor,
     pub responsible_user_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -347,6 +348,16 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// False for a key without scopes, which may call every endpoint of its org.
+    pub fn scoped(&self) -> bool {
+        self.scopes.listed().is_some()
+    }
+
+    /// The key's scopes; none for a key without scopes.
+    pub fn scope_list(&self) -> &[Scope] {
+        self.scopes.listed().unwrap_or_default()
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
         KeyStatus::at(now, self.expires_at, self.revoked_at)
     }

@@ -112,7 +112,7 @@ pub async fn limits(pool: &PgPool, org: OrgId, created_by: Actor) -> Result<Limi
     let mut conn = pool.acquire().await?;
     let rules = store::policies::enabled_rules(&mut conn, org_id, PolicyKind::KeyLifetime.name()).await?;
     let creator_expires = match created_by {
-        Actor::Key(key) => store::api_keys::find(&mut conn, org_id, &key.to_string())
+        Actor::Key(key) => store::api_keys::get(&mut conn, org_id, key)
             .await?
             .map(|key| key.expires_at),
         Actor::User(_) | Actor::System => None,
@@ -158,7 +158,7 @@ async fn create_in(
     // lock: it never changes after insert).
     let creator = match request.created_by {
         Actor::Key(creator) => Some(
-            store::api_keys::find(conn, request.org_id.uuid(), &creator.to_string())
+            store::api_keys::get(conn, request.org_id.uuid(), creator)
                 .await?
                 .ok_or(KeyError::CreatorInvalid)?,
         ),
@@ -180,9 +180,7 @@ async fn create_in(
             let expires = store::api_keys::lock_active(conn, creator.id)
                 .await?
                 .ok_or(KeyError::CreatorInvalid)?;
-            request
-                .scopes
-                .granted_by(&KeyScopes::of_stored(creator.scoped, &creator.scopes))?;
+            request.scopes.granted_by(&creator.scopes)?;
             Some(expires)
         }
         None => None,

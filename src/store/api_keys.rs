@@ -275,6 +275,12 @@ pub async fn revoke_by_responsible(
     Ok(rows.into_iter().map(|r| (r.id, r.public_id)).collect())
 }
 
+/// The org's key with this id.
+pub async fn get(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<Option<ApiKey>, sqlx::Error> {
+    let rows = list_where(conn, org_id, Some(id), None, None, 1).await?;
+    Ok(rows.into_iter().next())
+}
+
 /// Finds a key of the org by its id or its public id.
 pub async fn find(conn: &mut PgConnection, org_id: Uuid, id_or_public_id: &str) -> Result<Option<ApiKey>, sqlx::Error> {
     let by_id = id_or_public_id.parse::<Uuid>().ok();
@@ -355,10 +361,9 @@ impl From<KeyRow> for ApiKey {
         ApiKey {
             id: r.id,
             org_id: r.org_id,
-            public_id: r.public_id,
+            public_id: PublicId::from_database(r.public_id),
             name: r.name,
-            scoped: r.scoped,
-            scopes: parse_scopes(r.scopes),
+            scopes: KeyScopes::of_stored(r.scoped, &parse_scopes(r.scopes)),
             created_by: Actor::from_parts(r.created_by_kind, r.created_by_id),
             responsible_user_id: r.responsible_user_id,
             created_at: r.created_at,

@@ -64,8 +64,8 @@ pub fn event_label(t: &'static Messages, event: &Event) -> &'static str {
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin) -> Result<HttpResponse, PageError> {
     let view = key_of_org(&state, &admin, &req).await?;
-    let scopes: Vec<Scope> = if view.key.scoped {
-        view.key.scopes.clone()
+    let scopes: Vec<Scope> = if view.key.scoped() {
+        view.key.scope_list().to_vec()
     } else {
         Scope::ALL.to_vec()
     };

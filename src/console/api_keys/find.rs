@@ -47,7 +47,7 @@ pub async fn find(
         let mut conn = state.pool.acquire().await?;
         store::api_keys::find(&mut conn, admin.org_id, token.public_id().as_str()).await?
     };
-    let Some(key) = key.filter(|key| key.public_id == token.public_id().as_str()) else {
+    let Some(key) = key.filter(|key| &key.public_id == token.public_id()) else {
         return list::with_find_error(&req, &state, &admin, t.leaked_not_found.to_owned()).await;
     };
     let page = FoundPage {

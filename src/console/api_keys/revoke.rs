@@ -95,7 +95,7 @@ pub async fn revoke(
         org_id = %admin.org_id, key_id = %view.key.id, created_with_it = created.len(),
         "API key revoked in the console"
     );
-    let tab = if view.key.scoped { "scoped" } else { "unscoped" };
+    let tab = if view.key.scoped() { "scoped" } else { "unscoped" };
     let mut to = format!(
         "/o/{}/settings/api-keys?tab={tab}&revoked={}",
         admin.org_id, view.key.public_id
