@@ -81,10 +81,6 @@ impl Operations {
         Operations(operations.into_iter().collect())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Operation> {
-        self.0.iter()
-    }
-
     /// The operations a key holding `scope` may call (besides those any key may).
     pub fn unlocked_by(&self, scope: Scope) -> impl Iterator<Item = &Operation> {
         self.0.iter().filter(move |o| o.access == Access::Scope(scope))

@@ -1,7 +1,8 @@
 //! The API's cursors: the store's keyset codec, with a 400 for a cursor this API did not give
 //! out.
 
-pub use crate::store::keyset::{Keyset, encode};
+use crate::store::keyset::Keyset;
+pub use crate::store::keyset::encode;
 
 use super::error::ApiError;
 

@@ -14,10 +14,6 @@ macro_rules! ids {
         pub struct $name(Uuid);
 
         impl $name {
-            pub const fn from_uuid(id: Uuid) -> $name {
-                $name(id)
-            }
-
             pub const fn uuid(self) -> Uuid {
                 self.0
             }

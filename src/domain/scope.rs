@@ -155,9 +155,9 @@ impl KeyScopes {
     }
 
     /// As the store keeps them: `scoped` and the list.
-    pub fn of_stored(scoped: bool, scopes: &[Scope]) -> KeyScopes {
+    pub fn of_stored(scoped: bool, scopes: Vec<Scope>) -> KeyScopes {
         if scoped {
-            KeyScopes::Scoped(scopes.to_vec())
+            KeyScopes::Scoped(scopes)
         } else {
             KeyScopes::Unscoped
         }

@@ -156,7 +156,7 @@ pub async fn suspend(
         let mut tx = pool.begin().await?;
         begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-        member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
+        member(&mut tx, acting.org(), UserId::from(user_id)).await?;
         let changed = store::memberships::suspend(&mut tx, acting.org_id, user_id).await?;
         withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "member_suspended").await?;
         let revoked = match keys {
@@ -185,7 +185,7 @@ pub async fn suspend(
 pub async fn restore(pool: &PgPool, acting: &Acting<'_>, user_id: Uuid) -> Result<bool, PeopleError> {
     let mut tx = pool.begin().await?;
     govern(&mut tx, acting, user_id).await?;
-    member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
+    member(&mut tx, acting.org(), UserId::from(user_id)).await?;
     let changed = store::memberships::restore(&mut tx, acting.org_id, user_id).await?;
     if changed {
         let details = serde_json::json!({});
@@ -213,7 +213,7 @@ pub async fn set_role(
         if role != Role::Admin {
             refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
         }
-        let before = member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
+        let before = member(&mut tx, acting.org(), UserId::from(user_id)).await?;
         if before.role == role {
             return Ok(None);
         }
@@ -264,7 +264,7 @@ pub async fn remove(
         let mut tx = pool.begin().await?;
         begin_standing_change(&mut tx, acting, user_id, &[acting.org_id]).await?;
         refuse_last_admin(&mut tx, &[acting.org_id], user_id).await?;
-        let before = member(&mut tx, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
+        let before = member(&mut tx, acting.org(), UserId::from(user_id)).await?;
         store::memberships::delete(&mut tx, acting.org_id, user_id).await?;
         withdraw_invitations(&mut tx, acting, Some(acting.org_id), user_id, "member_removed").await?;
         let revoked = revoke_answered_for(&mut tx, acting, user_id, "member_removed").await?;
@@ -364,7 +364,7 @@ pub(crate) async fn managed_account(
     if acting.actor == Actor::User(user_id) {
         return Err(PeopleError::OwnAccount);
     }
-    member(conn, OrgId::from(acting.org_id), UserId::from(user_id)).await?;
+    member(conn, acting.org(), UserId::from(user_id)).await?;
     let profile = store::users::profile(conn, user_id, true)
         .await?
         .ok_or(PeopleError::NotFound)?;

@@ -363,7 +363,7 @@ impl From<KeyRow> for ApiKey {
             org_id: r.org_id,
             public_id: PublicId::from_database(r.public_id),
             name: r.name,
-            scopes: KeyScopes::of_stored(r.scoped, &parse_scopes(r.scopes)),
+            scopes: KeyScopes::of_stored(r.scoped, parse_scopes(r.scopes)),
             created_by: Actor::from_parts(r.created_by_kind, r.created_by_id),
             responsible_user_id: r.responsible_user_id,
             created_at: r.created_at,

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use sqlx::types::ipnet::IpNet;
 use uuid::Uuid;
 
+use crate::domain::OrgId;
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::audit::RefusedBecause;
 use crate::domain::{Action, UserAgent};
@@ -35,6 +36,11 @@ pub struct Acting<'a> {
 }
 
 impl<'a> Acting<'a> {
+    /// The org the change is made in.
+    pub fn org(&self) -> OrgId {
+        OrgId::from(self.org_id)
+    }
+
     /// The audit event of one change made by this actor to `target_kind` `target_id`.
     pub fn event(
         &self,

@@ -7,12 +7,12 @@ use keyward::domain::Scope;
 use keyward::domain::email::normalize;
 use reqwest::Method;
 use serde_json::json;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::console::{Console, PASSWORD, person};
-use crate::helpers::{TestApp, database_server};
+use crate::helpers::{TestApp, database_before_migration};
 use crate::invitations::{accept, invitation_token, invite, link_form_csrf, link_path};
 
 /// The migration that brought the rule in.
@@ -20,31 +20,7 @@ const EMAIL_RULE: i64 = 20261207000002;
 
 /// A new database migrated up to, not including, the email rule's migration.
 async fn database_before_the_email_rule() -> (PgPool, PgConnectOptions) {
-    let server = database_server();
-    let name = format!("kw_test_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect_with(&server.options("postgres"))
-        .await
-        .expect("connect to the test server");
-    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    // One connection, as `keyward migrate` migrates: sqlx keeps its migration lock (a session
-    // advisory lock) on the connection when a migration fails, and a second connection of the
-    // same pool would wait for it until that one closed.
-    let options = server.options(&name);
-    let pool = one_connection(&options).await;
-    let before = keyward::store::MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .filter(|v| *v < EMAIL_RULE)
-        .max()
-        .expect("earlier migrations");
-    keyward::store::MIGRATOR
-        .run_to(before, &pool)
-        .await
-        .expect("earlier migrations apply");
-    (pool, options)
+    database_before_migration(EMAIL_RULE).await
 }
 
 async fn one_connection(options: &PgConnectOptions) -> PgPool {

@@ -195,6 +195,40 @@ pub async fn fresh_database_in(locale: Option<&str>) -> (String, PgPool) {
     (name, pool)
 }
 
+/// A new database migrated up to, not including, the migration `version`: for testing what that
+/// migration does to rows the earlier schema held. One connection, as `keyward migrate`
+/// migrates: sqlx keeps its migration lock (a session advisory lock) on the connection when a
+/// migration fails, and a second connection of the same pool would wait for it until that one
+/// closed.
+pub async fn database_before_migration(version: i64) -> (PgPool, sqlx::postgres::PgConnectOptions) {
+    let server = database_server();
+    let name = format!("kw_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect_with(&server.options("postgres"))
+        .await
+        .expect("connect to the test server");
+    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let options = server.options(&name);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .expect("connect");
+    let before = keyward::store::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v < version)
+        .max()
+        .expect("earlier migrations");
+    keyward::store::MIGRATOR
+        .run_to(before, &pool)
+        .await
+        .expect("earlier migrations apply");
+    (pool, options)
+}
+
 pub struct TestApp {
     pub address: String,
     pub metrics_address: String,

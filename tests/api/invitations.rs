@@ -9,12 +9,13 @@
 use keyward::domain::Scope;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::console::{Console, PASSWORD, directories_status, person};
-use crate::helpers::{TestApp, database_server, hidden_input, keyward, run_with_stdin};
+use crate::helpers::{
+    Answer, TestApp, database_before_migration, database_server, hidden_input, keyward, run_with_stdin,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Reading pages and arranging what tests need.
@@ -1068,6 +1069,11 @@ fn invite_path(org: Uuid) -> String {
     format!("/admin/v2/orgs/{org}/users/invite")
 }
 
+/// The API's invite answer to `body`, sent with the key `token`.
+async fn invite_through_api(app: &TestApp, org: Uuid, token: &str, body: &Value) -> Answer {
+    app.api_json(Method::POST, &invite_path(org), token, body).await
+}
+
 /// Atlassian's request, in full, as its clients send it.
 fn atlassian_request(emails: &[&str]) -> Value {
     json!({
@@ -1094,15 +1100,13 @@ async fn the_api_takes_atlassians_invitation_request_and_answers_in_its_shape_wi
     let key = o.app.key_for(o.org, o.ada_id).await;
     let users = o.app.snapshot("users").await;
     let memberships = o.app.snapshot("memberships").await;
-    let res = o
-        .app
-        .api_json(
-            Method::POST,
-            &invite_path(o.org),
-            &key.token,
-            &atlassian_request(&["dave@example.com", "erin@example.com"]),
-        )
-        .await;
+    let res = invite_through_api(
+        &o.app,
+        o.org,
+        &key.token,
+        &atlassian_request(&["dave@example.com", "erin@example.com"]),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let answer: Value = res.json().await.expect("JSON");
     let shapes = crate::contract::wire_shapes();
@@ -1146,15 +1150,13 @@ async fn an_api_invitation_link_is_accepted_in_the_console() {
     let o = acme().await;
     let dave = person(&o.app, "dave@example.com").await;
     let key = o.app.key(o.org, Some(&[Scope::WriteAccounts])).await;
-    let res = o
-        .app
-        .api_json(
-            Method::POST,
-            &invite_path(o.org),
-            &key.token,
-            &json!({ "emails": ["dave@example.com", "erin@example.com"] }),
-        )
-        .await;
+    let res = invite_through_api(
+        &o.app,
+        o.org,
+        &key.token,
+        &json!({ "emails": ["dave@example.com", "erin@example.com"] }),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let answer: Value = res.json().await.expect("JSON");
     let dave_token = token_of_link(&o.app, &answer["data"][0]["invitationLink"]);
@@ -1189,30 +1191,21 @@ async fn inviting_through_the_api_needs_write_accounts_and_a_key_whose_holder_is
     let body = atlassian_request(&["new@example.com"]);
     let before = written(&o.app).await;
 
-    let res = o
-        .app
-        .api_json(Method::POST, &invite_path(o.org), &without.token, &body)
-        .await;
+    let res = invite_through_api(&o.app, o.org, &without.token, &body).await;
     assert_eq!(res.status(), 403);
     assert_eq!(
         res.headers()["www-authenticate"],
         r#"Bearer error="insufficient_scope", scope="write:accounts:admin""#
     );
 
-    let res = o
-        .app
-        .api_json(Method::POST, &invite_path(o.org), &mias_key.token, &body)
-        .await;
+    let res = invite_through_api(&o.app, o.org, &mias_key.token, &body).await;
     assert_eq!(res.status(), 403);
     let answer: Value = res.json().await.expect("JSON");
     assert_eq!(answer["errors"][0]["code"], "ADMIN-403-5", "mia is no admin: {answer}");
     assert_eq!(written(&o.app).await, before, "nothing written");
 
     let with = o.app.key(o.org, Some(&[Scope::WriteAccounts])).await;
-    let res = o
-        .app
-        .api_json(Method::POST, &invite_path(o.org), &with.token, &body)
-        .await;
+    let res = invite_through_api(&o.app, o.org, &with.token, &body).await;
     assert_eq!(res.status(), 200);
 }
 
@@ -1224,25 +1217,14 @@ async fn a_key_invites_members_only_and_never_an_admin() {
     for role in ["atlassian/admin", "atlassian/user"] {
         let mut body = atlassian_request(&["new@example.com"]);
         body["permissionRules"] = json!([{ "resource": "ari:cloud:platform::org/acme", "role": role }]);
-        let res = o
-            .app
-            .api_json(Method::POST, &invite_path(o.org), &key.token, &body)
-            .await;
+        let res = invite_through_api(&o.app, o.org, &key.token, &body).await;
         assert_eq!(res.status(), 400, "{role}");
         let answer: Value = res.json().await.expect("JSON");
         assert_eq!(answer["errors"][0]["code"], "ADMIN-UAM-400-3", "{role}: {answer}");
     }
     assert_eq!(written(&o.app).await, before, "nothing written");
 
-    let res = o
-        .app
-        .api_json(
-            Method::POST,
-            &invite_path(o.org),
-            &key.token,
-            &atlassian_request(&["new@example.com"]),
-        )
-        .await;
+    let res = invite_through_api(&o.app, o.org, &key.token, &atlassian_request(&["new@example.com"])).await;
     assert_eq!(res.status(), 200);
     let answer: Value = res.json().await.expect("JSON");
     let token = token_of_link(&o.app, &answer["data"][0]["invitationLink"]);
@@ -1272,24 +1254,13 @@ async fn a_bad_invitation_request_is_a_400_that_invites_no_one() {
             "ADMIN-UAM-400-1",
         ),
     ] {
-        let res = o
-            .app
-            .api_json(Method::POST, &invite_path(o.org), &key.token, &body)
-            .await;
+        let res = invite_through_api(&o.app, o.org, &key.token, &body).await;
         assert_eq!(res.status(), 400, "{body}");
         let answer: Value = res.json().await.expect("JSON");
         assert_eq!(answer["errors"][0]["code"], code, "{body}: {answer}");
     }
     assert_eq!(written(&o.app).await, before, "nothing written");
-    let res = o
-        .app
-        .api_json(
-            Method::POST,
-            &invite_path(o.org),
-            &key.token,
-            &atlassian_request(&many[..25]),
-        )
-        .await;
+    let res = invite_through_api(&o.app, o.org, &key.token, &atlassian_request(&many[..25])).await;
     assert_eq!(res.status(), 200, "25 is the most");
 }
 
@@ -1298,10 +1269,7 @@ async fn one_address_written_several_ways_is_invited_once() {
     let o = acme().await;
     let key = o.app.key_for(o.org, o.ada_id).await;
     let body = atlassian_request(&["Zed@Example.com", " zed@example.COM", "zed@example.com"]);
-    let res = o
-        .app
-        .api_json(Method::POST, &invite_path(o.org), &key.token, &body)
-        .await;
+    let res = invite_through_api(&o.app, o.org, &key.token, &body).await;
     assert_eq!(res.status(), 200);
     let answer: Value = res.json().await.expect("JSON");
     assert_eq!(answer["data"].as_array().map(Vec::len), Some(1), "{answer}");
@@ -1315,10 +1283,7 @@ async fn an_address_already_a_member_is_a_409_and_no_one_is_invited() {
     let key = o.app.key_for(o.org, o.ada_id).await;
     let before = written(&o.app).await;
     let body = atlassian_request(&["new@example.com", "ADA@acme.example"]);
-    let res = o
-        .app
-        .api_json(Method::POST, &invite_path(o.org), &key.token, &body)
-        .await;
+    let res = invite_through_api(&o.app, o.org, &key.token, &body).await;
     assert_eq!(res.status(), 409);
     let answer: Value = res.json().await.expect("JSON");
     assert_eq!(answer["errors"][0]["code"], "ADMIN-409-5", "{answer}");
@@ -1333,15 +1298,7 @@ async fn an_address_already_a_member_is_a_409_and_no_one_is_invited() {
 async fn an_invitation_sent_with_a_key_is_withdrawn_once_the_key_is_revoked() {
     let o = acme().await;
     let key = o.app.key_for(o.org, o.ada_id).await;
-    let res = o
-        .app
-        .api_json(
-            Method::POST,
-            &invite_path(o.org),
-            &key.token,
-            &atlassian_request(&["new@example.com"]),
-        )
-        .await;
+    let res = invite_through_api(&o.app, o.org, &key.token, &atlassian_request(&["new@example.com"])).await;
     let answer: Value = res.json().await.expect("JSON");
     let token = token_of_link(&o.app, &answer["data"][0]["invitationLink"]);
     let browser = Console::new(&o.app);
@@ -1529,30 +1486,7 @@ const INVITATIONS: i64 = 20261208000001;
 #[tokio::test]
 async fn the_migration_unmanages_accounts_their_first_org_managed_and_gives_a_verified_domains_accounts_to_the_org_that_verified_it()
  {
-    let server = database_server();
-    let name = format!("kw_test_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect_with(&server.options("postgres"))
-        .await
-        .expect("connect to the test server");
-    sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(server.options(&name))
-        .await
-        .expect("connect");
-    let before = keyward::store::MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .filter(|v| *v < INVITATIONS)
-        .max()
-        .expect("earlier migrations");
-    keyward::store::MIGRATOR
-        .run_to(before, &pool)
-        .await
-        .expect("earlier migrations apply");
+    let (pool, _) = database_before_migration(INVITATIONS).await;
 
     let first = org_row(&pool, "First").await;
     let verifier = org_row(&pool, "Verifier").await;

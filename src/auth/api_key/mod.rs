@@ -32,7 +32,7 @@ use uuid::Uuid;
 use crate::auth::argon2id;
 use crate::domain::audit::RefusedBecause;
 use crate::domain::token::{KeyToken, PresentedToken, PublicId};
-use crate::domain::{KeyId, OrgId, Scope};
+use crate::domain::{OrgId, Scope};
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::store;
 pub use address::AddressCheck;
@@ -68,11 +68,6 @@ impl KeyFacts {
     /// The org the key belongs to.
     pub fn org(&self) -> OrgId {
         OrgId::from(self.org_id)
-    }
-
-    /// The key's own id.
-    pub fn key(&self) -> KeyId {
-        KeyId::from(self.key_id)
     }
 }
 
@@ -711,9 +706,9 @@ impl Drop for GaugeGuard<'_> {
 mod tests {
     use super::*;
     use crate::auth::argon2id::Argon2Pool;
-    use crate::domain::KeyScopes;
     use crate::domain::actor::Actor;
     use crate::domain::api_key::{AskedExpiry, KeyName};
+    use crate::domain::{KeyId, KeyScopes};
     use crate::service::keys::{self, KeyRequest};
     use crate::store::test_database::database;
 

@@ -164,20 +164,18 @@ fn validate(
     let asked = match form.expiry.as_str() {
         "date" => NaiveDate::parse_from_str(form.expiry_date.trim(), "%Y-%m-%d")
             .map(|date| AskedExpiry::Through(date, layout.zone))
-            .map_err(|_| ExpiryError::Unreadable),
+            .map_err(|_| expiry_message(t, &ExpiryError::Unreadable)),
         preset => match preset.parse::<u16>() {
             Ok(days) if PRESETS.contains(&days) => Ok(AskedExpiry::InDays(days)),
-            _ => {
-                errors.expiry = Some(t.expiry_choose.to_owned());
-                Err(ExpiryError::Unreadable)
-            }
+            _ => Err(t.expiry_choose.to_owned()),
         },
     };
     let expiry = asked
-        .and_then(|asked| Ok((asked, asked.settle(limits, now)?)))
-        .map_err(|e| {
-            errors.expiry.get_or_insert_with(|| expiry_message(t, &e));
+        .and_then(|asked| {
+            let settled = asked.settle(limits, now).map_err(|e| expiry_message(t, &e))?;
+            Ok((asked, settled))
         })
+        .map_err(|message| errors.expiry = Some(message))
         .ok();
     let names = match kind {
         Kind::Unscoped => None,
