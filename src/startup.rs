@@ -96,10 +96,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
-                .app_data(web::FormConfig::default().limit(64 * 1024))
-                // Error pages are rendered again by localize_errors; the security headers
-                // wrap outside it, so the page it makes carries them too.
-                .wrap(from_fn(console::localize_errors))
+                // The console's error pages are rendered again inside its own scope
+                // (console::routes); the security headers wrap outside, so they carry them too.
                 .wrap(security_headers(state.https))
                 .wrap(from_fn(telemetry::request_span))
                 .configure(api::routes)

@@ -7,7 +7,7 @@ pub mod forgotten;
 pub mod view;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use uuid::Uuid;
 
@@ -16,17 +16,13 @@ use self::filters::{FilterErrors, Filters, LogQuery};
 use self::view::EventView;
 use crate::console::catalog::audit_log::{self as catalog, Messages};
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, render};
+use crate::console::{OrgLayout, PageError, render};
 use crate::domain::Action;
 use crate::state::AppState;
 use crate::store;
 
 /// Events per page.
 const PAGE_SIZE: i64 = 50;
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/o/{orgId}/settings/audit-log", web::get().to(show));
-}
 
 /// An option of a select: value, label, whether chosen.
 pub struct Choice {
@@ -38,7 +34,7 @@ pub struct Choice {
 #[derive(Template)]
 #[template(path = "audit_log/list.html")]
 struct LogPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     filters: Filters,
     errors: FilterErrors,
@@ -69,13 +65,12 @@ impl LogPage {
 }
 
 pub async fn show(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let m = catalog::of(admin.lang);
     let filters = Filters::of(&query);
     let parsed = filters::parse(&filters, layout.zone, m);

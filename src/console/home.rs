@@ -1,5 +1,6 @@
 //! The front page and the health probes.
 
+use crate::console::urls::Site;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -41,7 +42,7 @@ pub async fn show(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResp
             )
             .await?
         }
-        None => "/login".to_owned(),
+        None => Site.login().to_string(),
     };
     Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
 }

@@ -1,13 +1,13 @@
 //! The language switch on every page: a POST (with the page's CSRF token) that remembers the
 //! choice in a cookie and, once signed in, as the user's own setting.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::catalog::Lang;
+use super::form::{BoundTo, ConsoleForm, Form};
 use super::session::{self, Viewer};
-use super::{PageError, presession, redirect};
-use crate::auth::csrf;
+use super::{PageError, redirect};
 use crate::state::AppState;
 use crate::store;
 
@@ -17,29 +17,21 @@ pub const CSRF_PURPOSE: &str = "language";
 #[derive(Deserialize)]
 pub struct SwitchForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     lang: String,
     #[serde(default)]
     back: String,
 }
 
+/// Every page has the switch, signed in or not.
+impl ConsoleForm for SwitchForm {
+    const BOUND_TO: BoundTo = BoundTo::Viewer(CSRF_PURPOSE);
+}
+
 pub async fn switch(
-    req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
-    form: web::Form<SwitchForm>,
+    form: Form<SwitchForm>,
 ) -> Result<HttpResponse, PageError> {
-    match &viewer.session {
-        Some(session) => session.check_form(&req, &state, &form.csrf)?,
-        None => {
-            let genuine = presession::existing(&req, &state)
-                .is_some_and(|value| state.csrf.verify(CSRF_PURPOSE, &value, &form.csrf));
-            if !genuine || csrf::is_cross_origin(&req, &state.public_base) {
-                return Err(PageError::Forbidden);
-            }
-        }
-    }
     let lang = Lang::from_tag(&form.lang).ok_or(PageError::NotFound)?;
     if let Some(session) = &viewer.session {
         let mut conn = state.pool.acquire().await?;

@@ -6,6 +6,7 @@
 //! all be judged against the same stale count. Every failure gets the same message and, for an
 //! unknown email, the same argon2id work (a dummy hash).
 
+use crate::console::urls::Site;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::catalog::Lang;
-use super::session::{self, Viewer};
+use super::form::{self, BoundTo, ConsoleForm, Form};
+use super::session::{self, SignedIn, Viewer};
 use super::{Layout, PageError, presession, redirect, render_with_cookie};
 use crate::auth::argon2id;
 use crate::domain::{Action, Email};
@@ -80,8 +82,6 @@ pub struct LoginQuery {
 #[derive(Default, Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     next: String,
     #[serde(default)]
     email: String,
@@ -89,10 +89,14 @@ pub struct LoginForm {
     password: String,
 }
 
+impl ConsoleForm for LoginForm {
+    const BOUND_TO: BoundTo = BoundTo::Presession(CSRF_PURPOSE);
+}
+
 fn page(state: &AppState, lang: Lang, req: &HttpRequest, presession: &str, next: &str, email: String) -> LoginPage {
     LoginPage {
         layout: Layout::anonymous(state, lang, presession, req),
-        csrf: state.csrf.token(CSRF_PURPOSE, presession),
+        csrf: form::token::<LoginForm>(state, None, presession),
         next: redirect::local_path(next).unwrap_or("").to_owned(),
         email,
         notice: None,
@@ -145,18 +149,12 @@ fn subjects(account: Option<Uuid>, email: &str, ip: Option<std::net::IpAddr>) ->
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
+    form: Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let lang = session::request_lang(&req);
     let presession = presession::get_or_create(&req, &state);
     let mut page = page(&state, lang, &req, &presession.value, &form.next, form.email.clone());
-
-    let csrf_ok = presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf);
-    if !csrf_ok {
-        page.problem = Some(page.layout.t.forbidden_message);
-        return render_with_cookie(StatusCode::FORBIDDEN, &page, presession.new_cookie);
-    }
 
     let ip = req
         .peer_addr()
@@ -246,32 +244,29 @@ pub async fn begin_session(
 
 #[derive(Deserialize)]
 pub struct SignOutForm {
-    #[serde(default)]
-    csrf: String,
     /// Where signing in again leads (an invitation for another account), if anywhere.
     #[serde(default)]
     next: String,
 }
 
+/// Only a session can be ended: a browser whose session is already over is sent to sign in.
+impl ConsoleForm for SignOutForm {}
+
 pub async fn sign_out(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    viewer: Viewer,
-    form: web::Form<SignOutForm>,
+    signed: SignedIn,
+    form: Form<SignOutForm>,
 ) -> Result<HttpResponse, PageError> {
-    if let Some(session) = &viewer.session {
-        session.check_form(&req, &state, &form.csrf)?;
-        let mut conn = state.pool.acquire().await?;
-        store::sessions::delete(&mut conn, &session.id_hash).await?;
-        tracing::info!(user_id = %session.user_id(), "signed out");
-    }
-    let mut to = url::form_urlencoded::Serializer::for_suffix(String::from("/login?"), "/login?".len());
-    to.append_pair("ended", "signed-out");
+    let session = signed.session;
+    let mut conn = state.pool.acquire().await?;
+    store::sessions::delete(&mut conn, &session.id_hash).await?;
+    tracing::info!(user_id = %session.user_id(), "signed out");
+    let mut to = Site.login().with("ended", "signed-out");
     if let Some(next) = redirect::local_path(&form.next) {
-        to.append_pair("next", next);
+        to = to.with("next", next);
     }
     Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", to.finish()))
+        .insert_header(("Location", to.to_string()))
         .cookie(session::removal(&state))
         .finish())
 }

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit_log;
 pub mod catalog;
 pub mod field_errors;
+pub mod form;
 pub mod home;
 pub mod language;
 pub mod login;
@@ -16,9 +17,13 @@ pub mod plain_text;
 pub mod policies;
 pub mod presession;
 pub mod redirect;
+pub mod routes;
 pub mod session;
 pub mod setup;
 pub mod single_use;
+pub mod urls;
+
+pub use routes::register as routes;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::Cookie;
@@ -31,16 +36,17 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use catalog::{Lang, Messages};
-use session::{OrgAdmin, Session, Viewer};
+use session::{Session, Viewer};
 
 use crate::state::AppState;
 use crate::store::Failure;
 
-/// The org a page belongs to, as the layout shows it.
+/// The org a page belongs to, as the layout shows it, with the URLs of its pages.
 #[derive(Debug, Clone)]
 pub struct OrgBar {
     pub id: Uuid,
     pub name: String,
+    pub urls: urls::OrgUrls,
 }
 
 /// What every page's layout needs, whatever the page: its language and messages, who is
@@ -50,7 +56,6 @@ pub struct Layout {
     pub lang: Lang,
     pub t: &'static Messages,
     pub user_name: Option<String>,
-    pub org: Option<OrgBar>,
     /// The CSRF token of the layout's forms; empty where the page offers none (error pages).
     pub csrf: String,
     /// This page's path, where the language switch comes back to.
@@ -58,6 +63,8 @@ pub struct Layout {
     /// The viewer's time zone, which every date and time on the page is shown in: their own
     /// setting once signed in, else UTC.
     pub zone: chrono_tz::Tz,
+    /// The URLs of the pages outside any org.
+    pub site: urls::Site,
 }
 
 impl Layout {
@@ -66,10 +73,10 @@ impl Layout {
             lang,
             t: lang.messages(),
             user_name: None,
-            org: None,
             csrf: String::new(),
             here: "/".into(),
             zone: chrono_tz::Tz::UTC,
+            site: urls::Site,
         }
     }
 
@@ -93,14 +100,9 @@ impl Layout {
         }
     }
 
-    pub fn for_org(admin: &OrgAdmin, state: &AppState, req: &HttpRequest) -> Layout {
-        Layout {
-            org: Some(OrgBar {
-                id: admin.org_id,
-                name: admin.org_name.clone(),
-            }),
-            ..Layout::signed_in(admin.lang, &admin.session, state, req)
-        }
+    /// The org bar of the page: none outside an org (`OrgLayout` has one).
+    pub fn org_bar(&self) -> Option<&OrgBar> {
+        None
     }
 
     /// A day in the viewer's language and time zone.
@@ -134,6 +136,46 @@ impl Layout {
     }
 }
 
+/// The layout of a page of one org: the org is always there, so its templates need not ask.
+/// Built once per request by the `OrgAdmin` extractor.
+#[derive(Debug, Clone)]
+pub struct OrgLayout {
+    base: Layout,
+    pub org: OrgBar,
+}
+
+impl OrgLayout {
+    pub fn new(base: Layout, id: Uuid, name: String) -> OrgLayout {
+        OrgLayout {
+            base,
+            org: OrgBar {
+                id,
+                name,
+                urls: urls::OrgUrls::of(id),
+            },
+        }
+    }
+
+    /// The org bar the base layout shows.
+    pub fn org_bar(&self) -> Option<&OrgBar> {
+        Some(&self.org)
+    }
+}
+
+impl std::ops::Deref for OrgLayout {
+    type Target = Layout;
+
+    fn deref(&self) -> &Layout {
+        &self.base
+    }
+}
+
+impl std::ops::DerefMut for OrgLayout {
+    fn deref_mut(&mut self) -> &mut Layout {
+        &mut self.base
+    }
+}
+
 /// Where a console request came from, as the audit events it causes record it.
 pub fn origin(req: &HttpRequest, state: &AppState) -> crate::store::audit::Origin {
     crate::store::audit::Origin {
@@ -152,60 +194,6 @@ fn here(req: &HttpRequest) -> String {
     req.uri()
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
-}
-
-/// Every page and form, each behind the one check of what it is sent (`plain_text`). The probes
-/// and the static files read nothing a request sends, so they answer without it: `/healthz` is
-/// the load benchmark's reference, and stays as cheap as an answer can be.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(home::healthz))
-        .route("/readyz", web::get().to(home::readyz))
-        .route("/static/{file}", web::get().to(assets::serve))
-        .service(
-            web::scope("")
-                .wrap(actix_web::middleware::from_fn(plain_text::refuse_control_characters))
-                .configure(pages),
-        );
-}
-
-fn pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::show))
-        .route("/setup", web::get().to(setup::show))
-        .route("/setup", web::post().to(setup::submit))
-        .route("/login", web::get().to(login::show))
-        .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(login::sign_out))
-        .route("/language", web::post().to(language::switch))
-        .route("/orgs", web::get().to(orgs::show))
-        // Before the keys routes: `api-keys/revoke-by-creator` is not a `{keyId}`.
-        .configure(members::routes)
-        .route("/o/{orgId}/settings/api-keys", web::get().to(api_keys::list::show))
-        .route("/o/{orgId}/settings/api-keys/new", web::get().to(api_keys::create::new))
-        .route(
-            "/o/{orgId}/settings/api-keys/find",
-            web::post().to(api_keys::find::find),
-        )
-        .route(
-            "/o/{orgId}/settings/api-keys/review",
-            web::post().to(api_keys::create::review),
-        )
-        .route("/o/{orgId}/settings/api-keys", web::post().to(api_keys::create::create))
-        .route(
-            "/o/{orgId}/settings/api-keys/{keyId}",
-            web::get().to(api_keys::detail::show),
-        )
-        .route(
-            "/o/{orgId}/settings/api-keys/{keyId}/revoke",
-            web::get().to(api_keys::revoke::confirm),
-        )
-        .route(
-            "/o/{orgId}/settings/api-keys/{keyId}/revoke",
-            web::post().to(api_keys::revoke::revoke),
-        )
-        .configure(audit_log::routes)
-        .configure(policies::routes)
-        .configure(account::routes)
-        .default_service(web::to(not_found));
 }
 
 /// The argon2id hash of a new password, on the people pool (never on the async workers).
@@ -334,14 +322,11 @@ impl ResponseError for PageError {
         let kind = match self {
             PageError::SignIn { next } => {
                 let location = match next.as_deref().and_then(redirect::local_path) {
-                    Some(next) if next != "/" => format!(
-                        "/login?next={}",
-                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                    ),
-                    _ => "/login".to_owned(),
+                    Some(next) if next != "/" => urls::Site.login().with("next", next),
+                    _ => urls::Site.login(),
                 };
                 return HttpResponse::SeeOther()
-                    .insert_header(("Location", location))
+                    .insert_header(("Location", location.to_string()))
                     .insert_header(("Cache-Control", "no-store"))
                     .finish();
             }
@@ -447,8 +432,4 @@ async fn error_layout(req: &HttpRequest, kind: ErrorKind) -> Option<(Layout, Opt
         layout.here = "/".into();
     }
     Some((layout, cookie))
-}
-
-async fn not_found() -> Result<HttpResponse, PageError> {
-    Err(PageError::NotFound)
 }

@@ -1,6 +1,7 @@
 //! The organization selection screen: every org the user administers, with search by name and
 //! each org's number of active keys. A user with exactly one org goes straight in.
 
+use crate::console::urls::{OrgUrls, Site};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -65,7 +66,7 @@ pub async fn landing(state: &AppState, user: &SignedIn) -> Result<String, PageEr
     let mut conn = state.pool.acquire().await?;
     let orgs = store::memberships::administered(&mut conn, user.session.user_id(), None).await?;
     Ok(match orgs.as_slice() {
-        [only] => format!("/o/{}/settings/api-keys", only.id),
-        _ => "/orgs".to_owned(),
+        [only] => OrgUrls::of(only.id).keys().to_string(),
+        _ => Site.orgs().to_string(),
     })
 }

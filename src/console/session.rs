@@ -8,13 +8,12 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::PageError;
 use super::catalog::Lang;
-use crate::auth::csrf;
+use super::{Layout, OrgLayout, PageError};
 use crate::domain::{OrgId, UserId};
 use crate::state::AppState;
 use crate::store;
@@ -92,21 +91,17 @@ impl Session {
         state.csrf.token(CSRF_PURPOSE, &hex::encode(&self.user.csrf_secret))
     }
 
-    /// Refuses a state-changing request whose token is not this session's, or that another
-    /// site sent.
-    pub fn check_form(&self, req: &HttpRequest, state: &AppState, token: &str) -> Result<(), PageError> {
-        let genuine = state
+    /// True when a posted token is this session's (`form::Form` checks every form with it).
+    pub(super) fn owns_token(&self, state: &AppState, token: &str) -> bool {
+        state
             .csrf
-            .verify(CSRF_PURPOSE, &hex::encode(&self.user.csrf_secret), token);
-        if !genuine || csrf::is_cross_origin(req, &state.public_base) {
-            return Err(PageError::Forbidden);
-        }
-        Ok(())
+            .verify(CSRF_PURPOSE, &hex::encode(&self.user.csrf_secret), token)
     }
 }
 
 /// Whoever sent the request: a session when one is live, and the language to answer in (the
 /// user's own setting, else the language cookie, else Accept-Language).
+#[derive(Clone)]
 pub struct Viewer {
     pub lang: Lang,
     pub session: Option<Session>,
@@ -133,7 +128,20 @@ impl Viewer {
     }
 }
 
-fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
+impl Viewer {
+    /// The viewer of this request, looked up once however many extractors ask (a page's
+    /// `OrgAdmin` and its `Form` read the same session).
+    pub async fn cached(req: &HttpRequest, state: &AppState) -> Result<Viewer, PageError> {
+        if let Some(viewer) = req.extensions().get::<Viewer>() {
+            return Ok(viewer.clone());
+        }
+        let viewer = Viewer::of(req, state).await?;
+        req.extensions_mut().insert(viewer.clone());
+        Ok(viewer)
+    }
+}
+
+pub(super) fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| PageError::Internal(anyhow::anyhow!("application state missing")))
@@ -147,7 +155,7 @@ impl FromRequest for Viewer {
         let req = req.clone();
         Box::pin(async move {
             let state = state_of(&req)?;
-            Viewer::of(&req, &state).await
+            Viewer::cached(&req, &state).await
         })
     }
 }
@@ -167,7 +175,7 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             let state = state_of(&req)?;
-            let viewer = Viewer::of(&req, &state).await?;
+            let viewer = Viewer::cached(&req, &state).await?;
             let Some(session) = viewer.session else {
                 let next = match req.method() {
                     &actix_web::http::Method::GET => req.uri().path_and_query().map(|p| p.as_str().to_owned()),
@@ -191,6 +199,8 @@ pub struct OrgAdmin {
     pub session: Session,
     pub org_id: Uuid,
     pub org_name: String,
+    /// The page's layout, with the org's bar and URLs.
+    pub layout: OrgLayout,
 }
 
 impl OrgAdmin {
@@ -224,11 +234,17 @@ impl FromRequest for OrgAdmin {
             let org_name = store::memberships::administered_org(&mut conn, session.user_id(), org_id)
                 .await?
                 .ok_or(PageError::NotFound)?;
+            let layout = OrgLayout::new(
+                Layout::signed_in(lang, &session, &state, &req),
+                org_id,
+                org_name.clone(),
+            );
             Ok(OrgAdmin {
                 lang,
                 session,
                 org_id,
                 org_name,
+                layout,
             })
         })
     }

@@ -1,6 +1,7 @@
 //! First-run setup. With no account in the database, start-up logs a one-time link; its page
 //! creates the first administrator and organization, and from then on `/setup` is 404.
 
+use crate::console::urls::Site;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -10,6 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{Layout, PageError, field_errors, presession, render_with_cookie, session};
+use crate::console::form::{self, BoundTo, ConsoleForm, Form};
 use crate::domain::{DisplayName, Email, NewPassword, OrgName, UserAgent};
 use crate::service::people::admins::{self, AdminError, MadeBy, NewAdmin, OrgOf};
 use crate::state::AppState;
@@ -50,8 +52,6 @@ pub struct SetupQuery {
 #[derive(Default, Deserialize)]
 pub struct SetupForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     token: String,
     #[serde(default)]
     email: String,
@@ -63,6 +63,10 @@ pub struct SetupForm {
     password_confirm: String,
     #[serde(default)]
     org_name: String,
+}
+
+impl ConsoleForm for SetupForm {
+    const BOUND_TO: BoundTo = BoundTo::Presession(CSRF_PURPOSE);
 }
 
 /// What the person typed, shown again when something is wrong (never the passwords).
@@ -126,7 +130,7 @@ pub async fn show(
     let link_unusable = layout.t.setup_link_unusable;
     let page = SetupPage {
         layout,
-        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        csrf: form::token::<SetupForm>(&state, None, &presession.value),
         token: query.token.clone(),
         values: Values::default(),
         errors: FieldErrors::default(),
@@ -143,14 +147,14 @@ pub async fn show(
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<SetupForm>,
+    form: Form<SetupForm>,
 ) -> Result<HttpResponse, PageError> {
     ensure_setup_open(&state.pool).await?;
     let form = form.into_inner();
     let presession = presession::get_or_create(&req, &state);
     let mut page = SetupPage {
         layout: Layout::anonymous(&state, session::request_lang(&req), &presession.value, &req),
-        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        csrf: form::token::<SetupForm>(&state, None, &presession.value),
         token: form.token.clone(),
         values: Values {
             email: form.email.clone(),
@@ -160,12 +164,6 @@ pub async fn submit(
         errors: FieldErrors::default(),
         problem: None,
     };
-
-    let csrf_ok = presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf);
-    if !csrf_ok {
-        page.problem = Some(page.layout.t.forbidden_message);
-        return render_with_cookie(StatusCode::FORBIDDEN, &page, presession.new_cookie);
-    }
 
     let t = page.layout.t;
     let email = Email::parse(&form.email)
@@ -241,5 +239,7 @@ pub async fn submit(
     let (org, user) = (made.org, made.user);
     tx.commit().await?;
     tracing::info!(org_id = %org.id, user_id = %user.id, "first-run setup completed");
-    Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", Site.home().to_string()))
+        .finish())
 }

@@ -3,11 +3,12 @@
 //! posts to its own path and comes back to `/account?saved=...`, or is shown again (422) with
 //! its errors beside its fields and nothing changed.
 
-mod password;
-mod profile;
-mod sessions;
+pub mod password;
+pub mod profile;
+pub mod sessions;
 mod zones;
 
+use crate::console::urls::Site;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -25,22 +26,6 @@ use crate::store;
 use crate::store::audit::{NewEvent, Origin};
 
 pub use zones::zone_of;
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/account", web::get().to(show))
-        .route("/account/profile", web::post().to(profile::save_name))
-        .route("/account/language", web::post().to(profile::save_language))
-        .route("/account/time-zone", web::post().to(profile::save_time_zone))
-        .route("/account/password", web::post().to(password::change))
-        .route(
-            "/account/sessions/sign-out-others",
-            web::post().to(sessions::end_others),
-        )
-        .route(
-            "/account/sessions/{publicId}/sign-out",
-            web::post().to(sessions::end_one),
-        );
-}
 
 /// Records something the user did to their own account in the audit log of every org they
 /// administer, so each org's admins see it; in no org's (org_id null) when they administer
@@ -140,7 +125,7 @@ impl AccountPage {
         let listings = store::sessions::list_live(&mut conn, session.user_id()).await?;
         let mut layout = Layout::signed_in(signed.lang, session, state, req);
         // The language switch comes back to this page, not to the path a form posted to.
-        layout.here = "/account".into();
+        layout.here = Site.account().to_string();
         let zone = layout.zone.name();
         Ok(AccountPage {
             m: catalog::account::of(signed.lang),
@@ -206,7 +191,7 @@ pub async fn show(
 /// Back to the page, saying what was saved.
 fn saved(what: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header(("Location", format!("/account?saved={what}")))
+        .insert_header(("Location", Site.account().with("saved", what).to_string()))
         .insert_header(("Cache-Control", "no-store"))
         .finish()
 }

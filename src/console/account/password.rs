@@ -6,6 +6,7 @@
 //! a while, so a stolen session cannot be used to guess the password and take the account over,
 //! not even with many tries at once.
 
+use crate::console::form::{ConsoleForm, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -27,14 +28,14 @@ const WRONG_LIMIT: i64 = 5;
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current_password: String,
     #[serde(default)]
     new_password: String,
     #[serde(default)]
     repeat_password: String,
 }
+
+impl ConsoleForm for PasswordForm {}
 
 async fn refuse(
     state: &AppState,
@@ -52,9 +53,8 @@ pub async fn change(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed: SignedIn,
-    form: web::Form<PasswordForm>,
+    form: Form<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    signed.session.check_form(&req, &state, &form.csrf)?;
     let form = form.into_inner();
     let t = signed.lang.messages();
     let m = crate::console::catalog::account::of(signed.lang);

@@ -1,6 +1,7 @@
 //! The profile forms of your account: display name, language and time zone. Each change is
 //! recorded as `user.profile_updated` naming the field, as the user-management API records it.
 
+use crate::console::form::{ConsoleForm, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -18,26 +19,26 @@ use crate::store::audit::Origin;
 #[derive(Deserialize)]
 pub struct NameForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     display_name: String,
 }
+
+impl ConsoleForm for NameForm {}
 
 #[derive(Deserialize)]
 pub struct LanguageForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     language: String,
 }
+
+impl ConsoleForm for LanguageForm {}
 
 #[derive(Deserialize)]
 pub struct ZoneForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     zone: String,
 }
+
+impl ConsoleForm for ZoneForm {}
 
 /// Records that the user changed `field` of their profile, in the transaction of the change.
 async fn profile_updated(
@@ -54,9 +55,8 @@ pub async fn save_name(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed: SignedIn,
-    form: web::Form<NameForm>,
+    form: Form<NameForm>,
 ) -> Result<HttpResponse, PageError> {
-    signed.session.check_form(&req, &state, &form.csrf)?;
     let name = match DisplayName::parse(&form.display_name) {
         Ok(name) => name,
         Err(err) => {
@@ -80,9 +80,8 @@ pub async fn save_language(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed: SignedIn,
-    form: web::Form<LanguageForm>,
+    form: Form<LanguageForm>,
 ) -> Result<HttpResponse, PageError> {
-    signed.session.check_form(&req, &state, &form.csrf)?;
     let Some(lang) = Lang::ALL.into_iter().find(|lang| lang.tag() == form.language) else {
         let mut page = AccountPage::load(&state, &signed, &req).await?;
         page.errors.language = Some(page.m.language_unknown);
@@ -105,9 +104,8 @@ pub async fn save_time_zone(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed: SignedIn,
-    form: web::Form<ZoneForm>,
+    form: Form<ZoneForm>,
 ) -> Result<HttpResponse, PageError> {
-    signed.session.check_form(&req, &state, &form.csrf)?;
     let current = zones::zone_of(signed.session.user.zoneinfo.as_deref());
     // The user's own zone is accepted as it is, even an alias the choice leaves out.
     let chosen = zones::parse(&form.zone).or((form.zone == current.name()).then_some(current));

@@ -2,8 +2,8 @@
 //! public id. This session stays: the header's sign-out ends it. Both are recorded as
 //! `user.other_sessions_ended` with how many ended (and which, for one).
 
+use crate::console::form::{Button, Form};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{record_own, saved};
@@ -13,19 +13,12 @@ use crate::domain::Action;
 use crate::state::AppState;
 use crate::store;
 
-#[derive(Deserialize)]
-pub struct SessionForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn end_others(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed: SignedIn,
-    form: web::Form<SessionForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    signed.session.check_form(&req, &state, &form.csrf)?;
     let user_id = signed.session.user_id();
     let mut tx = state.pool.begin().await?;
     let ended = store::sessions::delete_others(&mut tx, user_id, &signed.session.id_hash).await?;
@@ -48,9 +41,8 @@ pub async fn end_one(
     state: web::Data<AppState>,
     signed: SignedIn,
     path: web::Path<String>,
-    form: web::Form<SessionForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    signed.session.check_form(&req, &state, &form.csrf)?;
     let public_id: Uuid = path.parse().map_err(|_| PageError::NotFound)?;
     let user_id = signed.session.user_id();
     let mut tx = state.pool.begin().await?;

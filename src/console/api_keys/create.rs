@@ -4,6 +4,7 @@
 //! value once (no redirect, `no-store`); its form token is single-use, recorded in the key's own
 //! transaction, so a reload or a back-and-submit creates and shows nothing.
 
+use crate::console::form::{ConsoleForm, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
 use crate::console::single_use::FormToken;
-use crate::console::{Layout, PageError, field_errors, origin, render};
+use crate::console::{OrgLayout, PageError, field_errors, origin, render};
 use crate::domain::actor::Actor;
 use crate::domain::api_key::{AskedExpiry, ExpiryError, KeyName, Limits, Settled};
 use crate::domain::scope::ScopesError;
@@ -57,38 +58,24 @@ impl Kind {
     }
 }
 
-/// The create form as posted. Scopes are repeated fields, which serde's form decoding cannot
-/// take, so the body is decoded here. Carries no secret.
-#[derive(Debug, Clone, Default)]
+/// The create form as posted (scopes are repeated fields). Carries no secret.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct KeyForm {
-    csrf: String,
+    #[serde(rename = "type")]
     kind: String,
     name: String,
     expiry: String,
     expiry_date: String,
     scopes: Vec<String>,
     form_token: String,
+    /// The review's "edit" button: back to the form, as typed.
+    edit: Option<String>,
 }
 
-impl KeyForm {
-    fn decode(body: &[u8]) -> KeyForm {
-        let mut form = KeyForm::default();
-        for (key, value) in url::form_urlencoded::parse(body) {
-            let value = value.into_owned();
-            match &*key {
-                "csrf" => form.csrf = value,
-                "type" => form.kind = value,
-                "name" => form.name = value,
-                "expiry" => form.expiry = value,
-                "expiry_date" => form.expiry_date = value,
-                "scopes" => form.scopes.push(value),
-                "form_token" => form.form_token = value,
-                _ => {}
-            }
-        }
-        form
-    }
+impl ConsoleForm for KeyForm {}
 
+impl KeyForm {
     fn has_scope(&self, scope: &Scope) -> bool {
         self.scopes.iter().any(|s| s == scope.name())
     }
@@ -154,7 +141,7 @@ fn validate(
     kind: Kind,
     limits: &Limits,
     now: DateTime<Utc>,
-    layout: &Layout,
+    layout: &OrgLayout,
 ) -> Result<Valid, FieldErrors> {
     let t = layout.t;
     let mut errors = FieldErrors::default();
@@ -237,7 +224,7 @@ pub struct Preset {
 #[derive(Template)]
 #[template(path = "api_keys/new.html")]
 struct NewKeyPage {
-    layout: Layout,
+    layout: OrgLayout,
     kind: Kind,
     form: KeyForm,
     errors: FieldErrors,
@@ -252,13 +239,13 @@ struct NewKeyPage {
 #[derive(Template)]
 #[template(path = "api_keys/choose.html")]
 struct ChooseKindPage {
-    layout: Layout,
+    layout: OrgLayout,
 }
 
 #[derive(Template)]
 #[template(path = "api_keys/review.html")]
 struct ReviewPage {
-    layout: Layout,
+    layout: OrgLayout,
     kind: Kind,
     form: KeyForm,
     name: String,
@@ -272,7 +259,7 @@ struct ReviewPage {
 #[derive(Template)]
 #[template(path = "api_keys/created.html")]
 struct CreatedPage {
-    layout: Layout,
+    layout: OrgLayout,
     kind: Kind,
     name: String,
     public_id: String,
@@ -285,7 +272,7 @@ struct CreatedPage {
 #[derive(Template)]
 #[template(path = "api_keys/form_used.html")]
 struct FormUsedPage {
-    layout: Layout,
+    layout: OrgLayout,
 }
 
 /// What every showing of the form needs besides what was typed: the scope explainer and the
@@ -297,14 +284,14 @@ struct FormContext<'a> {
 }
 
 impl FormContext<'_> {
-    fn page(&self, layout: Layout, kind: Kind, form: KeyForm, errors: FieldErrors) -> NewKeyPage {
+    fn page(&self, layout: OrgLayout, kind: Kind, form: KeyForm, errors: FieldErrors) -> NewKeyPage {
         new_key_page(self.operations, layout, kind, form, errors, &self.limits, self.now)
     }
 }
 
 fn new_key_page(
     operations: &Operations,
-    layout: Layout,
+    layout: OrgLayout,
     kind: Kind,
     form: KeyForm,
     errors: FieldErrors,
@@ -355,12 +342,11 @@ pub struct NewQuery {
 
 /// `GET .../api-keys/new?type=scoped|unscoped`: the form, or the choice of kind.
 pub async fn new(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
     query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let Some(kind) = Kind::parse(&query.kind) else {
         return render(StatusCode::OK, &ChooseKindPage { layout });
     };
@@ -372,18 +358,16 @@ pub async fn new(
 /// `POST .../api-keys/review`: the form again with its errors, or the review with a single-use
 /// token for the create POST. `edit` brings the review back to the form, as typed.
 pub async fn review(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    body: web::Bytes,
+    form: Form<KeyForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = KeyForm::decode(&body);
-    admin.session.check_form(&req, &state, &form.csrf)?;
+    let form = form.into_inner();
     let kind = Kind::parse(&form.kind).ok_or(PageError::NotFound)?;
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let context = form_context(&state, &admin).await?;
     let now = context.now;
-    let editing = url::form_urlencoded::parse(&body).any(|(k, _)| k == "edit");
+    let editing = form.edit.is_some();
     let valid = match validate(&form, kind, &context.limits, now, &layout) {
         Ok(valid) if !editing => valid,
         Ok(_) => {
@@ -425,12 +409,11 @@ pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    body: web::Bytes,
+    form: Form<KeyForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = KeyForm::decode(&body);
-    admin.session.check_form(&req, &state, &form.csrf)?;
+    let form = form.into_inner();
     let kind = Kind::parse(&form.kind).ok_or(PageError::NotFound)?;
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let context = form_context(&state, &admin).await?;
     let now = context.now;
     let Some(form_token) = FormToken::verify(&state, &admin, FORM_TOKEN_PURPOSE, &form.form_token, now) else {

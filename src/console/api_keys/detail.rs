@@ -11,7 +11,7 @@ use super::create::ScopeChoice;
 use super::view::KeyView;
 use crate::console::catalog::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, render};
+use crate::console::{OrgLayout, PageError, render};
 use crate::domain::{Action, Scope};
 use crate::operations::Operation;
 use crate::state::AppState;
@@ -24,7 +24,7 @@ const LIFECYCLE_EVENTS: i64 = 100;
 #[derive(Template)]
 #[template(path = "api_keys/detail.html")]
 struct DetailPage {
-    layout: Layout,
+    layout: OrgLayout,
     view: KeyView,
     can_call: Vec<ScopeChoice>,
     any_key: Vec<Operation>,
@@ -93,7 +93,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin)
     };
     let now = Utc::now();
     let page = DetailPage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         view,
         can_call,
         any_key,

@@ -3,7 +3,7 @@
 //! in keyset pages.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::view::KeyView;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, render};
+use crate::console::{OrgLayout, PageError, render};
 use crate::domain::api_key::KeyStatus;
 use crate::state::AppState;
 use crate::store;
@@ -88,7 +88,7 @@ fn parse_cursor(input: &str) -> Option<ConsoleCursor> {
 #[derive(Template)]
 #[template(path = "api_keys/list.html")]
 struct ListPage {
-    layout: Layout,
+    layout: OrgLayout,
     filters: Filters,
     tab: &'static str,
     keys: Vec<KeyView>,
@@ -108,29 +108,22 @@ struct ListPage {
 }
 
 pub async fn show(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
-    let page = list_page(&req, &state, &admin, query, None).await?;
+    let page = list_page(&state, &admin, query, None).await?;
     render(StatusCode::OK, &page)
 }
 
 /// The list, with the leaked-key finder's error when it found nothing.
-pub async fn with_find_error(
-    req: &HttpRequest,
-    state: &AppState,
-    admin: &OrgAdmin,
-    error: String,
-) -> Result<HttpResponse, PageError> {
-    let page = list_page(req, state, admin, ListQuery::default(), Some(error)).await?;
+pub async fn with_find_error(state: &AppState, admin: &OrgAdmin, error: String) -> Result<HttpResponse, PageError> {
+    let page = list_page(state, admin, ListQuery::default(), Some(error)).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 async fn list_page(
-    req: &HttpRequest,
     state: &AppState,
     admin: &OrgAdmin,
     query: ListQuery,
@@ -183,7 +176,7 @@ async fn list_page(
     .then_some(query.revoked);
     let also_revoked = query.also.parse::<u32>().ok().filter(|n| *n > 0);
     let creator_shown = creator.and_then(|id| creators.iter().find(|(c, _)| *c == id).cloned());
-    let layout = Layout::for_org(admin, state, req);
+    let layout = admin.layout.clone();
     let forgotten =
         crate::console::audit_log::forgotten::notice(&mut conn, admin.org_id, layout.zone, admin.lang).await?;
     Ok(ListPage {

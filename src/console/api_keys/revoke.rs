@@ -2,6 +2,7 @@
 //! immediate, then a POST that revokes through the one path every revocation takes, so this
 //! instance refuses the key before the answer leaves and every other instance hears at once.
 
+use crate::console::form::{ConsoleForm, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -10,7 +11,7 @@ use serde::Deserialize;
 use super::detail::key_of_org;
 use super::view::KeyView;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, origin, render};
+use crate::console::{OrgLayout, PageError, origin, render};
 use crate::domain::KeyId;
 use crate::domain::actor::Actor;
 use crate::service::keys;
@@ -21,7 +22,7 @@ use chrono::Utc;
 #[derive(Template)]
 #[template(path = "api_keys/revoke.html")]
 struct RevokePage {
-    layout: Layout,
+    layout: OrgLayout,
     view: KeyView,
     m: &'static crate::console::catalog::members::Messages,
     /// The active keys made with this one (through the API, directly or by keys made with it),
@@ -37,7 +38,7 @@ pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdm
     };
     let now = Utc::now();
     let page = RevokePage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         view,
         m: crate::console::catalog::members::of(admin.lang),
         children: children
@@ -51,20 +52,19 @@ pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdm
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
-    #[serde(default)]
-    csrf: String,
     /// The "revoke the keys created with it too" checkbox: present when checked.
     #[serde(default)]
     with_created: Option<String>,
 }
 
+impl ConsoleForm for RevokeForm {}
+
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<RevokeForm>,
+    form: Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let view = key_of_org(&state, &admin, &req).await?;
     let by = Actor::User(admin.session.user_id());
     let origin = origin(&req, &state);
@@ -95,13 +95,13 @@ pub async fn revoke(
         org_id = %admin.org_id, key_id = %view.key.id, created_with_it = created.len(),
         "API key revoked in the console"
     );
-    let tab = if view.key.scoped() { "scoped" } else { "unscoped" };
-    let mut to = format!(
-        "/o/{}/settings/api-keys?tab={tab}&revoked={}",
-        admin.org_id, view.key.public_id
-    );
+    let mut to = (admin.layout.org.urls.keys())
+        .with("tab", view.kind_name())
+        .with("revoked", &view.key.public_id);
     if !created.is_empty() {
-        to.push_str(&format!("&also={}", created.len()));
+        to = to.with("also", created.len());
     }
-    Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", to.to_string()))
+        .finish())
 }

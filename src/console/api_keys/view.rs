@@ -18,6 +18,11 @@ pub struct KeyView {
 }
 
 impl KeyView {
+    /// The keys list's tab this key is on.
+    pub fn kind_name(&self) -> &'static str {
+        if self.key.scoped() { "scoped" } else { "unscoped" }
+    }
+
     pub fn new(key: ApiKey, now: DateTime<Utc>) -> KeyView {
         let status = key.status(now);
         let expires_soon = status == KeyStatus::Active && key.expires_at - now <= EXPIRY_WARNING;

@@ -3,6 +3,7 @@
 //! a link to those events on the audit log. "The last 30 days" begins at the start of the day
 //! 30 days ago in the viewer's time zone, so the count and the linked (whole-day) filter agree.
 
+use crate::console::urls::OrgUrls;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate, Utc};
@@ -81,9 +82,11 @@ fn build(org_id: Uuid, found: store::audit::ForgottenKeys, day: NaiveDate, m: &'
         text: fill(m.forgotten_notice, &values),
         short: fill(m.forgotten_short, &values),
         see: m.forgotten_see,
-        link: format!(
-            "/o/{org_id}/settings/audit-log?action=api_key.rejected_use&from={}&forgotten=1",
-            day.format("%Y-%m-%d")
-        ),
+        link: OrgUrls::of(org_id)
+            .audit_log()
+            .with("action", "api_key.rejected_use")
+            .with("from", day.format("%Y-%m-%d"))
+            .with("forgotten", 1)
+            .to_string(),
     }
 }

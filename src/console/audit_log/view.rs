@@ -2,6 +2,7 @@
 //! public id, or keyward), what (the action in the viewer's language), to what (a link to the
 //! key, a person's name), and the details worth reading, compactly.
 
+use crate::console::urls::OrgUrls;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -43,7 +44,7 @@ impl EventView {
     pub fn new(row: LogEvent, org_id: Uuid, m: &'static Messages, layout: &Layout) -> EventView {
         let event = &row.event;
         let action = event.action.parse::<Action>().ok();
-        let key_link = |id: Uuid| format!("/o/{org_id}/settings/api-keys/{id}");
+        let key_link = |id: Uuid| OrgUrls::of(org_id).key(id).to_string();
         let actor = match event.actor {
             Actor::System => Named {
                 name: m.keyward_itself.to_owned(),

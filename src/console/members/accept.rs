@@ -4,6 +4,7 @@
 //! person without an account creates it here (name and password) and is signed in. A link that
 //! was revoked, used, issued again, withdrawn or has expired says so.
 
+use crate::console::urls::OrgUrls;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -11,6 +12,7 @@ use serde::Deserialize;
 
 use crate::console::catalog::Lang;
 use crate::console::catalog::invitations::{self as catalog, Messages};
+use crate::console::form::{self, BoundTo, ConsoleForm, Form};
 use crate::console::session::{self, Session, Viewer};
 use crate::console::{Layout, PageError, field_errors, login, origin, presession, render_with_cookie};
 use crate::domain::member::Role;
@@ -33,8 +35,6 @@ pub struct LinkQuery {
 #[derive(Default, Deserialize)]
 pub struct AcceptForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     token: String,
     /// `accept` (signed in as the invited account) or `create` (a new account).
     #[serde(default)]
@@ -45,6 +45,11 @@ pub struct AcceptForm {
     password: String,
     #[serde(default)]
     password_confirm: String,
+}
+
+/// `accept` is sent signed in, `create` before an account exists.
+impl ConsoleForm for AcceptForm {
+    const BOUND_TO: BoundTo = BoundTo::Viewer(CSRF_PURPOSE);
 }
 
 /// What the page offers.
@@ -222,10 +227,7 @@ fn page(
             current: session.user.email.clone(),
         },
     };
-    page.csrf = match (&page.offer, session) {
-        (Offer::Accept, Some(session)) => session.csrf_token(state),
-        _ => state.csrf.token(CSRF_PURPOSE, presession),
-    };
+    page.csrf = form::token::<AcceptForm>(state, session, presession);
     page
 }
 
@@ -273,7 +275,7 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
-    form: web::Form<AcceptForm>,
+    form: Form<AcceptForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let presession = presession::get_or_create(&req, &state);
@@ -293,15 +295,11 @@ pub async fn submit(
     let outcome = match form.action.as_str() {
         "accept" => {
             let session = viewer.session.as_ref().ok_or(PageError::Forbidden)?;
-            session.check_form(&req, &state, &form.csrf)?;
             invitations::accept_signed_in(&state.pool, &form.token, session.user_id(), &origin)
                 .await
                 .map(|invitation| (invitation, None))
         }
         "create" => {
-            if !presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf) {
-                return Err(PageError::Forbidden);
-            }
             let layout = page_layout();
             let t = layout.t;
             let opened = invitations::open(&state.pool, &form.token).await?;
@@ -415,7 +413,7 @@ async fn joined(
         ),
         open: match invitation.role {
             Role::Admin => Some((
-                format!("/o/{}/settings/api-keys", invitation.org_id),
+                OrgUrls::of(invitation.org_id).keys().to_string(),
                 layout.fill(i.open_org, "org", org),
             )),
             Role::Member => None,

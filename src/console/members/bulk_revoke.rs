@@ -2,6 +2,7 @@
 //! page. The confirmation lists the keys active now; the POST revokes every key of theirs still
 //! unrevoked when it arrives (created in the meantime too), and its answer lists them all.
 
+use crate::console::form::{ConsoleForm, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -14,7 +15,7 @@ use super::offboard::{DonePage, revoked_list};
 use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, origin, render};
+use crate::console::{OrgLayout, PageError, origin, render};
 use crate::domain::UserId;
 use crate::domain::actor::Actor;
 use crate::service::keys;
@@ -24,15 +25,15 @@ use crate::store;
 #[derive(Debug, Default, Deserialize)]
 pub struct BulkForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     user: String,
 }
+
+impl ConsoleForm for BulkForm {}
 
 #[derive(Template)]
 #[template(path = "members/bulk_revoke.html")]
 struct ConfirmPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     user_id: Uuid,
     name: String,
@@ -55,7 +56,6 @@ async fn person(state: &AppState, admin: &OrgAdmin, user: &str) -> Result<(Uuid,
 }
 
 pub async fn confirm(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
     query: web::Query<BulkForm>,
@@ -67,7 +67,7 @@ pub async fn confirm(
     };
     let now = Utc::now();
     let page = ConfirmPage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         m: messages(admin.lang),
         user_id,
         name,
@@ -80,9 +80,8 @@ pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<BulkForm>,
+    form: Form<BulkForm>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let (user_id, name) = person(&state, &admin, &form.user).await?;
     let revoked = keys::revoke_by_creator(
         &state.pool,
@@ -95,12 +94,12 @@ pub async fn revoke(
     .await?;
     tracing::info!(org_id = %admin.org_id, user_id = %user_id, revoked = revoked.len(), "keys bulk-revoked in the console");
     let m = messages(admin.lang);
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let page = DonePage {
         title: layout.fill(m.bulk_done_title, "name", &name),
         changed: true,
         revoked: revoked_list(&state, admin.org_id, &revoked).await?,
-        back: format!("/o/{}/settings/api-keys", admin.org_id),
+        back: admin.layout.org.urls.keys().to_string(),
         back_label: layout.t.api_keys,
         layout,
         m,

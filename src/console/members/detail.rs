@@ -12,7 +12,7 @@ use super::{MemberView, is_last_admin, member_of_org, messages};
 use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, render};
+use crate::console::{OrgLayout, PageError, render};
 use crate::state::AppState;
 use crate::store;
 
@@ -25,7 +25,7 @@ pub struct DetailQuery {
 #[derive(Template)]
 #[template(path = "members/detail.html")]
 struct DetailPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     view: MemberView,
     keys: Vec<KeyView>,
@@ -50,7 +50,7 @@ pub async fn show(
     };
     let now = Utc::now();
     let page = DetailPage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         m,
         last_admin: is_last_admin(&state, admin.org_id, view.member.user_id).await?,
         managed_here: view.managed_by(admin.org_id),

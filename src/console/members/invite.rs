@@ -2,17 +2,18 @@
 //! to the POST that made it, and, for the pending invitations the members list shows, a new link
 //! or revocation. The answer to the inviter is the same whether the address has an account.
 
+use crate::console::form::{Button, ConsoleForm, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{CsrfForm, acting, messages, page_error};
+use super::{acting, messages, page_error};
 use crate::console::catalog::invitations::{self as catalog, Messages as InvitationMessages};
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, field_errors, origin, render};
+use crate::console::{OrgLayout, PageError, field_errors, origin, render};
 use crate::domain::Email;
 use crate::domain::member::Role;
 use crate::service::people::PeopleError;
@@ -23,12 +24,12 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize)]
 pub struct InviteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     role: String,
 }
+
+impl ConsoleForm for InviteForm {}
 
 #[derive(Debug, Default)]
 struct FieldErrors {
@@ -39,7 +40,7 @@ struct FieldErrors {
 #[derive(Template)]
 #[template(path = "members/invite.html")]
 struct InvitePage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     i: &'static InvitationMessages,
     form: InviteForm,
@@ -56,7 +57,7 @@ impl InvitePage {
 #[derive(Template)]
 #[template(path = "members/invited.html")]
 struct InvitedPage {
-    layout: Layout,
+    layout: OrgLayout,
     i: &'static InvitationMessages,
     m: &'static Messages,
     url: String,
@@ -64,7 +65,7 @@ struct InvitedPage {
 }
 
 impl InvitedPage {
-    fn new(layout: Layout, m: &'static Messages, link: &InvitationLink, public_base: &str) -> InvitedPage {
+    fn new(layout: OrgLayout, m: &'static Messages, link: &InvitationLink, public_base: &str) -> InvitedPage {
         let i = catalog::of(layout.lang);
         let role = i.as_role(link.role);
         let time = layout.date_time(&link.expires_at);
@@ -82,9 +83,9 @@ impl InvitedPage {
     }
 }
 
-pub async fn form(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin) -> Result<HttpResponse, PageError> {
+pub async fn form(admin: OrgAdmin) -> Result<HttpResponse, PageError> {
     let page = InvitePage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         m: messages(admin.lang),
         i: catalog::of(admin.lang),
         form: InviteForm {
@@ -100,10 +101,9 @@ pub async fn invite(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<InviteForm>,
+    form: Form<InviteForm>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let (t, m) = (layout.t, messages(admin.lang));
     let mut page = InvitePage {
         layout,
@@ -154,22 +154,16 @@ pub async fn new_link(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<CsrfForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let id = invitation_id(&req)?;
     let origin = origin(&req, &state);
     let link = match invitations::reissue(&state.pool, &acting(&admin, &origin), id).await {
-        Err(PeopleError::NotFound) => return gone(&state, &admin, &req),
+        Err(PeopleError::NotFound) => return gone(&admin),
         other => other.map_err(page_error)?,
     };
     tracing::info!(org_id = %admin.org_id, invitation_id = %id, "invitation link issued again in the console");
-    let page = InvitedPage::new(
-        Layout::for_org(&admin, &state, &req),
-        messages(admin.lang),
-        &link,
-        &state.public_base,
-    );
+    let page = InvitedPage::new(admin.layout.clone(), messages(admin.lang), &link, &state.public_base);
     render(StatusCode::OK, &page)
 }
 
@@ -178,26 +172,25 @@ pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<CsrfForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let id = invitation_id(&req)?;
     let origin = origin(&req, &state);
     match invitations::revoke(&state.pool, &acting(&admin, &origin), id).await {
         Ok(_) => {}
-        Err(PeopleError::NotFound) => return gone(&state, &admin, &req),
+        Err(PeopleError::NotFound) => return gone(&admin),
         Err(other) => return Err(page_error(other)),
     }
     tracing::info!(org_id = %admin.org_id, invitation_id = %id, "invitation revoked in the console");
-    let to = format!("/o/{}/settings/members?revoked={id}", admin.org_id);
+    let to = admin.layout.org.urls.members().with("revoked", id).to_string();
     Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
 }
 
 /// The answer when the invitation is no longer pending (accepted or revoked meanwhile, or never
 /// this org's): the members list, which shows what is pending now.
-fn gone(state: &AppState, admin: &OrgAdmin, req: &HttpRequest) -> Result<HttpResponse, PageError> {
+fn gone(admin: &OrgAdmin) -> Result<HttpResponse, PageError> {
     let page = GonePage {
-        layout: Layout::for_org(admin, state, req),
+        layout: admin.layout.clone(),
         i: catalog::of(admin.lang),
         m: messages(admin.lang),
     };
@@ -207,7 +200,7 @@ fn gone(state: &AppState, admin: &OrgAdmin, req: &HttpRequest) -> Result<HttpRes
 #[derive(Template)]
 #[template(path = "members/invitation_gone.html")]
 struct GonePage {
-    layout: Layout,
+    layout: OrgLayout,
     i: &'static InvitationMessages,
     m: &'static Messages,
 }

@@ -3,7 +3,7 @@
 //! keyset pagination; and the org's pending invitations, each with a new link and revocation.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use super::{MemberView, messages};
 use crate::console::catalog::invitations::{self as invitations_catalog, Messages as InvitationMessages};
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, render};
+use crate::console::{OrgLayout, PageError, render};
 use crate::domain::member::Role;
 use crate::state::AppState;
 use crate::store;
@@ -62,7 +62,7 @@ pub struct Row {
 #[derive(Template)]
 #[template(path = "members/list.html")]
 struct ListPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     i: &'static InvitationMessages,
     filters: Filters,
@@ -94,7 +94,6 @@ fn parse_cursor(input: &str) -> Option<MemberCursor> {
 }
 
 pub async fn show(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
     query: web::Query<ListQuery>,
@@ -139,7 +138,7 @@ pub async fn show(
     };
     let invitations = store::invitations::pending(&mut conn, admin.org_id, None, INVITATIONS_SHOWN).await?;
     let page = ListPage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         m: messages(admin.lang),
         filters,
         rows: rows

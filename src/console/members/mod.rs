@@ -13,11 +13,9 @@ pub mod offboard;
 pub mod password_link;
 pub mod welcome;
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-
-use serde::Deserialize;
 
 use crate::console::PageError;
 use crate::console::catalog::Lang;
@@ -29,40 +27,6 @@ use crate::service::people::{Acting, PeopleError};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::Origin;
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let member = "/o/{orgId}/settings/members/{userId}";
-    let invitation = "/o/{orgId}/settings/members/invitations/{invitationId}";
-    cfg.route("/o/{orgId}/settings/members", web::get().to(list::show))
-        .route("/o/{orgId}/settings/members", web::post().to(invite::invite))
-        .route("/o/{orgId}/settings/members/new", web::get().to(invite::form))
-        .route(&format!("{invitation}/link"), web::post().to(invite::new_link))
-        .route(&format!("{invitation}/revoke"), web::post().to(invite::revoke))
-        .route(member, web::get().to(detail::show))
-        .route(&format!("{member}/remove"), web::get().to(offboard::confirm_remove))
-        .route(&format!("{member}/remove"), web::post().to(offboard::remove))
-        .route(&format!("{member}/suspend"), web::get().to(offboard::confirm_suspend))
-        .route(&format!("{member}/suspend"), web::post().to(offboard::suspend))
-        .route(&format!("{member}/demote"), web::get().to(offboard::confirm_demote))
-        .route(&format!("{member}/role"), web::post().to(offboard::set_role))
-        .route(&format!("{member}/restore"), web::post().to(offboard::restore))
-        .route(
-            &format!("{member}/password-link"),
-            web::post().to(password_link::new_link),
-        )
-        .route(
-            "/o/{orgId}/settings/api-keys/revoke-by-creator",
-            web::get().to(bulk_revoke::confirm),
-        )
-        .route(
-            "/o/{orgId}/settings/api-keys/revoke-by-creator",
-            web::post().to(bulk_revoke::revoke),
-        )
-        .route("/welcome", web::get().to(welcome::show))
-        .route("/welcome", web::post().to(welcome::submit))
-        .route("/invitations", web::get().to(accept::show))
-        .route("/invitations", web::post().to(accept::submit));
-}
 
 /// This page family's messages in the admin's language.
 fn messages(lang: Lang) -> &'static Messages {
@@ -152,16 +116,6 @@ async fn is_last_admin(state: &AppState, org_id: Uuid, user_id: Uuid) -> Result<
 }
 
 /// The page a member's link goes to.
-pub fn member_path(org_id: Uuid, user_id: Uuid) -> String {
-    format!("/o/{org_id}/settings/members/{user_id}")
-}
-
-/// A form that carries nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
 
 /// The page a refusal of `people` ends in, where no form shows it.
 pub(super) fn page_error(err: PeopleError) -> PageError {

@@ -3,6 +3,8 @@
 //! transaction (always on removal, by default on suspension and demotion), and its answer lists
 //! what was revoked. The last admin is refused, on the confirmation and on the POST.
 
+use crate::console::form::{Button, ConsoleForm, Form};
+use crate::console::urls::{OrgUrls, Site, Url};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -10,11 +12,11 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::page_error;
-use super::{MemberView, acting, is_last_admin, member_of_org, member_path, messages};
+use super::{MemberView, acting, is_last_admin, member_of_org, messages};
 use crate::console::api_keys::view::KeyView;
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, origin, render};
+use crate::console::{OrgLayout, PageError, origin, render};
 use crate::domain::api_key::ApiKey;
 use crate::domain::member::Role;
 use crate::service::people::{self, KeyHandover, PeopleError, Removal};
@@ -31,11 +33,11 @@ pub enum Step {
 
 impl Step {
     /// Where the confirmation posts.
-    pub fn action(self) -> &'static str {
+    pub fn url(self, org: &OrgUrls, user: uuid::Uuid) -> Url {
         match self {
-            Step::Remove => "remove",
-            Step::Suspend => "suspend",
-            Step::Demote => "role",
+            Step::Remove => org.remove_member(user),
+            Step::Suspend => org.suspend_member(user),
+            Step::Demote => org.member_role(user),
         }
     }
 
@@ -80,7 +82,7 @@ impl Step {
 #[derive(Template)]
 #[template(path = "members/confirm.html")]
 struct ConfirmPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     step: Step,
     view: MemberView,
@@ -88,10 +90,16 @@ struct ConfirmPage {
     refused: bool,
 }
 
+impl ConfirmPage {
+    fn step_url(&self) -> Url {
+        self.step.url(&self.layout.org.urls, self.view.member.user_id)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "members/done.html")]
 pub(super) struct DonePage {
-    pub layout: Layout,
+    pub layout: OrgLayout,
     pub m: &'static Messages,
     pub title: String,
     pub changed: bool,
@@ -112,12 +120,11 @@ async fn confirm(
     }
     let refused = is_last_admin(&state, admin.org_id, view.member.user_id).await?;
     let status = if refused { StatusCode::CONFLICT } else { StatusCode::OK };
-    let page = confirm_page(&req, &state, &admin, step, view, refused).await?;
+    let page = confirm_page(&state, &admin, step, view, refused).await?;
     render(status, &page)
 }
 
 async fn confirm_page(
-    req: &HttpRequest,
     state: &AppState,
     admin: &OrgAdmin,
     step: Step,
@@ -130,7 +137,7 @@ async fn confirm_page(
     };
     let now = Utc::now();
     Ok(ConfirmPage {
-        layout: Layout::for_org(admin, state, req),
+        layout: admin.layout.clone(),
         m: messages(admin.lang),
         step,
         view,
@@ -167,12 +174,12 @@ pub async fn confirm_demote(
 #[derive(Debug, Default, Deserialize)]
 pub struct StepForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     revoke_keys: Option<String>,
     #[serde(default)]
     role: String,
 }
+
+impl ConsoleForm for StepForm {}
 
 impl StepForm {
     fn handover(&self) -> KeyHandover {
@@ -191,7 +198,6 @@ async fn take_step(
     form: StepForm,
     step: Step,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let view = member_of_org(&state, &admin, &req).await?;
     let origin = origin(&req, &state);
     let acting = acting(&admin, &origin);
@@ -205,7 +211,7 @@ async fn take_step(
     let Removal { changed, revoked_keys } = match outcome {
         Ok(removal) => removal,
         Err(PeopleError::LastAdmin) => {
-            let page = confirm_page(&req, &state, &admin, step, view, true).await?;
+            let page = confirm_page(&state, &admin, step, view, true).await?;
             return render(StatusCode::CONFLICT, &page);
         }
         Err(err) => return Err(page_error(err)),
@@ -215,13 +221,13 @@ async fn take_step(
         "member offboarded in the console"
     );
     let m = messages(admin.lang);
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let revoked = revoked_list(&state, admin.org_id, &revoked_keys).await?;
     let (back, back_label) = match step {
         // Leaving an admin role oneself: this org's pages are closed to you from now on.
-        _ if user_id == admin.session.user_id() => ("/orgs".to_owned(), layout.t.switch_org),
-        Step::Remove => (format!("/o/{}/settings/members", admin.org_id), m.back_to_members),
-        _ => (member_path(admin.org_id, user_id), m.to_member),
+        _ if user_id == admin.session.user_id() => (Site.orgs().to_string(), layout.t.switch_org),
+        Step::Remove => (layout.org.urls.members().to_string(), m.back_to_members),
+        _ => (layout.org.urls.member(user_id).to_string(), m.to_member),
     };
     let page = DonePage {
         title: layout.fill(step.done(m), "name", &view.member.display_name),
@@ -250,7 +256,7 @@ pub async fn remove(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<StepForm>,
+    form: Form<StepForm>,
 ) -> Result<HttpResponse, PageError> {
     take_step(req, state, admin, form.into_inner(), Step::Remove).await
 }
@@ -259,7 +265,7 @@ pub async fn suspend(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<StepForm>,
+    form: Form<StepForm>,
 ) -> Result<HttpResponse, PageError> {
     take_step(req, state, admin, form.into_inner(), Step::Suspend).await
 }
@@ -270,13 +276,12 @@ pub async fn set_role(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<StepForm>,
+    form: Form<StepForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     match form.role.as_str() {
         "member" => take_step(req, state, admin, form, Step::Demote).await,
         "admin" => {
-            admin.session.check_form(&req, &state, &form.csrf)?;
             let view = member_of_org(&state, &admin, &req).await?;
             let origin = origin(&req, &state);
             let acting = acting(&admin, &origin);
@@ -290,13 +295,16 @@ pub async fn set_role(
             )
             .await
             .map_err(page_error)?;
-            let to = format!("{}?done=role", member_path(admin.org_id, view.member.user_id));
+            let to = admin
+                .layout
+                .org
+                .urls
+                .member(view.member.user_id)
+                .with("done", "role")
+                .to_string();
             Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
         }
-        _ => {
-            admin.session.check_form(&req, &state, &form.csrf)?;
-            Err(PageError::NotFound)
-        }
+        _ => Err(PageError::NotFound),
     }
 }
 
@@ -304,14 +312,19 @@ pub async fn restore(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<StepForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let view = member_of_org(&state, &admin, &req).await?;
     let origin = origin(&req, &state);
     people::restore(&state.pool, &acting(&admin, &origin), view.member.user_id)
         .await
         .map_err(page_error)?;
-    let to = format!("{}?done=restored", member_path(admin.org_id, view.member.user_id));
+    let to = admin
+        .layout
+        .org
+        .urls
+        .member(view.member.user_id)
+        .with("done", "restored")
+        .to_string();
     Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
 }

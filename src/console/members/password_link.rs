@@ -3,22 +3,23 @@
 //! the account page, with the current password). The link is shown once, in the answer to the
 //! POST that issued it.
 
+use crate::console::form::{Button, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use super::{CsrfForm, MemberView, acting, member_of_org, member_path, messages, page_error};
+use super::{MemberView, acting, member_of_org, messages, page_error};
 use crate::console::catalog::members::Messages;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, origin, render};
+use crate::console::{OrgLayout, PageError, origin, render};
 use crate::service::people::password_links;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "members/link.html")]
 struct LinkPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static Messages,
     name: String,
     user_path: String,
@@ -37,9 +38,8 @@ pub async fn new_link(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<CsrfForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let MemberView { member } = member_of_org(&state, &admin, &req).await?;
     let origin = origin(&req, &state);
     let link = password_links::reissue(&state.pool, &acting(&admin, &origin), member.user_id)
@@ -47,10 +47,10 @@ pub async fn new_link(
         .map_err(page_error)?;
     tracing::info!(org_id = %admin.org_id, user_id = %member.user_id, "set-password link issued in the console");
     let page = LinkPage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         m: messages(admin.lang),
         name: member.display_name,
-        user_path: member_path(admin.org_id, member.user_id),
+        user_path: admin.layout.org.urls.member(member.user_id).to_string(),
         url: link.url(&state.public_base),
         expires_at: link.expires_at,
     };

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::messages;
 use crate::console::catalog::members::Messages;
+use crate::console::form::{self, BoundTo, ConsoleForm, Form};
 use crate::console::{Layout, PageError, field_errors, origin, presession, render_with_cookie, session};
 use crate::domain::NewPassword;
 use crate::service::people::password_links;
@@ -28,13 +29,15 @@ pub struct WelcomeQuery {
 #[derive(Default, Deserialize)]
 pub struct WelcomeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     token: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
     password_confirm: String,
+}
+
+impl ConsoleForm for WelcomeForm {
+    const BOUND_TO: BoundTo = BoundTo::Presession(CSRF_PURPOSE);
 }
 
 #[derive(Template)]
@@ -78,7 +81,7 @@ pub async fn show(
     let page = WelcomePage {
         layout: Layout::anonymous(&state, lang, &presession.value, &req),
         m,
-        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        csrf: form::token::<WelcomeForm>(&state, None, &presession.value),
         token: query.token.clone(),
         problem: email.is_none().then_some(m.welcome_unusable),
         email,
@@ -96,7 +99,7 @@ pub async fn show(
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<WelcomeForm>,
+    form: Form<WelcomeForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let presession = presession::get_or_create(&req, &state);
@@ -105,17 +108,13 @@ pub async fn submit(
     let mut page = WelcomePage {
         layout: Layout::anonymous(&state, lang, &presession.value, &req),
         m,
-        csrf: state.csrf.token(CSRF_PURPOSE, &presession.value),
+        csrf: form::token::<WelcomeForm>(&state, None, &presession.value),
         token: form.token.clone(),
         email: None,
         password_error: None,
         confirm_error: None,
         problem: None,
     };
-    let csrf_ok = presession.genuine(&req, &state, CSRF_PURPOSE, &form.csrf);
-    if !csrf_ok {
-        return Err(PageError::Forbidden);
-    }
     page.email = usable_email(&state, &form.token).await?;
     if page.email.is_none() {
         page.problem = Some(m.welcome_unusable);

@@ -2,23 +2,17 @@
 //! confirmation page), each through `policies::Change`, so it reaches every instance at once and
 //! writes its audit event.
 
+use crate::console::form::{Button, Form};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::view::{Policy, back_to_list, change, policy_of_org};
 use crate::console::catalog;
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, origin, render};
+use crate::console::{OrgLayout, PageError, origin, render};
 use crate::domain::policy::PolicyStatus;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub struct ButtonForm {
-    #[serde(default)]
-    csrf: String,
-}
 
 /// `POST .../policies/{policyId}/enable`. A policy already enabled is a success that changes
 /// nothing.
@@ -26,9 +20,8 @@ pub async fn enable(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<ButtonForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let policy = policy_of_org(&state, &admin, &req).await?;
     if !policy.enabled {
         let input = policy.with_status(PolicyStatus::Enabled)?;
@@ -44,9 +37,8 @@ pub async fn disable(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<ButtonForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let policy = policy_of_org(&state, &admin, &req).await?;
     let origin = origin(&req, &state);
     change(&state, &admin, &origin).disable(policy.row.id).await?;
@@ -57,7 +49,7 @@ pub async fn disable(
 #[derive(Template)]
 #[template(path = "policies/delete.html")]
 struct DeletePage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static catalog::policies::Messages,
     policy: Policy,
 }
@@ -66,7 +58,7 @@ struct DeletePage {
 pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin) -> Result<HttpResponse, PageError> {
     let policy = policy_of_org(&state, &admin, &req).await?;
     let page = DeletePage {
-        layout: Layout::for_org(&admin, &state, &req),
+        layout: admin.layout.clone(),
         m: catalog::policies::of(admin.lang),
         policy,
     };
@@ -78,9 +70,8 @@ pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    form: web::Form<ButtonForm>,
+    _: Form<Button>,
 ) -> Result<HttpResponse, PageError> {
-    admin.session.check_form(&req, &state, &form.csrf)?;
     let policy = policy_of_org(&state, &admin, &req).await?;
     let origin = origin(&req, &state);
     change(&state, &admin, &origin).delete(policy.row.id).await?;

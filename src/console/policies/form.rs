@@ -4,6 +4,7 @@
 //! sent), so both accept and refuse exactly the same; a refused entry is answered beside its
 //! field naming its line, and nothing is written.
 
+use crate::console::form::{ConsoleForm, Form};
 use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
@@ -16,46 +17,37 @@ use uuid::Uuid;
 use super::view::{Policy, back_to_list, change, policy_of_org, requester_ip};
 use crate::console::catalog::{self, Messages, fill};
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, field_errors, origin, render};
+use crate::console::{OrgLayout, PageError, field_errors, origin, render};
 use crate::domain::PolicyName;
 use crate::domain::policy::{Allowlist, PolicyError, PolicyKind, PolicyRule, PolicyStatus};
 use crate::service::policies::PolicyInput;
 use crate::state::AppState;
 
-/// The form as posted. Decoded here rather than by `web::Form`, so a body without a token is
-/// refused as a forgery (403), not as a malformed form.
-#[derive(Debug, Clone, Default)]
+/// The form as posted.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PolicyForm {
-    pub csrf: String,
+    #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
     pub ranges: String,
     pub max_days: String,
+    /// The checkbox: present when checked.
+    #[serde(deserialize_with = "checked")]
     pub enabled: bool,
 }
 
-impl PolicyForm {
-    fn decode(body: &[u8]) -> PolicyForm {
-        let mut form = PolicyForm::default();
-        for (key, value) in url::form_urlencoded::parse(body) {
-            let value = value.into_owned();
-            match &*key {
-                "csrf" => form.csrf = value,
-                "type" => form.kind = value,
-                "name" => form.name = value,
-                "ranges" => form.ranges = value,
-                "max_days" => form.max_days = value,
-                "enabled" => form.enabled = true,
-                _ => {}
-            }
-        }
-        form
-    }
+impl ConsoleForm for PolicyForm {}
 
+/// A checkbox's field: present (whatever its value) when checked.
+fn checked<'de, D: serde::Deserializer<'de>>(field: D) -> Result<bool, D::Error> {
+    <String as serde::Deserialize>::deserialize(field).map(|_| true)
+}
+
+impl PolicyForm {
     /// The form filled with a stored policy.
     fn of(policy: &Policy) -> PolicyForm {
         PolicyForm {
-            csrf: String::new(),
             kind: policy.kind.name().to_owned(),
             name: policy.row.name.clone(),
             ranges: policy.ranges().join("\n"),
@@ -156,7 +148,7 @@ fn parse(
 #[derive(Template)]
 #[template(path = "policies/form.html")]
 struct FormPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static catalog::policies::Messages,
     kind: PolicyKind,
     /// The policy being edited; None for a new one.
@@ -184,10 +176,10 @@ impl FormPage {
     }
 
     /// Where the form posts.
-    fn action(&self, org: &Uuid) -> String {
+    fn action(&self) -> crate::console::urls::Url {
         match self.policy_id {
-            Some(id) => format!("/o/{org}/settings/policies/{id}"),
-            None => format!("/o/{org}/settings/policies"),
+            Some(id) => self.layout.org.urls.policy(id),
+            None => self.layout.org.urls.policies(),
         }
     }
 
@@ -206,7 +198,7 @@ impl FormPage {
 
 fn form_page(
     admin: &OrgAdmin,
-    layout: Layout,
+    layout: OrgLayout,
     kind: PolicyKind,
     policy_id: Option<Uuid>,
     form: PolicyForm,
@@ -256,7 +248,7 @@ pub async fn new(
         enabled: true,
         ..PolicyForm::default()
     };
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let ip = requester_ip(&req, &state);
     let page = form_page(&admin, layout, kind, None, form, FieldErrors::default(), ip);
     render(StatusCode::OK, &page)
@@ -267,12 +259,11 @@ pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    body: web::Bytes,
+    form: Form<PolicyForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = PolicyForm::decode(&body);
-    admin.session.check_form(&req, &state, &form.csrf)?;
+    let form = form.into_inner();
     let kind = PolicyKind::parse(&form.kind).map_err(|_| PageError::NotFound)?;
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let m = catalog::policies::of(admin.lang);
     let input = match parse(&form, kind, json!([]), layout.t, m) {
         Ok(input) => input,
@@ -291,7 +282,7 @@ pub async fn create(
 /// `GET .../policies/{policyId}`: the form, filled with the policy.
 pub async fn edit(req: HttpRequest, state: web::Data<AppState>, admin: OrgAdmin) -> Result<HttpResponse, PageError> {
     let policy = policy_of_org(&state, &admin, &req).await?;
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let ip = requester_ip(&req, &state);
     let page = form_page(
         &admin,
@@ -311,12 +302,11 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: OrgAdmin,
-    body: web::Bytes,
+    form: Form<PolicyForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = PolicyForm::decode(&body);
-    admin.session.check_form(&req, &state, &form.csrf)?;
+    let form = form.into_inner();
     let policy = policy_of_org(&state, &admin, &req).await?;
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let m = catalog::policies::of(admin.lang);
     let input = match parse(&form, policy.kind, policy.row.resources.clone(), layout.t, m) {
         Ok(input) => input,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::view::{Policy, requester_ip};
 use crate::console::catalog::{self, fill};
 use crate::console::session::OrgAdmin;
-use crate::console::{Layout, PageError, render};
+use crate::console::{OrgLayout, PageError, render};
 use crate::domain::actor::Actor;
 use crate::domain::policy::{AddressPolicy, PolicyKind};
 use crate::state::AppState;
@@ -46,7 +46,7 @@ pub struct Section {
 #[derive(Template)]
 #[template(path = "policies/list.html")]
 struct PoliciesPage {
-    layout: Layout,
+    layout: OrgLayout,
     m: &'static catalog::policies::Messages,
     notice: Option<&'static str>,
     your_ip: Option<String>,
@@ -84,7 +84,7 @@ fn who(m: &catalog::policies::Messages, change: &LastChange) -> String {
 
 async fn section(
     state: &AppState,
-    layout: &Layout,
+    layout: &OrgLayout,
     m: &catalog::policies::Messages,
     org_id: Uuid,
     kind: PolicyKind,
@@ -134,7 +134,7 @@ pub async fn show(
     admin: OrgAdmin,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let layout = Layout::for_org(&admin, &state, &req);
+    let layout = admin.layout.clone();
     let m = catalog::policies::of(admin.lang);
     let ip = requester_ip(&req, &state);
     // A later page of one type; an unknown type or a cursor this page did not give out is

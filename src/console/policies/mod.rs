@@ -8,29 +8,3 @@ pub mod actions;
 pub mod form;
 pub mod list;
 mod view;
-
-use actix_web::web;
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/o/{orgId}/settings/policies", web::get().to(list::show))
-        .route("/o/{orgId}/settings/policies", web::post().to(form::create))
-        .route("/o/{orgId}/settings/policies/new", web::get().to(form::new))
-        .route("/o/{orgId}/settings/policies/{policyId}", web::get().to(form::edit))
-        .route("/o/{orgId}/settings/policies/{policyId}", web::post().to(form::update))
-        .route(
-            "/o/{orgId}/settings/policies/{policyId}/enable",
-            web::post().to(actions::enable),
-        )
-        .route(
-            "/o/{orgId}/settings/policies/{policyId}/disable",
-            web::post().to(actions::disable),
-        )
-        .route(
-            "/o/{orgId}/settings/policies/{policyId}/delete",
-            web::get().to(actions::confirm),
-        )
-        .route(
-            "/o/{orgId}/settings/policies/{policyId}/delete",
-            web::post().to(actions::delete),
-        );
-}

@@ -121,7 +121,10 @@ impl From<PolicyChangeError> for PageError {
 /// The list page after a change, with its notice.
 pub fn back_to_list(admin: &OrgAdmin, done: &str) -> actix_web::HttpResponse {
     actix_web::HttpResponse::SeeOther()
-        .insert_header(("Location", format!("/o/{}/settings/policies?done={done}", admin.org_id)))
+        .insert_header((
+            "Location",
+            admin.layout.org.urls.policies().with("done", done).to_string(),
+        ))
         .finish()
 }
 
