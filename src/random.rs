@@ -3,7 +3,7 @@
 /// `N` random bytes. The OS generator failing is unrecoverable for a security product.
 pub fn bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    #[allow(clippy::expect_used)] // no safe way to continue without randomness
+    // Panics rather than go on without randomness: nothing safe can be made without it.
     getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
     buf
 }

@@ -1,5 +1,17 @@
-//! Where a browser may be sent back to after signing in or switching language: a path of this
-//! site only, never another site (no open redirect).
+//! Sending a browser on: to a console page after a form (303 See Other), or back to where it
+//! came from after signing in or switching language, a path of this site only, never another
+//! site (no open redirect).
+
+use actix_web::HttpResponse;
+
+use super::urls::Url;
+
+/// A 303 to a console page, after a form did what it was sent for.
+pub fn to(url: Url) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", String::from(url)))
+        .finish()
+}
 
 /// `target` when it is a local path (`/orgs?q=a`), `None` for anything that could leave the
 /// site: a scheme, a `//host` or `/\host` that browsers read as another host, control

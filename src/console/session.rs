@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::catalog::Lang;
+use super::urls::OrgUrls;
 use super::{Layout, OrgLayout, PageError};
 use crate::domain::{OrgId, UserId};
 use crate::state::AppState;
@@ -207,6 +208,11 @@ impl OrgAdmin {
     /// The org the page is of.
     pub fn org(&self) -> OrgId {
         OrgId::from(self.org_id)
+    }
+
+    /// The URLs of the org's pages.
+    pub fn urls(&self) -> OrgUrls {
+        self.layout.org.urls
     }
 
     /// The signed-in admin.

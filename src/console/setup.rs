@@ -1,6 +1,7 @@
 //! First-run setup. With no account in the database, start-up logs a one-time link; its page
 //! creates the first administrator and organization, and from then on `/setup` is 404.
 
+use crate::console::redirect;
 use crate::console::urls::Site;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -239,7 +240,5 @@ pub async fn submit(
     let (org, user) = (made.org, made.user);
     tx.commit().await?;
     tracing::info!(org_id = %org.id, user_id = %user.id, "first-run setup completed");
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", Site.home().to_string()))
-        .finish())
+    Ok(redirect::to(Site.home()))
 }

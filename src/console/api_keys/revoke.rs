@@ -3,6 +3,7 @@
 //! instance refuses the key before the answer leaves and every other instance hears at once.
 
 use crate::console::form::{ConsoleForm, Form};
+use crate::console::redirect;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -95,13 +96,11 @@ pub async fn revoke(
         org_id = %admin.org_id, key_id = %view.key.id, created_with_it = created.len(),
         "API key revoked in the console"
     );
-    let mut to = (admin.layout.org.urls.keys())
+    let mut to = (admin.urls().keys())
         .with("tab", view.kind_name())
         .with("revoked", &view.key.public_id);
     if !created.is_empty() {
         to = to.with("also", created.len());
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", to.to_string()))
-        .finish())
+    Ok(redirect::to(to))
 }

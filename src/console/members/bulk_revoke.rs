@@ -99,7 +99,7 @@ pub async fn revoke(
         title: layout.fill(m.bulk_done_title, "name", &name),
         changed: true,
         revoked: revoked_list(&state, admin.org_id, &revoked).await?,
-        back: admin.layout.org.urls.keys().to_string(),
+        back: admin.urls().keys().to_string(),
         back_label: layout.t.api_keys,
         layout,
         m,

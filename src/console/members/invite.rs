@@ -3,6 +3,7 @@
 //! or revocation. The answer to the inviter is the same whether the address has an account.
 
 use crate::console::form::{Button, ConsoleForm, Form};
+use crate::console::redirect;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -182,8 +183,7 @@ pub async fn revoke(
         Err(other) => return Err(page_error(other)),
     }
     tracing::info!(org_id = %admin.org_id, invitation_id = %id, "invitation revoked in the console");
-    let to = admin.layout.org.urls.members().with("revoked", id).to_string();
-    Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
+    Ok(redirect::to(admin.urls().members().with("revoked", id)))
 }
 
 /// The answer when the invitation is no longer pending (accepted or revoked meanwhile, or never

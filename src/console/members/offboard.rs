@@ -4,6 +4,7 @@
 //! what was revoked. The last admin is refused, on the confirmation and on the POST.
 
 use crate::console::form::{Button, ConsoleForm, Form};
+use crate::console::redirect;
 use crate::console::urls::{OrgUrls, Site, Url};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -295,14 +296,9 @@ pub async fn set_role(
             )
             .await
             .map_err(page_error)?;
-            let to = admin
-                .layout
-                .org
-                .urls
-                .member(view.member.user_id)
-                .with("done", "role")
-                .to_string();
-            Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
+            Ok(redirect::to(
+                admin.urls().member(view.member.user_id).with("done", "role"),
+            ))
         }
         _ => Err(PageError::NotFound),
     }
@@ -319,12 +315,7 @@ pub async fn restore(
     people::restore(&state.pool, &acting(&admin, &origin), view.member.user_id)
         .await
         .map_err(page_error)?;
-    let to = admin
-        .layout
-        .org
-        .urls
-        .member(view.member.user_id)
-        .with("done", "restored")
-        .to_string();
-    Ok(HttpResponse::SeeOther().insert_header(("Location", to)).finish())
+    Ok(redirect::to(
+        admin.urls().member(view.member.user_id).with("done", "restored"),
+    ))
 }

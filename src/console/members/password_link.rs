@@ -50,7 +50,7 @@ pub async fn new_link(
         layout: admin.layout.clone(),
         m: messages(admin.lang),
         name: member.display_name,
-        user_path: admin.layout.org.urls.member(member.user_id).to_string(),
+        user_path: admin.urls().member(member.user_id).to_string(),
         url: link.url(&state.public_base),
         expires_at: link.expires_at,
     };

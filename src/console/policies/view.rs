@@ -8,6 +8,7 @@ use actix_web::HttpRequest;
 use uuid::Uuid;
 
 use crate::console::PageError;
+use crate::console::redirect;
 use crate::console::session::OrgAdmin;
 use crate::domain::PolicyName;
 use crate::domain::actor::Actor;
@@ -120,12 +121,7 @@ impl From<PolicyChangeError> for PageError {
 
 /// The list page after a change, with its notice.
 pub fn back_to_list(admin: &OrgAdmin, done: &str) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::SeeOther()
-        .insert_header((
-            "Location",
-            admin.layout.org.urls.policies().with("done", done).to_string(),
-        ))
-        .finish()
+    redirect::to(admin.urls().policies().with("done", done))
 }
 
 /// The address keyward sees the request come from, as the allowlist would judge it.
