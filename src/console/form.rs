@@ -11,7 +11,6 @@ use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
@@ -93,7 +92,7 @@ impl<T: ConsoleForm + 'static> FromRequest for Form<T> {
                 return Err(PageError::SignIn { next: None });
             }
             let body = body.await.map_err(|_| PageError::BadInput("form".into()))?;
-            if !is_form(&req) || !genuine(&req, &state, T::BOUND_TO, viewer.session.as_ref(), &body) {
+            if !genuine(&req, &state, T::BOUND_TO, viewer.session.as_ref(), &body) {
                 return Err(PageError::Forbidden);
             }
             serde_html_form::from_bytes::<T>(&body)
@@ -101,16 +100,6 @@ impl<T: ConsoleForm + 'static> FromRequest for Form<T> {
                 .map_err(|_| PageError::BadInput("form".into()))
         })
     }
-}
-
-/// Whether the body is a urlencoded form (what every console form posts). A body of another
-/// type carries no token this extractor reads, so it is refused as a forgery.
-fn is_form(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
 /// True when the body's `csrf` field was made for this viewer and this form's binding, and no
