@@ -1,5 +1,5 @@
 //! The API-key middleware in front of every admin API route: it verifies the bearer token
-//! (see `auth::api_key`), counts the request against the key's rate limit (`rate_limit`), and
+//! (see `auth::api_key`), counts the request against the key's rate limit (`key_rate_headers`), and
 //! hands the handlers a `Caller`.
 //!
 //! A request whose key is decided without waiting (a proof in the cache, or a refusal that
@@ -18,8 +18,8 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web
 use pin_project_lite::pin_project;
 
 use super::error::ApiError;
-use super::rate_limit;
-use crate::auth::api_key::rate::Budget;
+use super::key_rate_headers;
+use crate::auth::api_key::key_rate::Budget;
 use crate::auth::api_key::{AddressCheck, Caller, Check, Refusal};
 use crate::auth::client_ip::client_ip;
 use crate::state::AppState;
@@ -78,7 +78,7 @@ where
                 let budget = *budget;
                 inner
                     .poll(cx)
-                    .map_ok(|response| rate_limit::with_budget(response.map_into_boxed_body(), budget))
+                    .map_ok(|response| key_rate_headers::with_budget(response.map_into_boxed_body(), budget))
             }
             KeyedProj::Refused { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
@@ -135,7 +135,7 @@ where
             // Step 4, the org's IP allowlist, from the cache while the listener keeps it current.
             Check::Done(Ok(caller)) => match state.verifier.address(&caller, user_agent) {
                 // Then the key's own rate limit (per instance).
-                AddressCheck::Done(Ok(())) => match rate_limit::admit(&state, &caller) {
+                AddressCheck::Done(Ok(())) => match key_rate_headers::admit(&state, &caller) {
                     Ok(budget) => {
                         req.extensions_mut().insert(caller);
                         Keyed::Forward {
@@ -144,7 +144,7 @@ where
                         }
                     }
                     Err(over) => Keyed::Refused {
-                        response: Some(rate_limit::refuse(req, over)),
+                        response: Some(key_rate_headers::refuse(req, over)),
                     },
                 },
                 AddressCheck::Done(Err(refusal)) => Keyed::Refused {
@@ -202,13 +202,13 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody + 'static,
 {
-    match rate_limit::admit(state, &caller) {
+    match key_rate_headers::admit(state, &caller) {
         Ok(budget) => {
             req.extensions_mut().insert(caller);
             let response = service.call(req).await?.map_into_boxed_body();
-            Ok(rate_limit::with_budget(response, budget))
+            Ok(key_rate_headers::with_budget(response, budget))
         }
-        Err(over) => Ok(rate_limit::refuse(req, over)),
+        Err(over) => Ok(key_rate_headers::refuse(req, over)),
     }
 }
 

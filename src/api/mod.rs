@@ -19,7 +19,7 @@ pub mod openapi;
 pub mod orgs;
 pub mod plain_text;
 pub mod policies;
-pub mod rate_limit;
+pub mod key_rate_headers;
 pub mod reply;
 pub mod router;
 pub mod users;

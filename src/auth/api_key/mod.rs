@@ -5,12 +5,13 @@
 //! kept current by `LISTEN keyward_keys` (see `listener`). Misses are rate limited, coalesced,
 //! and verified on a bounded blocking pool.
 
-mod address;
+mod allowlist;
 mod background;
-pub mod limiter;
+mod failure_limit;
+mod fill_budget;
+pub mod key_rate;
 mod listener;
-pub mod rate;
-mod refused;
+mod negative_cache;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -35,12 +36,13 @@ use crate::domain::token::{KeyToken, PresentedToken, PublicId};
 use crate::domain::{OrgId, Scope};
 use crate::metrics::{AuthOutcome, Metrics};
 use crate::store;
-pub use address::AddressCheck;
-use address::AddressPolicies;
+pub use allowlist::AddressCheck;
+use allowlist::AddressPolicies;
 use background::{BackgroundWrites, RejectedUse};
-use limiter::{FailureLimiter, FillBudget};
-use rate::KeyRate;
-use refused::{RefusedId, RefusedIds};
+use failure_limit::FailureLimiter;
+use fill_budget::FillBudget;
+use key_rate::KeyRate;
+use negative_cache::{NegativeCache, RefusedId};
 
 /// How long a request may wait for the database (connection and read) before it is answered 503.
 const DB_WAIT: Duration = Duration::from_secs(1);
@@ -186,7 +188,7 @@ pub struct VerifierSettings {
     /// The instance's fill budget: fills started per second, and the burst allowed.
     pub fills_per_second: u32,
     pub fill_burst: u32,
-    /// Requests a minute each key may make (`rate::KeyRate`).
+    /// Requests a minute each key may make (`key_rate::KeyRate`).
     pub api_rate_limit: NonZeroU32,
 }
 
@@ -204,7 +206,7 @@ impl Default for VerifierSettings {
             // queue, so a restart's wave of first requests is not refused by the budget first.
             fills_per_second: u32::try_from(cores * 25).unwrap_or(u32::MAX),
             fill_burst: u32::try_from((argon2_concurrency + argon2_queue).max(64)).unwrap_or(u32::MAX),
-            api_rate_limit: NonZeroU32::new(rate::DEFAULT_PER_MINUTE).unwrap_or(NonZeroU32::MAX),
+            api_rate_limit: NonZeroU32::new(key_rate::DEFAULT_PER_MINUTE).unwrap_or(NonZeroU32::MAX),
         }
     }
 }
@@ -230,7 +232,7 @@ struct Inner {
     listener_healthy: AtomicBool,
     fills: Fills,
     fill_budget: FillBudget,
-    refused: RefusedIds,
+    refused: NegativeCache,
     argon2_permits: Arc<Semaphore>,
     /// Places to wait for an argon2 permit; a request that finds none is answered 503.
     argon2_queue: Semaphore,
@@ -248,7 +250,7 @@ impl KeyVerifier {
             background: BackgroundWrites::start(pool.clone(), metrics.clone()),
             pool,
             proofs: quick_cache::sync::Cache::new(settings.cache_capacity),
-            address_policies: quick_cache::sync::Cache::new(address::CACHED_ORGS),
+            address_policies: quick_cache::sync::Cache::new(allowlist::CACHED_ORGS),
             #[allow(clippy::expect_used)] // HMAC takes keys of any length
             proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>()).expect("HMAC accepts any key length"),
             argon2_memory: Mutex::new(Vec::new()),
@@ -256,7 +258,7 @@ impl KeyVerifier {
             listener_healthy: AtomicBool::new(false),
             fills: Mutex::new(HashMap::new()),
             fill_budget: FillBudget::new(settings.fills_per_second, settings.fill_burst),
-            refused: RefusedIds::new(100_000),
+            refused: NegativeCache::new(100_000),
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
             argon2_queue: Semaphore::new(settings.argon2_queue),
             limiter: FailureLimiter::new(settings.wrong_secrets_per_key_and_address, settings.failures_per_address),

@@ -1,4 +1,4 @@
-//! Step 4 of the key middleware: the org's IP allowlist. Each org's enabled allowlists are
+//! The org's IP allowlist, step 4 of the key middleware. Each org's enabled allowlists are
 //! cached together, kept current by the revocation listener (`NOTIFY keyward_policies, '<org
 //! id>'` from the policies table's trigger), so a cached key's request with a cached policy
 //! reads no row. While the listener is not trusted every request reads its org's allowlists,

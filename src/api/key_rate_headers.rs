@@ -1,6 +1,6 @@
 //! The rate limit of a proven key at the API's edge: after the key middleware has proven a key
 //! valid, its request is counted against the key's budget on this instance
-//! (`auth::api_key::rate`); past it the answer is 429 with `Retry-After`, and every answer to a
+//! (`auth::api_key::key_rate`); past it the answer is 429 with `Retry-After`, and every answer to a
 //! proven key (a handler's, the router guard's 403 and 404, handler errors, the 429 itself)
 //! carries the budget in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
 //!
@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat};
 
 use super::error::ApiError;
 use crate::auth::api_key::Caller;
-use crate::auth::api_key::rate::{Budget, OverLimit};
+use crate::auth::api_key::key_rate::{Budget, OverLimit};
 use crate::state::AppState;
 
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
