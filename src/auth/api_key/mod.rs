@@ -5,6 +5,26 @@
 //! kept current by `LISTEN keyward_keys` (see `listener`). Misses are limited (`failure_limit`,
 //! `fill_budget`, `negative_cache`), coalesced, and verified on a bounded blocking pool. The
 //! order of the steps, from the token to the key's rate, is `admission`.
+//!
+//! The proof cache is quick_cache, with coalescing written here (`fill_coalesced`), not moka's
+//! `try_get_with`, which DESIGN.md names. Three reasons, each measured or tested:
+//! - The cached path reads it on every keyed request. A hit in moka 0.12's sync cache costs
+//!   about 1,000 instructions (it records the read for its admission policy and checks
+//!   expiry); in quick_cache 0.6 about 200, a lookup under a shard's read lock (callgrind,
+//!   1,000 public ids looked up by `&str`): about 1 % of a keyed answer, against a budget of
+//!   0.85 times the bare route's throughput (`bench/callgrind.sh` measures the whole answer).
+//! - Misses must coalesce on the public id and the keyed hash of the presented secret, never
+//!   on the public id alone, or a wrong secret would share a right one's result; moka coalesces
+//!   on its cache key, which is the public id, so revocation notices can find the entry.
+//! - A fill must outlive the request that started it: moka's sync cache blocks the waiting
+//!   threads (actix's async workers), and its future cache runs the fill inside the first
+//!   waiter's future, so a client that hangs up cancels it and the next waiter starts a second
+//!   row read and argon2id. Here the fill is a task of its own that holds its slot until its
+//!   result is cached or failed (tested by
+//!   `a_fill_whose_first_waiter_is_dropped_still_serves_the_next_99_with_one_argon2`).
+//!
+//! The failure limits, the negative cache and the background writes' throttle are moka caches:
+//! they are read only on misses and refusals, and they need moka's time to live.
 
 mod admission;
 mod allowlist;
