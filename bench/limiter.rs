@@ -7,8 +7,8 @@ use std::num::NonZeroU32;
 use std::time::Instant;
 
 use actix_web::http::header::HeaderMap;
-use keyward::api::rate_limit;
-use keyward::auth::api_key::rate::KeyRate;
+use keyward::api::key_rate_headers;
+use keyward::auth::api_key::key_rate::KeyRate;
 
 use crate::servers::BENCH_RATE_LIMIT;
 
@@ -42,7 +42,7 @@ pub fn measure() -> anyhow::Result<LimiterCost> {
     let mut headers = HeaderMap::new();
     let started = Instant::now();
     for _ in 0..CHECKS {
-        rate_limit::insert(black_box(&mut headers), black_box(budget));
+        key_rate_headers::insert(black_box(&mut headers), black_box(budget));
     }
     let headers_ns = started.elapsed().as_secs_f64() * 1e9 / f64::from(CHECKS);
     Ok(LimiterCost { check_ns, headers_ns })

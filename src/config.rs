@@ -106,7 +106,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "KEYWARD_API_RATE_LIMIT",
-        default_value_t = crate::auth::api_key::rate::DEFAULT_PER_MINUTE,
+        default_value_t = crate::auth::api_key::key_rate::DEFAULT_PER_MINUTE,
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub api_rate_limit: u32,

@@ -1,10 +1,13 @@
-//! The API-key middleware in front of every admin API route: it verifies the bearer token
-//! (see `auth::api_key`), counts the request against the key's rate limit (`rate_limit`), and
-//! hands the handlers a `Caller`.
+//! The API-key middleware in front of every admin API route: it asks the key verifier for the
+//! request's admission (`auth::api_key::admission`: proof, validity, allowlist and the key's
+//! rate, decided in one sequence), answers a refusal in the API's error shape, and hands an
+//! admitted request to the routes with its `Caller`; every answer to an admitted key carries its
+//! rate budget (`key_rate_headers`). The outcome of every keyed request is counted through
+//! `auth_metrics`, from here only.
 //!
-//! A request whose key is decided without waiting (a proof in the cache, or a refusal that
-//! needs no I/O) goes straight to the handler, with no future of its own; only a miss or an
-//! unconfirmed entry waits for the database in a boxed future.
+//! A request admitted or refused without waiting (a proof in the cache, or a refusal that needs
+//! no I/O) goes straight to the handler, with no future of its own; only a request that waits
+//! for the database (a miss, an unconfirmed entry, an allowlist to read) is a boxed future.
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -17,10 +20,12 @@ use actix_web::http::header;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use pin_project_lite::pin_project;
 
+use super::auth_metrics;
 use super::error::ApiError;
-use super::rate_limit;
-use crate::auth::api_key::rate::Budget;
-use crate::auth::api_key::{AddressCheck, Caller, Check, Refusal};
+use super::key_rate_headers;
+use super::router::Authorization;
+use crate::auth::api_key::key_rate::Budget;
+use crate::auth::api_key::{Admission, Admitted, Caller, Decision, Refusal};
 use crate::auth::client_ip::client_ip;
 use crate::state::AppState;
 
@@ -49,15 +54,22 @@ pub struct RequireKeyService<S> {
     service: Rc<S>,
 }
 
+/// What an admitted request carries in its extensions: its caller, for the handlers, and what
+/// its route's guard found (steps 5 and 6), for the count when the answer leaves.
+pub struct KeyedRequest {
+    pub caller: Caller,
+    pub authorization: Option<Authorization>,
+}
+
 type Slow = Pin<Box<dyn Future<Output = Result<ServiceResponse<BoxBody>, Error>>>>;
 
 pin_project! {
     /// The three ways a request leaves the middleware.
     #[project = KeyedProj]
     pub enum Keyed<F> {
-        /// The key was proven from the cache: the handler's own future, and the key's budget
-        /// for the answer's rate-limit headers.
-        Forward { #[pin] inner: F, budget: Budget },
+        /// The key was admitted: the handler's own future, and the key's budget for the
+        /// answer's rate-limit headers.
+        Forward { #[pin] inner: F, budget: Budget, state: web::Data<AppState> },
         /// Refused without waiting.
         Refused { response: Option<ServiceResponse<BoxBody>> },
         /// Waiting for the database or argon2id, then the handler.
@@ -74,11 +86,14 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let answered = match self.project() {
-            KeyedProj::Forward { inner, budget } => {
+            KeyedProj::Forward { inner, budget, state } => {
                 let budget = *budget;
-                inner
-                    .poll(cx)
-                    .map_ok(|response| rate_limit::with_budget(response.map_into_boxed_body(), budget))
+                inner.poll(cx).map_ok(|response| {
+                    if let Some(authorization) = authorization_of(&response) {
+                        auth_metrics::authorized(&state.metrics, authorization);
+                    }
+                    key_rate_headers::with_budget(response.map_into_boxed_body(), budget)
+                })
             }
             KeyedProj::Refused { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
@@ -131,59 +146,14 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
         let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-        match state.verifier.check(authorization, ip, user_agent) {
-            // Step 4, the org's IP allowlist, from the cache while the listener keeps it current.
-            Check::Done(Ok(caller)) => match state.verifier.address(&caller, user_agent) {
-                // Then the key's own rate limit (per instance).
-                AddressCheck::Done(Ok(())) => match rate_limit::admit(&state, &caller) {
-                    Ok(budget) => {
-                        req.extensions_mut().insert(caller);
-                        Keyed::Forward {
-                            inner: self.service.call(req),
-                            budget,
-                        }
-                    }
-                    Err(over) => Keyed::Refused {
-                        response: Some(rate_limit::refuse(req, over)),
-                    },
-                },
-                AddressCheck::Done(Err(refusal)) => Keyed::Refused {
-                    response: Some(refuse(&state, req, refusal)),
-                },
-                AddressCheck::Pending => {
-                    let (service, user_agent) = (self.service.clone(), user_agent.map(str::to_owned));
-                    Keyed::Waiting {
-                        inner: Box::pin(async move {
-                            match state.verifier.read_address(&caller, user_agent.as_deref()).await {
-                                Ok(()) => forward(&state, &*service, req, caller).await,
-                                Err(refusal) => Ok(refuse(&state, req, refusal)),
-                            }
-                        }),
-                    }
-                }
-            },
-            Check::Done(Err(refusal)) => Keyed::Refused {
-                response: Some(refuse(&state, req, refusal)),
-            },
-            Check::Pending(pending) => {
-                let (service, user_agent) = (self.service.clone(), user_agent.map(str::to_owned));
+        match state.verifier.admit(authorization, ip, user_agent) {
+            Admission::Decided(decision) => answer(&*self.service, state, req, decision),
+            Admission::Waiting(waiting) => {
+                let service = self.service.clone();
                 Keyed::Waiting {
                     inner: Box::pin(async move {
-                        let checked = match state.verifier.finish(pending).await {
-                            Ok(caller) => match state.verifier.address(&caller, user_agent.as_deref()) {
-                                AddressCheck::Done(admitted) => admitted.map(|()| caller),
-                                AddressCheck::Pending => state
-                                    .verifier
-                                    .read_address(&caller, user_agent.as_deref())
-                                    .await
-                                    .map(|()| caller),
-                            },
-                            Err(refusal) => Err(refusal),
-                        };
-                        match checked {
-                            Ok(caller) => forward(&state, &*service, req, caller).await,
-                            Err(refusal) => Ok(refuse(&state, req, refusal)),
-                        }
+                        let decision = state.verifier.finish(waiting).await;
+                        answer(&*service, state, req, decision).await
                     }),
                 }
             }
@@ -191,38 +161,53 @@ where
     }
 }
 
-/// Hands a request whose key passed steps 1 to 4 to the routes, within the key's rate limit.
-async fn forward<S, B>(
-    state: &AppState,
-    service: &S,
-    req: ServiceRequest,
-    caller: Caller,
-) -> Result<ServiceResponse<BoxBody>, Error>
+/// Hands an admitted request to the routes, or answers its refusal.
+fn answer<S, B>(service: &S, state: web::Data<AppState>, req: ServiceRequest, decision: Decision) -> Keyed<S::Future>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody + 'static,
 {
-    match rate_limit::admit(state, &caller) {
-        Ok(budget) => {
-            req.extensions_mut().insert(caller);
-            let response = service.call(req).await?.map_into_boxed_body();
-            Ok(rate_limit::with_budget(response, budget))
+    match decision {
+        Ok(Admitted { caller, budget }) => {
+            req.extensions_mut().insert(KeyedRequest {
+                caller,
+                authorization: None,
+            });
+            Keyed::Forward {
+                inner: service.call(req),
+                budget,
+                state,
+            }
         }
-        Err(over) => Ok(rate_limit::refuse(req, over)),
+        Err(refusal) => Keyed::Refused {
+            response: Some(refuse(&state, req, refusal)),
+        },
     }
+}
+
+/// What the route's guard found for the request answered, if a guard judged it (a path no
+/// endpoint answers has none).
+fn authorization_of<B>(response: &ServiceResponse<B>) -> Option<Authorization> {
+    response
+        .request()
+        .extensions()
+        .get::<KeyedRequest>()
+        .and_then(|keyed| keyed.authorization)
 }
 
 /// Counts the refusal and answers it in the API's error shape.
 fn refuse(state: &AppState, req: ServiceRequest, refusal: Refusal) -> ServiceResponse<BoxBody> {
-    state.metrics.auth(refusal.outcome());
+    auth_metrics::refused(&state.metrics, refusal);
     let error = match refusal {
         Refusal::Malformed => ApiError::Unauthorized("Missing or malformed API key."),
         Refusal::Invalid(_) => ApiError::Unauthorized("Invalid API key."),
         Refusal::Revoked => ApiError::Unauthorized("This API key has been revoked."),
         Refusal::Expired => ApiError::Unauthorized("This API key has expired."),
-        Refusal::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs },
+        Refusal::TooManyFailures { retry_after_secs } | Refusal::FillBudgetSpent { retry_after_secs } => {
+            ApiError::Throttled { retry_after_secs }
+        }
         Refusal::Unavailable => ApiError::Unavailable,
         Refusal::AddressNotAllowed => ApiError::address_not_allowed(),
+        Refusal::OverRate(over) => return key_rate_headers::refuse(req, over),
     };
     req.into_response(error.error_response())
 }
@@ -235,8 +220,8 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             req.extensions()
-                .get::<Caller>()
-                .cloned()
+                .get::<KeyedRequest>()
+                .map(|keyed| keyed.caller.clone())
                 .ok_or(ApiError::Unauthorized("Missing or malformed API key.")),
         )
     }

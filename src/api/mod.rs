@@ -4,6 +4,7 @@
 //! document are made.
 
 pub mod api_keys;
+pub mod auth_metrics;
 pub mod classification_levels;
 pub mod cursor;
 pub mod directory;
@@ -13,13 +14,13 @@ pub mod error;
 pub mod events;
 pub mod invitations;
 pub mod key;
+pub mod key_rate_headers;
 pub mod manage;
 pub mod middleware;
 pub mod openapi;
 pub mod orgs;
 pub mod plain_text;
 pub mod policies;
-pub mod rate_limit;
 pub mod reply;
 pub mod router;
 pub mod users;

@@ -157,7 +157,7 @@ fn operation(
     Value::Object(operation)
 }
 
-/// The headers every answer to a valid key carries (`api::rate_limit`), once in the components.
+/// The headers every answer to a valid key carries (`api::key_rate_headers`), once in the components.
 fn rate_limit_headers() -> Value {
     json!({
         "X-RateLimit-Limit": {

@@ -13,12 +13,10 @@ use futures_util::future::{Either, LocalBoxFuture};
 
 use super::endpoints::{Access, ENDPOINTS, Endpoint};
 use super::error::ApiError;
-use super::middleware::RequireKey;
+use super::middleware::{KeyedRequest, RequireKey};
 use super::plain_text;
 use crate::auth::api_key::Caller;
 use crate::domain::Scope;
-use crate::metrics::AuthOutcome;
-use crate::state::AppState;
 
 /// The prefixes under which keyed endpoints live; each is one scope behind the key middleware.
 const KEYED: [&str; 2] = ["/admin", "/users"];
@@ -159,29 +157,37 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     })
 }
 
-/// Steps 5 and 6 of the key middleware: the key acts only inside its own org (a path naming
-/// any other org, or an org that does not exist, is the same 404), and a scoped key only within
-/// its scopes (403 naming the scope needed).
-pub fn authorize(
-    state: &AppState,
-    caller: &Caller,
-    org_in_path: Option<&str>,
-    scope: Option<Scope>,
-) -> Result<(), ApiError> {
-    if let Some(org) = org_in_path
-        && org.parse::<uuid::Uuid>().ok() != Some(caller.org_id)
-    {
-        state.metrics.auth(AuthOutcome::ForeignOrg);
-        return Err(ApiError::org_not_found());
+/// What the guard found for a keyed request (steps 5 and 6 of the key middleware): the key acts
+/// only inside its own org (a path naming any other org, or an org that does not exist, is the
+/// same 404), and a scoped key only within its scopes (403 naming the scope needed). The guard
+/// leaves it on the request, where the key middleware counts it with the rest of its outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorization {
+    Allowed,
+    ForeignOrg,
+    InsufficientScope(Scope),
+}
+
+impl Authorization {
+    pub fn of(caller: &Caller, org_in_path: Option<&str>, scope: Option<Scope>) -> Authorization {
+        if let Some(org) = org_in_path
+            && org.parse::<uuid::Uuid>().ok() != Some(caller.org_id)
+        {
+            return Authorization::ForeignOrg;
+        }
+        match scope {
+            Some(scope) if !caller.has_scope(scope) => Authorization::InsufficientScope(scope),
+            _ => Authorization::Allowed,
+        }
     }
-    if let Some(scope) = scope
-        && !caller.has_scope(scope)
-    {
-        state.metrics.auth(AuthOutcome::InsufficientScope);
-        return Err(ApiError::InsufficientScope(scope));
+
+    fn answer(self) -> Result<(), ApiError> {
+        match self {
+            Authorization::Allowed => Ok(()),
+            Authorization::ForeignOrg => Err(ApiError::org_not_found()),
+            Authorization::InsufficientScope(scope) => Err(ApiError::InsufficientScope(scope)),
+        }
     }
-    state.metrics.auth(AuthOutcome::Ok);
-    Ok(())
 }
 
 /// The per-resource guard: each endpoint's access rule, by method, checked before its handler
@@ -262,14 +268,13 @@ impl<S> GuardService<S> {
         let Some(&(_, access)) = self.rules.iter().find(|(method, _)| method == req.method()) else {
             return Ok(());
         };
-        let state = req
-            .app_data::<web::Data<AppState>>()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-        let extensions = req.extensions();
-        let caller = extensions
-            .get::<Caller>()
+        let mut extensions = req.extensions_mut();
+        let keyed = extensions
+            .get_mut::<KeyedRequest>()
             .ok_or(ApiError::Unauthorized("Missing or malformed API key."))?;
-        authorize(state, caller, req.match_info().get("orgId"), access.scope())
+        let authorization = Authorization::of(&keyed.caller, req.match_info().get("orgId"), access.scope());
+        keyed.authorization = Some(authorization);
+        authorization.answer()
     }
 }
 

@@ -286,7 +286,7 @@ impl TestApp {
             key_verification_burst: options.key_verification_budget.map(|(_, burst)| burst),
             api_rate_limit: options
                 .api_rate_limit
-                .unwrap_or(keyward::auth::api_key::rate::DEFAULT_PER_MINUTE),
+                .unwrap_or(keyward::auth::api_key::key_rate::DEFAULT_PER_MINUTE),
         };
         let app = Application::build(listener, app_pool.clone(), &serve)
             .await

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::limiter::address_unit;
+use super::failure_limit::address_unit;
 use crate::domain::actor::Actor;
 use crate::domain::audit::RefusedBecause;
 use crate::domain::{Action, UserAgent};

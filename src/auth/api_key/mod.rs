@@ -2,15 +2,38 @@
 //! checksum checked with no I/O; then its secret is proven against a per-process cache of keyed
 //! hashes, so argon2id runs once per key and process, never per request. The cache entry of a
 //! public id holds the proof, the key's immutable facts and its revocation state together,
-//! kept current by `LISTEN keyward_keys` (see `listener`). Misses are rate limited, coalesced,
-//! and verified on a bounded blocking pool.
+//! kept current by `LISTEN keyward_keys` (see `listener`). Misses are limited (`failure_limit`,
+//! `fill_budget`, `negative_cache`), coalesced, and verified on a bounded blocking pool. The
+//! order of the steps, from the token to the key's rate, is `admission`.
+//!
+//! The proof cache is quick_cache, with coalescing written here (`fill_coalesced`), not moka's
+//! `try_get_with`, which DESIGN.md names. Three reasons, each measured or tested:
+//! - The cached path reads it on every keyed request. A hit in moka 0.12's sync cache costs
+//!   about 1,000 instructions (it records the read for its admission policy and checks
+//!   expiry); in quick_cache 0.6 about 200, a lookup under a shard's read lock (callgrind,
+//!   1,000 public ids looked up by `&str`): about 1 % of a keyed answer, against a budget of
+//!   0.85 times the bare route's throughput (`bench/callgrind.sh` measures the whole answer).
+//! - Misses must coalesce on the public id and the keyed hash of the presented secret, never
+//!   on the public id alone, or a wrong secret would share a right one's result; moka coalesces
+//!   on its cache key, which is the public id, so revocation notices can find the entry.
+//! - A fill must outlive the request that started it: moka's sync cache blocks the waiting
+//!   threads (actix's async workers), and its future cache runs the fill inside the first
+//!   waiter's future, so a client that hangs up cancels it and the next waiter starts a second
+//!   row read and argon2id. Here the fill is a task of its own that holds its slot until its
+//!   result is cached or failed (tested by
+//!   `a_fill_whose_first_waiter_is_dropped_still_serves_the_next_99_with_one_argon2`).
+//!
+//! The failure limits, the negative cache and the background writes' throttle are moka caches:
+//! they are read only on misses and refusals, and they need moka's time to live.
 
-mod address;
+mod admission;
+mod allowlist;
 mod background;
-pub mod limiter;
+mod failure_limit;
+mod fill_budget;
+pub mod key_rate;
 mod listener;
-pub mod rate;
-mod refused;
+mod negative_cache;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -33,14 +56,15 @@ use crate::auth::argon2id;
 use crate::domain::audit::RefusedBecause;
 use crate::domain::token::{KeyToken, PresentedToken, PublicId};
 use crate::domain::{OrgId, Scope};
-use crate::metrics::{AuthOutcome, Metrics};
+use crate::metrics::Metrics;
 use crate::store;
-pub use address::AddressCheck;
-use address::AddressPolicies;
+pub use admission::{Admission, Admitted, Decision, Invalid, Refusal, Waiting};
+use allowlist::AddressPolicies;
 use background::{BackgroundWrites, RejectedUse};
-use limiter::{FailureLimiter, FillBudget};
-use rate::KeyRate;
-use refused::{RefusedId, RefusedIds};
+use failure_limit::FailureLimiter;
+use fill_budget::FillBudget;
+use key_rate::KeyRate;
+use negative_cache::{NegativeCache, RefusedId};
 
 /// How long a request may wait for the database (connection and read) before it is answered 503.
 const DB_WAIT: Duration = Duration::from_secs(1);
@@ -93,60 +117,10 @@ impl Caller {
         !self.scoped || self.scopes.contains(&scope)
     }
 
-    /// The key's request rate limit on this instance.
-    pub fn rate(&self) -> &KeyRate {
+    /// The key's request rate limit on this instance, checked by admission only.
+    fn rate(&self) -> &KeyRate {
         &self.rate
     }
-}
-
-/// Why a request's key was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// No bearer token, another scheme, bad structure or checksum.
-    Malformed,
-    /// A well-formed token nobody issued, a wrong secret, or (to a caller that has not proven
-    /// the secret) a revoked or expired key: all look the same from outside.
-    Invalid(AuthOutcome),
-    /// The secret was proven, and the key is revoked.
-    Revoked,
-    /// The secret was proven, and the key has expired.
-    Expired,
-    Throttled {
-        retry_after_secs: u64,
-    },
-    /// The database or the argon2 pool cannot answer now; fail closed.
-    Unavailable,
-    /// A valid key, used from an address its org's IP allowlist does not hold.
-    AddressNotAllowed,
-}
-
-impl Refusal {
-    pub fn outcome(self) -> AuthOutcome {
-        match self {
-            Refusal::Malformed => AuthOutcome::Malformed,
-            Refusal::Invalid(outcome) => outcome,
-            Refusal::Revoked => AuthOutcome::Revoked,
-            Refusal::Expired => AuthOutcome::Expired,
-            Refusal::Throttled { .. } => AuthOutcome::Throttled,
-            Refusal::Unavailable => AuthOutcome::Unavailable,
-            Refusal::AddressNotAllowed => AuthOutcome::AddressRefused,
-        }
-    }
-}
-
-/// What `KeyVerifier::check` could decide without waiting.
-pub enum Check {
-    Done(Result<Caller, Refusal>),
-    Pending(Pending),
-}
-
-/// A check that needs the database: a miss, or a cached entry not yet known to be current.
-pub struct Pending {
-    token: KeyToken,
-    proof: [u8; 32],
-    ip: IpAddr,
-    user_agent: Option<String>,
-    entry: Option<Arc<CachedKey>>,
 }
 
 /// One cached proof: the keyed hash of the secret verified for a public id, the key's facts
@@ -186,7 +160,7 @@ pub struct VerifierSettings {
     /// The instance's fill budget: fills started per second, and the burst allowed.
     pub fills_per_second: u32,
     pub fill_burst: u32,
-    /// Requests a minute each key may make (`rate::KeyRate`).
+    /// Requests a minute each key may make (`key_rate::KeyRate`).
     pub api_rate_limit: NonZeroU32,
 }
 
@@ -204,7 +178,7 @@ impl Default for VerifierSettings {
             // queue, so a restart's wave of first requests is not refused by the budget first.
             fills_per_second: u32::try_from(cores * 25).unwrap_or(u32::MAX),
             fill_burst: u32::try_from((argon2_concurrency + argon2_queue).max(64)).unwrap_or(u32::MAX),
-            api_rate_limit: NonZeroU32::new(rate::DEFAULT_PER_MINUTE).unwrap_or(NonZeroU32::MAX),
+            api_rate_limit: NonZeroU32::new(key_rate::DEFAULT_PER_MINUTE).unwrap_or(NonZeroU32::MAX),
         }
     }
 }
@@ -230,11 +204,11 @@ struct Inner {
     listener_healthy: AtomicBool,
     fills: Fills,
     fill_budget: FillBudget,
-    refused: RefusedIds,
+    negative_cache: NegativeCache,
     argon2_permits: Arc<Semaphore>,
     /// Places to wait for an argon2 permit; a request that finds none is answered 503.
     argon2_queue: Semaphore,
-    limiter: FailureLimiter,
+    failure_limit: FailureLimiter,
     api_rate_limit: NonZeroU32,
     metrics: Arc<Metrics>,
     background: BackgroundWrites,
@@ -248,7 +222,7 @@ impl KeyVerifier {
             background: BackgroundWrites::start(pool.clone(), metrics.clone()),
             pool,
             proofs: quick_cache::sync::Cache::new(settings.cache_capacity),
-            address_policies: quick_cache::sync::Cache::new(address::CACHED_ORGS),
+            address_policies: quick_cache::sync::Cache::new(allowlist::CACHED_ORGS),
             #[allow(clippy::expect_used)] // HMAC takes keys of any length
             proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>()).expect("HMAC accepts any key length"),
             argon2_memory: Mutex::new(Vec::new()),
@@ -256,10 +230,10 @@ impl KeyVerifier {
             listener_healthy: AtomicBool::new(false),
             fills: Mutex::new(HashMap::new()),
             fill_budget: FillBudget::new(settings.fills_per_second, settings.fill_burst),
-            refused: RefusedIds::new(100_000),
+            negative_cache: NegativeCache::new(100_000),
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
             argon2_queue: Semaphore::new(settings.argon2_queue),
-            limiter: FailureLimiter::new(settings.wrong_secrets_per_key_and_address, settings.failures_per_address),
+            failure_limit: FailureLimiter::new(settings.wrong_secrets_per_key_and_address, settings.failures_per_address),
             api_rate_limit: settings.api_rate_limit,
             metrics,
         });
@@ -280,87 +254,24 @@ impl KeyVerifier {
         mac.finalize().into_bytes().into()
     }
 
-    /// Verifies the `Authorization` header of an admin API request from `ip` as far as it can
-    /// without waiting: a refusal that needs no I/O, or a proof found in the cache, is decided
-    /// here; a miss, or a cached entry that must be checked against the database, is `Pending`
-    /// and finished by `finish`. `user_agent` is recorded with refused uses.
-    pub fn check(&self, authorization: Option<&str>, ip: IpAddr, user_agent: Option<&str>) -> Check {
-        let Some(token) = authorization
-            .and_then(bearer_credentials)
-            .and_then(|value| PresentedToken::parse(value).ok())
-        else {
-            return Check::Done(Err(Refusal::Malformed));
+    /// The cached entry of a public id, counted as a hit or a miss.
+    fn cached(&self, public_id: &str) -> Option<Arc<CachedKey>> {
+        let entry = self.inner.proofs.get(public_id);
+        let counter = match entry {
+            Some(_) => &self.inner.metrics.proof_cache_hits,
+            None => &self.inner.metrics.proof_cache_misses,
         };
-        let proof = self.proof(&token);
-        let pending = |entry| {
-            Check::Pending(Pending {
-                token: token.to_key_token(),
-                proof,
-                ip,
-                user_agent: user_agent.map(str::to_owned),
-                entry,
-            })
-        };
-        match self.inner.proofs.get(token.public_id()) {
-            Some(entry) => {
-                self.inner.metrics.proof_cache_hits.fetch_add(1, Ordering::Relaxed);
-                if !bool::from(entry.proof.ct_eq(&proof)) {
-                    return Check::Done(Err(Refusal::Invalid(AuthOutcome::WrongSecret)));
-                }
-                if self.needs_confirmation(&entry) {
-                    return pending(Some(entry));
-                }
-                Check::Done(self.judge(&entry, ip, user_agent))
-            }
-            None => {
-                self.inner.metrics.proof_cache_misses.fetch_add(1, Ordering::Relaxed);
-                if let Some(refused) = self.inner.refused.get(token.public_id()) {
-                    self.inner.metrics.refused_id_hits.fetch_add(1, Ordering::Relaxed);
-                    return Check::Done(Err(match refused {
-                        RefusedId::Unknown => Refusal::Invalid(AuthOutcome::Unknown),
-                        RefusedId::Revoked { key_id, org_id } => {
-                            self.reject_use(key_id, org_id, RefusedBecause::Revoked, false, ip, user_agent);
-                            Refusal::Invalid(AuthOutcome::Revoked)
-                        }
-                    }));
-                }
-                if let Err(throttled) = self.inner.limiter.check(token.public_id(), ip) {
-                    return Check::Done(Err(Refusal::Throttled {
-                        retry_after_secs: throttled.retry_after_secs,
-                    }));
-                }
-                pending(None)
-            }
-        }
+        counter.fetch_add(1, Ordering::Relaxed);
+        entry
     }
 
-    /// Finishes a check that needs the database (and, on a miss, argon2id).
-    pub async fn finish(&self, pending: Pending) -> Result<Caller, Refusal> {
-        let Pending {
-            token,
-            proof,
-            ip,
-            user_agent,
-            entry,
-        } = pending;
-        let entry = match entry {
-            Some(entry) => entry,
-            None => self.fill_coalesced(&token, proof, ip, user_agent.as_deref()).await?,
-        };
-        if self.needs_confirmation(&entry) {
-            match self.read_revoked(entry.facts.key_id).await? {
-                // Not revoked when read. While the entry stays in the cache, any later
-                // revocation's mark finds it, so it needs no more reads.
-                Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
-                // Revoked (or gone): this request is refused whatever the cache holds now; the
-                // entry this request judges may have left the cache since it was looked up.
-                Some(true) | None => {
-                    entry.revoked.store(true, Ordering::SeqCst);
-                    self.mark_revoked(&entry.facts.public_id);
-                }
-            }
+    /// What the negative cache remembers of a public id, counted when it remembers something.
+    fn remembered_refusal(&self, public_id: &str) -> Option<RefusedId> {
+        let refused = self.inner.negative_cache.get(public_id);
+        if refused.is_some() {
+            self.inner.metrics.refused_id_hits.fetch_add(1, Ordering::Relaxed);
         }
-        self.judge(&entry, ip, user_agent.as_deref())
+        refused
     }
 
     /// Revocation is known from the cache only while the listener is healthy and the entry
@@ -370,9 +281,25 @@ impl KeyVerifier {
         !trusted && !entry.revoked.load(Ordering::SeqCst)
     }
 
-    /// Step 3 on a proven key: revoked or expired (checked on every request) is refused;
-    /// otherwise the caller may go on, and its use is noted.
-    fn judge(&self, entry: &CachedKey, ip: IpAddr, user_agent: Option<&str>) -> Result<Caller, Refusal> {
+    /// Reads the revocation state of an entry that needs confirmation (see `needs_confirmation`).
+    async fn confirm(&self, entry: &CachedKey) -> Result<(), Refusal> {
+        match self.read_revoked(entry.facts.key_id).await? {
+            // Not revoked when read. While the entry stays in the cache, any later
+            // revocation's mark finds it, so it needs no more reads.
+            Some(false) => entry.confirmed.store(true, Ordering::SeqCst),
+            // Revoked (or gone): this request is refused whatever the cache holds now; the
+            // entry this request judges may have left the cache since it was looked up.
+            Some(true) | None => {
+                entry.revoked.store(true, Ordering::SeqCst);
+                self.mark_revoked(&entry.facts.public_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 3 on a proven key whose revocation state is known: revoked or expired (checked on
+    /// every request) is refused; otherwise the caller may go on, and its use is noted.
+    fn still_valid(&self, entry: &CachedKey, ip: IpAddr, user_agent: Option<&str>) -> Result<Caller, Refusal> {
         if entry.revoked.load(Ordering::SeqCst) {
             self.reject_use(
                 entry.facts.key_id,
@@ -437,18 +364,17 @@ impl KeyVerifier {
             match fills.get(&slot) {
                 Some(fill) => fill.clone(),
                 None => {
-                    // A fill that ended since `check` put its proof in the cache before it
+                    // A fill that ended since `admit` put its proof in the cache before it
                     // left the map.
                     if let Some(entry) = self.inner.proofs.get(public_id.as_str()) {
                         return match bool::from(entry.proof.ct_eq(&proof)) {
                             true => Ok(entry),
-                            false => Err(Refusal::Invalid(AuthOutcome::WrongSecret)),
+                            false => Err(Refusal::Invalid(Invalid::WrongSecret)),
                         };
                     }
-                    if let Err(throttled) = self.inner.fill_budget.take() {
-                        self.inner.metrics.fills_throttled.fetch_add(1, Ordering::Relaxed);
-                        return Err(Refusal::Throttled {
-                            retry_after_secs: throttled.retry_after_secs,
+                    if let Err(spent) = self.inner.fill_budget.take() {
+                        return Err(Refusal::FillBudgetSpent {
+                            retry_after_secs: spent.retry_after_secs,
                         });
                     }
                     let (done, result) = watch::channel(None);
@@ -479,7 +405,7 @@ impl KeyVerifier {
     }
 
     /// Reads the row, verifies the secret with argon2id, caches the proof; counts a failure
-    /// against the limiter and remembers a refused public id.
+    /// against the failure limit and remembers a refused public id.
     async fn fill(
         &self,
         public_id: &PublicId,
@@ -490,12 +416,14 @@ impl KeyVerifier {
     ) -> FillResult {
         let result = self.fill_uncounted(public_id, proof, secret, ip, user_agent).await;
         match result {
-            Err(Refusal::Invalid(AuthOutcome::WrongSecret)) => {
-                self.inner.limiter.record_wrong_secret(public_id.as_str(), ip);
+            Err(Refusal::Invalid(Invalid::WrongSecret)) => {
+                self.inner.failure_limit.record_wrong_secret(public_id.as_str(), ip);
             }
-            Err(Refusal::Invalid(AuthOutcome::Unknown)) => {
-                self.inner.limiter.record_unknown(ip);
-                self.inner.refused.remember(public_id.as_str(), RefusedId::Unknown);
+            Err(Refusal::Invalid(Invalid::Unknown)) => {
+                self.inner.failure_limit.record_unknown(ip);
+                self.inner
+                    .negative_cache
+                    .remember(public_id.as_str(), RefusedId::Unknown);
             }
             _ => {}
         }
@@ -524,7 +452,7 @@ impl KeyVerifier {
             _ => return Err(Refusal::Unavailable),
         };
         let Some(row) = row else {
-            return Err(Refusal::Invalid(AuthOutcome::Unknown));
+            return Err(Refusal::Invalid(Invalid::Unknown));
         };
         if row.revoked_at.is_some() {
             // A racing fill with another secret may have cached this key: mark it too.
@@ -535,17 +463,17 @@ impl KeyVerifier {
                 key_id: row.id,
                 org_id: row.org_id,
             };
-            self.inner.refused.remember(public_id.as_str(), refused);
+            self.inner.negative_cache.remember(public_id.as_str(), refused);
             self.reject_use(row.id, row.org_id, RefusedBecause::Revoked, false, ip, user_agent);
-            return Err(Refusal::Invalid(AuthOutcome::Revoked));
+            return Err(Refusal::Invalid(Invalid::Revoked));
         }
         if Utc::now() >= row.expires_at {
             self.reject_use(row.id, row.org_id, RefusedBecause::Expired, false, ip, user_agent);
-            return Err(Refusal::Invalid(AuthOutcome::Expired));
+            return Err(Refusal::Invalid(Invalid::Expired));
         }
 
         if !self.verify_secret(row.secret_hash.clone(), secret).await? {
-            return Err(Refusal::Invalid(AuthOutcome::WrongSecret));
+            return Err(Refusal::Invalid(Invalid::WrongSecret));
         }
         let entry = Arc::new(CachedKey {
             proof,
@@ -763,7 +691,7 @@ mod tests {
             ..VerifierSettings::default()
         };
         let verifier = KeyVerifier::start(pool.clone(), Arc::new(Metrics::default()), settings);
-        let Check::Pending(first) = verifier.check(Some(&header(&token)), IP, None) else {
+        let Admission::Waiting(first) = verifier.admit(Some(&header(&token)), IP, None) else {
             panic!("a new key misses the cache");
         };
         verifier.finish(first).await.expect("a good key");
@@ -772,7 +700,7 @@ mod tests {
         let entry = verifier.inner.proofs.get(public_id).expect("cached");
         entry.confirmed.store(false, Ordering::SeqCst);
 
-        let Check::Pending(pending) = verifier.check(Some(&header(&token)), IP, None) else {
+        let Admission::Waiting(pending) = verifier.admit(Some(&header(&token)), IP, None) else {
             panic!("an unconfirmed entry is checked against the database");
         };
         // Evicted meanwhile (the cache holds one entry and another key came along).
@@ -810,7 +738,7 @@ mod tests {
             .execute(&mut *stall)
             .await
             .expect("lock");
-        let Check::Pending(first) = verifier.check(Some(&header(&token)), IP, None) else {
+        let Admission::Waiting(first) = verifier.admit(Some(&header(&token)), IP, None) else {
             panic!("a new key misses the cache");
         };
         let hung_up = tokio::spawn({
@@ -821,7 +749,7 @@ mod tests {
         hung_up.abort();
         let mut waiters = Vec::new();
         for _ in 0..99 {
-            let Check::Pending(pending) = verifier.check(Some(&header(&token)), IP, None) else {
+            let Admission::Waiting(pending) = verifier.admit(Some(&header(&token)), IP, None) else {
                 panic!("still a miss while the fill waits");
             };
             let verifier = verifier.clone();

@@ -1,4 +1,4 @@
-//! Step 4 of the key middleware: the org's IP allowlist. Each org's enabled allowlists are
+//! The org's IP allowlist, step 4 of the key middleware. Each org's enabled allowlists are
 //! cached together, kept current by the revocation listener (`NOTIFY keyward_policies, '<org
 //! id>'` from the policies table's trigger), so a cached key's request with a cached policy
 //! reads no row. While the listener is not trusted every request reads its org's allowlists,
@@ -22,33 +22,23 @@ pub(super) const CACHED_ORGS: usize = 100_000;
 
 pub(super) type AddressPolicies = quick_cache::sync::Cache<Uuid, Arc<AddressPolicy>>;
 
-/// What `KeyVerifier::address` could decide without waiting.
-pub enum AddressCheck {
-    Done(Result<(), Refusal>),
-    /// The org's allowlists must be read: `KeyVerifier::read_address`.
-    Pending,
-}
-
 impl KeyVerifier {
-    /// Step 4 without waiting: decided from the cache while the listener keeps it current.
-    pub fn address(&self, caller: &Caller, user_agent: Option<&str>) -> AddressCheck {
+    /// The org's enabled allowlists from the cache, while the listener keeps it current.
+    pub(super) fn cached_allowlist(&self, org_id: Uuid) -> Option<Arc<AddressPolicy>> {
         if !self.inner.listener_healthy.load(Ordering::SeqCst) {
-            return AddressCheck::Pending;
+            return None;
         }
-        match self.inner.address_policies.get(&caller.org_id) {
-            Some(policy) => AddressCheck::Done(self.judge_address(&policy, caller, user_agent)),
-            None => AddressCheck::Pending,
-        }
+        self.inner.address_policies.get(&org_id)
     }
 
-    /// Step 4 from the database: reads the org's enabled allowlists (keeping them while the
-    /// listener is trusted and no notice came in between) and judges the caller's address.
-    pub async fn read_address(&self, caller: &Caller, user_agent: Option<&str>) -> Result<(), Refusal> {
+    /// The org's enabled allowlists from the database, kept while the listener is trusted and
+    /// no notice came in between.
+    pub(super) async fn read_allowlist(&self, org_id: Uuid) -> Result<Arc<AddressPolicy>, Refusal> {
         let generation = self.inner.generation.load(Ordering::SeqCst);
         self.inner.metrics.policy_reads.fetch_add(1, Ordering::Relaxed);
         let read = async {
             let mut conn = self.inner.pool.acquire().await?;
-            store::policies::enabled_rules(&mut conn, caller.org_id, PolicyKind::IpAllowlist.name()).await
+            store::policies::enabled_rules(&mut conn, org_id, PolicyKind::IpAllowlist.name()).await
         };
         let rules = match tokio::time::timeout(DB_WAIT, read).await {
             Ok(Ok(rules)) => rules,
@@ -56,17 +46,23 @@ impl KeyVerifier {
         };
         let policy = Arc::new(AddressPolicy::of(policies::allowlists(&rules)));
         if self.inner.listener_healthy.load(Ordering::SeqCst) {
-            self.inner.address_policies.insert(caller.org_id, policy.clone());
+            self.inner.address_policies.insert(org_id, policy.clone());
             // A change marked between the read and the insert found nothing to forget: this
             // read may predate it, so it is not kept.
             if self.inner.generation.load(Ordering::SeqCst) != generation {
-                self.inner.address_policies.remove(&caller.org_id);
+                self.inner.address_policies.remove(&org_id);
             }
         }
-        self.judge_address(&policy, caller, user_agent)
+        Ok(policy)
     }
 
-    fn judge_address(&self, policy: &AddressPolicy, caller: &Caller, user_agent: Option<&str>) -> Result<(), Refusal> {
+    /// Whether the caller's address is allowed; a refusal is recorded as a refused use.
+    pub(super) fn judge_address(
+        &self,
+        policy: &AddressPolicy,
+        caller: &Caller,
+        user_agent: Option<&str>,
+    ) -> Result<(), Refusal> {
         if policy.admits(caller.ip) {
             return Ok(());
         }

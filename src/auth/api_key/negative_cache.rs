@@ -1,7 +1,8 @@
-//! A short memory of public ids the database said are unknown or revoked, so a repeated bad
-//! id costs no database read and no fill. A revoked id keeps its key's and org's ids, so its
-//! refused uses are still audited. Entries live 30 seconds: revocation is permanent and keys
-//! are never deleted, so what this remembers cannot become wrong; the limit only bounds memory.
+//! The verifier's negative cache: a short memory of public ids the database said are unknown or
+//! revoked, so a repeated bad id costs no database read and no fill. A revoked id keeps its
+//! key's and org's ids, so its refused uses are still audited. Entries live 30 seconds:
+//! revocation is permanent and keys are never deleted, so what this remembers cannot become
+//! wrong; the limit only bounds memory.
 
 use std::time::Duration;
 
@@ -20,13 +21,13 @@ pub enum RefusedId {
     },
 }
 
-pub struct RefusedIds {
+pub struct NegativeCache {
     ids: Cache<String, RefusedId>,
 }
 
-impl RefusedIds {
-    pub fn new(capacity: u64) -> RefusedIds {
-        RefusedIds {
+impl NegativeCache {
+    pub fn new(capacity: u64) -> NegativeCache {
+        NegativeCache {
             ids: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(REMEMBERED_FOR)

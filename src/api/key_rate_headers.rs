@@ -1,13 +1,10 @@
-//! The rate limit of a proven key at the API's edge: after the key middleware has proven a key
-//! valid, its request is counted against the key's budget on this instance
-//! (`auth::api_key::rate`); past it the answer is 429 with `Retry-After`, and every answer to a
-//! proven key (a handler's, the router guard's 403 and 404, handler errors, the 429 itself)
-//! carries the budget in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+//! The `X-RateLimit-*` headers of a key's request rate (`auth::api_key::key_rate`, checked as the
+//! last step of admission): every answer to an admitted key (a handler's, the router guard's 403
+//! and 404, handler errors) and the 429 of a key over its rate carry its budget in
+//! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
 //!
 //! `X-RateLimit-Reset` is what Atlassian's admin APIs document: the time the budget is whole
 //! again, in UTC (RFC 3339, to the second, e.g. `2026-12-02T04:40:12Z`).
-
-use std::sync::atomic::Ordering;
 
 use actix_web::ResponseError;
 use actix_web::body::BoxBody;
@@ -16,21 +13,11 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use chrono::{DateTime, SecondsFormat};
 
 use super::error::ApiError;
-use crate::auth::api_key::Caller;
-use crate::auth::api_key::rate::{Budget, OverLimit};
-use crate::state::AppState;
+use crate::auth::api_key::key_rate::{Budget, OverLimit};
 
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 pub const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
-
-/// Counts one request of `caller`'s key: the budget it leaves, or the key is over its limit
-/// (counted in `keyward_api_rate_limited_total`).
-pub fn admit(state: &AppState, caller: &Caller) -> Result<Budget, OverLimit> {
-    caller.rate().admit().inspect_err(|_| {
-        state.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
-    })
-}
 
 /// The 429 of a key over its limit, in the API's error shape, with its budget.
 pub fn refuse(req: ServiceRequest, over: OverLimit) -> ServiceResponse<BoxBody> {

@@ -1,26 +1,23 @@
-//! Limits the verifications that missed the proof cache, so nobody can make the server burn
-//! argon2 time or database reads at will, and nobody who merely knows a public id (it is not
+//! Throttling of failed key verifications, per client address (DESIGN.md section 5, step 7):
+//! after too many failures from one address, its verifications that miss the proof cache are
+//! answered 429 before any row read or argon2id. Nobody who merely knows a public id (it is not
 //! secret) can lock the key out for the address its owner uses:
 //! - wrong secrets count per (public id, client address), so failures from one address never
 //!   throttle the same key elsewhere;
 //! - every failure (a wrong secret, or a public id nobody issued) counts per client address,
 //!   so one address cannot spread its guesses over many known public ids;
-//! - revoked and expired presentations cost no argon2 and are not failures;
-//! - all fills of the instance draw on one token bucket (`FillBudget`), so a flood spread over
-//!   many addresses still cannot take the argon2 pool or the request pool.
+//! - revoked and expired presentations cost no argon2 and are not failures.
 //!
 //! The limits are checked before the row read and never on a cache hit; failures are counted
 //! when they happen. Failure counters are fixed one-minute windows in bounded moka caches, per
-//! instance (DESIGN.md section 2). An IPv6 client counts as its /64.
+//! instance (DESIGN.md section 2). An IPv6 client counts as its /64. The instance's budget for
+//! all misses together is `fill_budget`.
 
 use std::net::{IpAddr, Ipv6Addr};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{Quota, RateLimiter};
 use moka::sync::Cache;
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -113,32 +110,6 @@ impl FailureLimiter {
     }
 }
 
-/// The instance's budget of fills (a row read, then argon2id): one token per fill started;
-/// coalesced waiters and negative-cache answers take none.
-pub struct FillBudget {
-    bucket: RateLimiter<governor::state::NotKeyed, governor::state::InMemoryState, DefaultClock>,
-    clock: DefaultClock,
-}
-
-impl FillBudget {
-    pub fn new(per_second: u32, burst: u32) -> FillBudget {
-        let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let clock = DefaultClock::default();
-        FillBudget {
-            bucket: RateLimiter::direct_with_clock(Quota::per_second(per_second).allow_burst(burst), clock.clone()),
-            clock,
-        }
-    }
-
-    /// Takes a token for a fill, or says when the next one will be there.
-    pub fn take(&self) -> Result<(), Throttled> {
-        self.bucket.check().map_err(|not_until| Throttled {
-            retry_after_secs: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,15 +187,5 @@ mod tests {
         for _ in 0..10 {
             assert!(limiter.check(KEY, ip("127.0.0.1")).is_ok());
         }
-    }
-
-    #[test]
-    fn the_fill_budget_allows_its_burst_then_says_when_to_retry() {
-        let budget = FillBudget::new(1, 3);
-        for _ in 0..3 {
-            assert!(budget.take().is_ok());
-        }
-        let refused = budget.take().expect_err("the burst is spent");
-        assert!(refused.retry_after_secs >= 1);
     }
 }
