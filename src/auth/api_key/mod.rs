@@ -223,8 +223,9 @@ impl KeyVerifier {
             pool,
             proofs: quick_cache::sync::Cache::new(settings.cache_capacity),
             address_policies: quick_cache::sync::Cache::new(allowlist::CACHED_ORGS),
-            #[allow(clippy::expect_used)] // HMAC takes keys of any length
-            proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>()).expect("HMAC accepts any key length"),
+            // Cannot fail: HMAC takes keys of any length.
+            proof_mac: Hmac::<Sha256>::new_from_slice(&crate::random::bytes::<32>())
+                .expect("HMAC accepts any key length"),
             argon2_memory: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             listener_healthy: AtomicBool::new(false),
@@ -233,7 +234,10 @@ impl KeyVerifier {
             negative_cache: NegativeCache::new(100_000),
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
             argon2_queue: Semaphore::new(settings.argon2_queue),
-            failure_limit: FailureLimiter::new(settings.wrong_secrets_per_key_and_address, settings.failures_per_address),
+            failure_limit: FailureLimiter::new(
+                settings.wrong_secrets_per_key_and_address,
+                settings.failures_per_address,
+            ),
             api_rate_limit: settings.api_rate_limit,
             metrics,
         });

@@ -115,8 +115,6 @@ async fn is_last_admin(state: &AppState, org_id: Uuid, user_id: Uuid) -> Result<
     Ok(store::memberships::effective_admins(&mut conn, org_id).await? == [user_id])
 }
 
-/// The page a member's link goes to.
-
 /// The page a refusal of `people` ends in, where no form shows it.
 pub(super) fn page_error(err: PeopleError) -> PageError {
     match err {
