@@ -1,0 +1,3 @@
+//! The `keyward` binary as an operator runs it.
+
+mod operator;
