@@ -9,7 +9,7 @@
 //! both database modes. Without chromium, chromedriver or axe-core (tests/browser/node_modules)
 //! it skips with a loud message, except under `CI=true`, where it fails.
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../api/harness/mod.rs"]
 mod harness;
 use harness as helpers;

@@ -6,11 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{Answer, TestApp, error_body};
-
-async fn json_of(res: Answer) -> Value {
-    res.json().await.expect("a JSON body")
-}
+use crate::harness::{TestApp, error_body, json_of};
 
 /// An org with a keeper admin (so the last-admin rule stays out of the way), a member, and a
 /// key calling as `scopes`.

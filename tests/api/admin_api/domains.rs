@@ -1,14 +1,12 @@
 //! Domains: the API that lists them (v1 and v2 paths) and the command line that claims,
 //! verifies and removes them.
 
-use std::process::Stdio;
-
 use keyward::domain::Scope;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{TestApp, database_server, error_body, fresh_database, keyward};
+use crate::harness::{TestApp, database_server, domains, error_body, fresh_database, keyward};
 
 fn list_path(version: &str, org: Uuid) -> String {
     format!("/admin/{version}/orgs/{org}/domains")
@@ -238,22 +236,6 @@ async fn a_name_is_verified_by_at_most_one_org_but_may_be_claimed_by_several() {
                 .await;
         assert!(refused.is_err(), "{garbage} is not a stored name");
     }
-}
-
-/// `keyward domains <args>` against `url`: (status, stdout, stderr).
-pub(crate) fn domains(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = keyward()
-        .arg("domains")
-        .args(args)
-        .env("DATABASE_URL", url)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run keyward");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 async fn org_row(pool: &sqlx::PgPool, name: &str) -> Uuid {

@@ -107,7 +107,7 @@ impl World {
         }
         if path.contains("{policyId}") {
             // A policy of its own for each call, so a DELETE leaves the next call one to act on.
-            let policy = crate::admin_api::policies::lifetime_policy(&self.app, self.org, 365).await;
+            let policy = crate::harness::arranged::lifetime_policy(&self.app, self.org, 365).await;
             path = path.replace("{policyId}", &policy.to_string());
         }
         if path.contains("{eventId}") {

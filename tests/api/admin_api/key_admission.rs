@@ -7,8 +7,8 @@ use keyward::domain::Scope;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Answer, TestApp, TestKey};
 use crate::harness::db_proxy::{Mode, app_behind_db_proxy};
+use crate::harness::{Answer, Redactions, TestApp, TestKey, json_of};
 
 const ARGON2_STARTED: &str = "keyward_argon2_verifications_started_total";
 
@@ -32,10 +32,6 @@ fn forged(public_id: &str) -> String {
 
 fn random_public_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
-}
-
-async fn json(res: crate::harness::Answer) -> Value {
-    res.json().await.expect("a JSON body")
 }
 
 #[tokio::test]
@@ -101,7 +97,7 @@ async fn every_kind_of_presented_key_gets_its_answer() {
 
     let ok = app.api(Method::GET, path, &good.token).await;
     assert_eq!(ok.status(), 200);
-    let body = json(ok).await;
+    let body = json_of(ok).await;
     assert_eq!(body["data"][0]["id"], org.to_string());
     assert_eq!(body["data"][0]["type"], "orgs");
     assert_eq!(body["data"][0]["attributes"]["name"], "Acme");
@@ -128,7 +124,7 @@ async fn a_key_that_expires_while_cached_is_refused_and_told_so() {
     let res = app.api(Method::GET, "/admin/v1/key", &short.token).await;
     assert_eq!(res.status(), 401);
     assert!(
-        json(res).await["message"]
+        json_of(res).await["message"]
             .as_str()
             .unwrap_or_default()
             .contains("expired")
@@ -149,7 +145,7 @@ async fn revoking_through_the_api_refuses_the_key_on_the_very_next_request() {
     let next = app.api(Method::GET, "/admin/v1/key", &victim.token).await;
     assert_eq!(next.status(), 401);
     assert!(
-        json(next).await["message"]
+        json_of(next).await["message"]
             .as_str()
             .unwrap_or_default()
             .contains("revoked"),
@@ -193,7 +189,7 @@ async fn another_org_and_an_unknown_org_get_the_same_404() {
         ] {
             let res = app.api(Method::GET, &path, &key.token).await;
             let status = res.status().as_u16();
-            let mut body = json(res).await;
+            let mut body = json_of(res).await;
             body["errors"][0]["id"] = Value::Null;
             answers.push((status, body));
         }
@@ -264,7 +260,7 @@ async fn the_key_endpoint_and_the_keys_list_describe_keys_without_their_secrets(
     for _ in 0..3 {
         app.key(org, None).await;
     }
-    let me = json(app.api(Method::GET, "/admin/v1/key", &key.token).await).await;
+    let me = json_of(app.api(Method::GET, "/admin/v1/key", &key.token).await).await;
     assert_eq!(me["data"]["id"], key.id.to_string());
     assert_eq!(me["data"]["orgId"], org.to_string());
     assert_eq!(me["data"]["scoped"], true);
@@ -277,7 +273,7 @@ async fn the_key_endpoint_and_the_keys_list_describe_keys_without_their_secrets(
     let mut url = format!("{}/admin/api-access/v1/orgs/{org}/api-keys?limit=3", app.address);
     for _ in 0..5 {
         let path = url.strip_prefix(&app.address).expect("links.next is on this server");
-        let page = json(app.api(Method::GET, path, &key.token).await).await;
+        let page = json_of(app.api(Method::GET, path, &key.token).await).await;
         for item in page["data"].as_array().expect("data") {
             seen.push(item["id"].as_str().expect("id").to_owned());
             assert!(item.get("token").is_none());
@@ -298,7 +294,7 @@ async fn the_key_endpoint_and_the_keys_list_describe_keys_without_their_secrets(
         )
         .await;
     assert_eq!(bad.status(), 400);
-    assert_eq!(json(bad).await["errors"][0]["code"], "ADMIN-400-1");
+    assert_eq!(json_of(bad).await["errors"][0]["code"], "ADMIN-400-1");
 }
 
 #[tokio::test]
@@ -798,7 +794,7 @@ fn is_rfc3339(value: &Value) -> bool {
 async fn assert_error(res: Answer, status: u16, code: &str) -> String {
     assert_eq!(res.status(), status);
     assert_eq!(res.headers()["content-type"], "application/json;charset=UTF-8");
-    let body = json(res).await;
+    let body = json_of(res).await;
     let errors = body["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 1, "{body}");
     assert_eq!(
@@ -821,7 +817,7 @@ async fn the_keys_list_answers_the_documented_shape() {
     let res = app.api(Method::GET, &keys_path(org), &reader.token).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/json;charset=UTF-8");
-    let page = json(res).await;
+    let page = json_of(res).await;
     assert_eq!(fields(&page), names(&["data", "links"]));
     assert_eq!(fields(&page["links"]), names(&["self", "prev", "next"]));
     assert_eq!(
@@ -892,7 +888,7 @@ async fn the_keys_list_filters_by_text_status_and_expiry_and_its_next_link_keeps
         let path = format!("{}?{query}", keys_path(org));
         let token = reader.token.clone();
         let app = &app;
-        async move { json(app.api(Method::GET, &path, &token).await).await }
+        async move { json_of(app.api(Method::GET, &path, &token).await).await }
     };
 
     assert_eq!(
@@ -938,7 +934,7 @@ async fn the_keys_list_filters_by_text_status_and_expiry_and_its_next_link_keeps
     let mut walked = Vec::new();
     for _ in 0..10 {
         let path = url.strip_prefix(&app.address).expect("links.next is on this server");
-        let page = json(app.api(Method::GET, path, &reader.token).await).await;
+        let page = json_of(app.api(Method::GET, path, &reader.token).await).await;
         walked.extend(ids(&page));
         match page["links"]["next"].as_str() {
             Some(next) => {
@@ -1002,13 +998,13 @@ async fn the_count_is_a_bare_integer_under_the_lists_filters() {
         "4",
         "the org's keys only, as a bare integer"
     );
-    let filtered = json(
+    let filtered = json_of(
         app.api(Method::GET, &format!("{count}?q=deploy&status=active"), &reader.token)
             .await,
     )
     .await;
     assert_eq!(filtered, serde_json::json!(2));
-    let revoked = json(
+    let revoked = json_of(
         app.api(Method::GET, &format!("{count}?status=revoked"), &reader.token)
             .await,
     )
@@ -1095,7 +1091,7 @@ async fn another_org_and_an_unknown_org_get_the_same_404_on_every_keys_endpoint(
         ] {
             let res = app.call(method, &path, &key.token, Some(&body)).await;
             let status = res.status().as_u16();
-            let mut body = json(res).await;
+            let mut body = json_of(res).await;
             body["errors"][0]["id"] = Value::Null;
             answers.push((status, body));
         }
@@ -1117,8 +1113,9 @@ async fn another_org_and_an_unknown_org_get_the_same_404_on_every_keys_endpoint(
     );
 }
 
-#[tokio::test]
-async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
+/// Ada, an admin of Acme, and her key that may write keys; the answer to its creating a key
+/// through the API.
+async fn create_with_adas_key() -> (TestApp, uuid::Uuid, uuid::Uuid, TestKey, Answer) {
     let app = TestApp::spawn().await;
     let org = app.org("Acme").await;
     let ada = admin_person(&app, org, "Ada Lovelace", "ada@example.com").await;
@@ -1130,7 +1127,6 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
         Duration::days(90),
     )
     .await;
-
     let res = post_json(
         &app,
         &keys_path(org),
@@ -1138,10 +1134,27 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
         &serde_json::json!({ "label": "  nightly export ", "scopes": ["read:orgs:admin", "read:keys:admin", "read:orgs:admin"] }),
     )
     .await;
+    (app, org, ada, maker, res)
+}
+
+/// `create_with_adas_key`, the created key's body as answered.
+async fn key_made_by_adas_key() -> (TestApp, uuid::Uuid, uuid::Uuid, TestKey, Value) {
+    let (app, org, ada, maker, res) = create_with_adas_key().await;
+    assert_eq!(res.status(), 201);
+    (app, org, ada, maker, json_of(res).await)
+}
+
+#[tokio::test]
+async fn creating_a_key_answers_201_with_its_token_once_and_no_store() {
+    let (_, _, _, _, res) = create_with_adas_key().await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["content-type"], "application/json;charset=UTF-8");
     assert_eq!(res.headers()["cache-control"], "no-store");
-    let created = json(res).await;
+}
+
+#[tokio::test]
+async fn a_created_key_is_answered_in_the_documented_shape_with_its_label_trimmed_and_scopes_once() {
+    let (app, org, _, maker, created) = key_made_by_adas_key().await;
     assert_eq!(
         fields(&created),
         names(&[
@@ -1158,28 +1171,38 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
         ])
     );
     let token = created["token"].as_str().expect("token").to_owned();
-    assert!(token.starts_with(&format!("kw_{}_", created["publicId"].as_str().expect("public id"))));
-    assert_eq!(created["label"], "nightly export");
-    assert_eq!(created["orgId"], org.to_string());
-    assert_eq!(created["scoped"], true);
-    assert_eq!(
-        created["scopes"],
-        serde_json::json!(["read:keys:admin", "read:orgs:admin"]),
-        "each scope once, in the order the list shows them"
-    );
-    assert_eq!(
-        created["createdBy"],
-        serde_json::json!({ "id": maker.id.to_string(), "name": "Ada Lovelace", "email": "ada@example.com", "type": "api_key" })
-    );
+    let public_id = created["publicId"].as_str().expect("public id").to_owned();
+    assert!(token.starts_with(&format!("kw_{public_id}_")));
+    let redactions = Redactions::new(&app)
+        .name(org, "acme")
+        .name(maker.id, "ada's key")
+        .name(&public_id, "public id");
+    // label trimmed, orgId, scoped, each scope once in the list's order, createdBy the calling
+    // key with its person's name and email
+    insta::assert_json_snapshot!("created_key", redactions.apply(created.clone()));
+}
+
+#[tokio::test]
+async fn a_created_key_without_expires_at_lives_30_days() {
+    let (_, _, _, _, created) = key_made_by_adas_key().await;
     let created_at =
         chrono::DateTime::parse_from_rfc3339(created["createdAt"].as_str().expect("createdAt")).expect("time");
     let expires_at =
         chrono::DateTime::parse_from_rfc3339(created["expiresAt"].as_str().expect("expiresAt")).expect("time");
     assert_eq!(expires_at - created_at, Duration::days(30), "no expiresAt: 30 days");
+}
 
-    let me = json(app.api(Method::GET, "/admin/v1/key", &token).await).await;
+#[tokio::test]
+async fn a_created_key_works_at_once() {
+    let (app, _, _, _, created) = key_made_by_adas_key().await;
+    let token = created["token"].as_str().expect("token");
+    let me = json_of(app.api(Method::GET, "/admin/v1/key", token).await).await;
     assert_eq!(me["data"]["id"], created["id"], "the token works");
+}
 
+#[tokio::test]
+async fn a_key_made_by_a_key_is_answered_for_by_the_calling_keys_person_and_logged_as_the_key() {
+    let (app, _, ada, maker, created) = key_made_by_adas_key().await;
     let (kind, by, responsible): (String, Option<uuid::Uuid>, Option<uuid::Uuid>) = sqlx::query_as(
         "SELECT created_by_kind::text, created_by_id, responsible_user_id FROM api_keys WHERE id = $1::text::uuid",
     )
@@ -1200,15 +1223,24 @@ async fn creating_a_key_answers_its_token_this_once_and_records_who_made_it() {
     .await
     .expect("the creation's event");
     assert_eq!(event, ("key".to_owned(), Some(maker.id)));
+}
 
+#[tokio::test]
+async fn the_keys_list_never_shows_a_token() {
+    let (app, org, _, maker, created) = key_made_by_adas_key().await;
+    let token = created["token"].as_str().expect("token");
     let list = app
         .api(Method::GET, &keys_path(org), &maker.token)
         .await
         .text()
         .await
         .expect("list");
-    assert!(!list.contains(&token), "the list never shows the token");
+    assert!(!list.contains(token), "the list never shows the token");
+}
 
+#[tokio::test]
+async fn offboarding_a_person_revokes_the_keys_their_key_made() {
+    let (app, org, ada, _, _) = key_made_by_adas_key().await;
     let revoked = keyward::service::keys::revoke_by_creator(
         &app.pool,
         None,
@@ -1236,7 +1268,7 @@ async fn a_wrapped_create_body_is_read_like_a_bare_one() {
     )
     .await;
     assert_eq!(res.status(), 201);
-    let created = json(res).await;
+    let created = json_of(res).await;
     assert_eq!(created["label"], "wrapped");
     assert_eq!(created["scopes"], serde_json::json!(["read:orgs:admin"]));
     let asked = chrono::DateTime::parse_from_rfc3339(&at).expect("time");
@@ -1308,7 +1340,7 @@ async fn only_a_key_without_scopes_may_create_a_key_without_scopes() {
     )
     .await;
     assert_eq!(res.status(), 201);
-    let created = json(res).await;
+    let created = json_of(res).await;
     assert_eq!(created["scoped"], false);
     assert_eq!(created["scopes"], serde_json::json!([]));
 }
@@ -1376,7 +1408,7 @@ async fn a_created_key_never_outlives_the_calling_key() {
     )
     .await;
     assert_eq!(res.status(), 201);
-    let defaulted = json(res).await;
+    let defaulted = json_of(res).await;
     let makers_expiry: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE id = $1")
             .bind(maker.id)

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use crate::harness::{Options, TestApp, TestKey};
 use crate::harness::db_proxy::{DbProxy, Mode, Notices, app_behind_db_proxy};
+use crate::harness::{Options, TestApp, TestKey};
 
 const ARGON2_STARTED: &str = "keyward_argon2_verifications_started_total";
 const ROW_READS: &str = "keyward_key_row_reads_total";
@@ -50,7 +50,9 @@ async fn wait_for_metric(app: &TestApp, series: &str, value: f64) {
     }
 }
 
-async fn behind_proxy() -> (DbProxy, TestApp) {
+/// An instance whose database sits behind a proxy the test controls, once its revocation
+/// listener is healthy.
+async fn healthy_behind_db_proxy() -> (DbProxy, TestApp) {
     let (proxy, app) = app_behind_db_proxy().await;
     wait_for_metric(&app, HEALTHY, 1.0).await;
     (proxy, app)
@@ -97,7 +99,7 @@ async fn a_cached_key_with_a_healthy_listener_is_served_with_no_database_read() 
 
 #[tokio::test]
 async fn every_request_reads_revocation_while_the_listener_hears_nothing_and_still_serves() {
-    let (proxy, app) = behind_proxy().await;
+    let (proxy, app) = healthy_behind_db_proxy().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
     let client = reqwest::Client::new();
@@ -125,7 +127,7 @@ async fn every_request_reads_revocation_while_the_listener_hears_nothing_and_sti
 
 #[tokio::test]
 async fn a_listener_whose_connection_delivers_no_notice_is_never_trusted() {
-    let (proxy, app) = behind_proxy().await;
+    let (proxy, app) = healthy_behind_db_proxy().await;
     proxy.notices(Notices::DropAll);
     wait_for_metric(&app, HEALTHY, 0.0).await;
     let reconnects = app.metric("keyward_revocation_listener_reconnects_total").await;
@@ -143,7 +145,7 @@ async fn a_listener_whose_connection_delivers_no_notice_is_never_trusted() {
 
 #[tokio::test]
 async fn the_revoking_instance_refuses_the_key_before_its_own_notice_arrives() {
-    let (proxy, app) = behind_proxy().await;
+    let (proxy, app) = healthy_behind_db_proxy().await;
     let org = app.org("Acme").await;
     let admin = app.key(org, None).await;
     let victim = app.key(org, None).await;
@@ -171,7 +173,7 @@ async fn the_revoking_instance_refuses_the_key_before_its_own_notice_arrives() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_revoked_while_the_listener_was_down_is_refused_once_it_is_back() {
-    let (proxy, app) = behind_proxy().await;
+    let (proxy, app) = healthy_behind_db_proxy().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
     let client = reqwest::Client::new();
@@ -333,7 +335,7 @@ async fn refused_uses_are_audited_per_client_address_with_their_user_agent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_uses_the_writer_cannot_keep_up_with_are_counted_not_lost_silently() {
-    let (proxy, app) = behind_proxy().await;
+    let (proxy, app) = healthy_behind_db_proxy().await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
     revoke_by_sql(&app, &key).await;

@@ -4,12 +4,12 @@
 mod atlassian_client;
 mod classification_levels;
 mod directory;
-pub mod domains;
+mod domains;
 mod endpoints;
 mod events;
 mod key_admission;
 mod key_rate_limits;
 mod key_verification;
-pub mod policies;
+mod policies;
 mod user_management;
 mod users;

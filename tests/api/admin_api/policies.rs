@@ -10,36 +10,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{Answer, Options, Server, TestApp, database_server, keyward, metric_at};
-use crate::system::revocation::status;
-
-/// An enabled api-key-lifetime policy of `org`, written as an arrangement (not through the API).
-pub async fn lifetime_policy(app: &TestApp, org: Uuid, max_days: i64) -> Uuid {
-    insert_policy(app, org, "api-key-lifetime", json!({ "maxDays": max_days })).await
-}
-
-async fn insert_policy(app: &TestApp, org: Uuid, kind: &str, rule: Value) -> Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO policies (id, org_id, type, name, status, rule) VALUES ($1, $2, $3, 'arranged', 'enabled', $4) RETURNING id",
-    )
-    .bind(Uuid::new_v4())
-    .bind(org)
-    .bind(kind)
-    .bind(rule)
-    .fetch_one(&app.pool)
-    .await
-    .expect("policy")
-}
+use crate::harness::arranged::{insert_policy, lifetime_policy};
+use crate::harness::{
+    Server, TestApp, behind_proxy, database_server, json_of, key_status_at, key_status_from, keyward, metric_at,
+};
 
 fn collection(family: &str, org: Uuid) -> String {
     format!("{family}/orgs/{org}/policies")
 }
 
 const FAMILIES: [&str; 2] = ["/admin/v1", "/admin/control/v2"];
-
-async fn json_of(answer: Answer) -> Value {
-    answer.json().await.expect("JSON")
-}
 
 fn allowlist(name: &str, status: &str, ranges: &[&str]) -> Value {
     json!({ "data": { "type": "policy", "attributes": {
@@ -466,8 +446,12 @@ async fn a_second_instance_refuses_within_5_s_of_an_allowlist_change_and_admits_
         assert!(Instant::now() < deadline, "B's listener never became healthy");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(status(&client, &b_address, &script.token).await, 200);
-    assert_eq!(status(&client, &b_address, &script.token).await, 200, "cached on B");
+    assert_eq!(key_status_at(&client, &b_address, &script.token).await, 200);
+    assert_eq!(
+        key_status_at(&client, &b_address, &script.token).await,
+        200,
+        "cached on B"
+    );
 
     let res = a
         .call(
@@ -479,7 +463,7 @@ async fn a_second_instance_refuses_within_5_s_of_an_allowlist_change_and_admits_
         .await;
     let id = json_of(res).await["data"]["id"].as_str().expect("id").to_owned();
     let changed = Instant::now();
-    while status(&client, &b_address, &script.token).await != 403 {
+    while key_status_at(&client, &b_address, &script.token).await != 403 {
         assert!(
             changed.elapsed() < Duration::from_secs(5),
             "B still admits the key 5 s after the change"
@@ -505,7 +489,7 @@ async fn a_second_instance_refuses_within_5_s_of_an_allowlist_change_and_admits_
         .expect("keyward policies disable");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let changed = Instant::now();
-    while status(&client, &b_address, &script.token).await != 200 {
+    while key_status_at(&client, &b_address, &script.token).await != 200 {
         assert!(
             changed.elapsed() < Duration::from_secs(5),
             "B still refuses 5 s after the list was disabled"
@@ -668,26 +652,9 @@ async fn the_lifetime_policy_caps_what_the_cli_creates_and_its_default() {
     assert!(create(&["--expires-in-days", "10"]).status.success());
 }
 
-/// The script's request as if from `address`, through a proxy the instance trusts.
-async fn status_from(app: &TestApp, token: &str, address: &str) -> u16 {
-    app.client
-        .get(format!("{}/admin/v1/key", app.address))
-        .bearer_auth(token)
-        .header("X-Forwarded-For", address)
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
-}
-
 #[tokio::test]
 async fn the_instance_that_changes_an_allowlist_applies_each_change_to_its_very_next_request() {
-    let app = TestApp::spawn_with(Options {
-        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     let org = app.org("Acme").await;
     let admin = app.key(org, None).await;
     let script = app.key(org, None).await;
@@ -714,7 +681,7 @@ async fn the_instance_that_changes_an_allowlist_applies_each_change_to_its_very_
             200
         );
         assert_eq!(
-            status_from(&app, &script.token, "192.0.2.7").await,
+            key_status_from(&app, &script.token, "192.0.2.7").await,
             200,
             "round {round}: admitted"
         );
@@ -726,7 +693,7 @@ async fn the_instance_that_changes_an_allowlist_applies_each_change_to_its_very_
             200
         );
         assert_eq!(
-            status_from(&app, &script.token, "192.0.2.7").await,
+            key_status_from(&app, &script.token, "192.0.2.7").await,
             403,
             "round {round}: refused"
         );

@@ -6,11 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{Answer, TestApp, error_body};
-
-async fn json_of(res: Answer) -> Value {
-    res.json().await.expect("a JSON body")
-}
+use crate::harness::{Answer, TestApp, error_body, json_of};
 
 /// Acme with a keeper admin, `ada` (managed by Acme) and `una` (a member Acme does not
 /// manage), and a key calling with `scopes`.

@@ -4,51 +4,16 @@
 //! or one by its public id, never another user's), the time zone every page's dates are shown
 //! in, and the `user.signed_in` event that each administered org's audit log gets at sign-in.
 
-use reqwest::header::{LOCATION, USER_AGENT};
+use reqwest::header::USER_AGENT;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::harness::console::{Console, PASSWORD, person};
-use crate::harness::{Options, TestApp};
+use crate::harness::english::{self, english_in};
+use crate::harness::{Page, SignedInAdmin, TestApp, behind_proxy, location};
 
 const EMAIL: &str = "yamada@example.com";
 const NEW_PASSWORD: &str = "a much longer passphrase now";
-
-/// A person signed in, admin of one org.
-struct Me {
-    app: TestApp,
-    user: Uuid,
-    org: Uuid,
-    console: Console,
-    csrf: String,
-}
-
-async fn me() -> Me {
-    me_on(TestApp::spawn().await).await
-}
-
-async fn me_on(app: TestApp) -> Me {
-    let org = app.org("アクメ株式会社").await;
-    let user = person(&app, EMAIL).await;
-    app.member(org, user, "admin").await;
-    let console = Console::signed_in(&app, EMAIL).await;
-    let csrf = console.csrf().await;
-    Me {
-        app,
-        user,
-        org,
-        console,
-        csrf,
-    }
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// The public id of the session a browser holds.
 async fn public_id(app: &TestApp, console: &Console) -> Uuid {
@@ -73,67 +38,60 @@ async fn signed_in(console: &Console) -> bool {
     }
 }
 
-impl Me {
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.console.post(path, &form).await
-    }
-
-    /// The person's row as the account page changes it.
-    async fn row(&self) -> (String, Option<String>, Option<String>, Option<String>) {
-        sqlx::query_as("SELECT display_name, locale, zoneinfo, password_hash FROM users WHERE id = $1")
-            .bind(self.user)
-            .fetch_one(&self.app.pool)
-            .await
-            .expect("user row")
-    }
-
-    async fn events(&self, action: &str) -> Vec<(Option<Uuid>, Option<String>, serde_json::Value)> {
-        sqlx::query_as(
-            "SELECT org_id, host(ip), details FROM audit_events WHERE action = $1 AND actor_id = $2 ORDER BY org_id",
-        )
-        .bind(action)
-        .bind(self.user)
-        .fetch_all(&self.app.pool)
+/// The person's row as the account page changes it.
+async fn row(me: &SignedInAdmin) -> (String, Option<String>, Option<String>, Option<String>) {
+    sqlx::query_as("SELECT display_name, locale, zoneinfo, password_hash FROM users WHERE id = $1")
+        .bind(me.user)
+        .fetch_one(&me.app.pool)
         .await
-        .expect("events")
-    }
+        .expect("user row")
+}
 
-    /// Another browser signed in as the same person.
-    async fn elsewhere(&self) -> Console {
-        Console::signed_in(&self.app, EMAIL).await
-    }
+async fn events(me: &SignedInAdmin, action: &str) -> Vec<(Option<Uuid>, Option<String>, serde_json::Value)> {
+    sqlx::query_as(
+        "SELECT org_id, host(ip), details FROM audit_events WHERE action = $1 AND actor_id = $2 ORDER BY org_id",
+    )
+    .bind(action)
+    .bind(me.user)
+    .fetch_all(&me.app.pool)
+    .await
+    .expect("events")
+}
 
-    async fn password_change(&self, current: &str, new: &str, repeat: &str) -> reqwest::Response {
-        self.post(
-            "/account/password",
-            &[
-                ("current_password", current),
-                ("new_password", new),
-                ("repeat_password", repeat),
-            ],
-        )
-        .await
-    }
+/// Another browser signed in as the same person.
+async fn elsewhere(me: &SignedInAdmin) -> Console {
+    Console::signed_in(&me.app, EMAIL).await
+}
+
+async fn password_change(me: &SignedInAdmin, current: &str, new: &str, repeat: &str) -> reqwest::Response {
+    me.post(
+        "/account/password",
+        &[
+            ("current_password", current),
+            ("new_password", new),
+            ("repeat_password", repeat),
+        ],
+    )
+    .await
 }
 
 /// The page answered 422 with `message` beside the field `id` (its error linked to it).
 async fn refused_beside(res: reqwest::Response, id: &str, message: &str) -> String {
     assert_eq!(res.status(), 422, "bad input at {id}");
     let html = res.text().await.expect("page");
-    let field = html
-        .find(&format!(r#"id="{id}""#))
-        .unwrap_or_else(|| panic!("no field {id}"));
-    let tag_end = field + html[field..].find('>').expect("tag end");
+    let page = Page::parse(&html);
+    let field = page.first(&format!("#{id}")).unwrap_or_else(|| panic!("no field {id}"));
+    let field = field.value();
     assert!(
-        html[field..tag_end].contains(&format!(r#"aria-describedby="{id}-error"#))
-            && html[field..tag_end].contains(r#"aria-invalid="true""#),
-        "{id} is marked invalid: {}",
-        &html[field..tag_end]
+        field
+            .attr("aria-describedby")
+            .is_some_and(|d| d.starts_with(&format!("{id}-error")))
+            && field.attr("aria-invalid") == Some("true"),
+        "{id} is marked invalid: {field:?}"
     );
-    assert!(
-        html.contains(&format!(r#"id="{id}-error">{message}</p>"#)),
+    assert_eq!(
+        page.text(&format!("p#{id}-error")).as_deref(),
+        Some(message),
         "{id}'s error says {message:?}"
     );
     html
@@ -141,7 +99,7 @@ async fn refused_beside(res: reqwest::Response, id: &str, message: &str) -> Stri
 
 #[tokio::test]
 async fn the_account_page_needs_a_session_and_shows_no_org_bar() {
-    let me = me().await;
+    let me = SignedInAdmin::new().await;
     let res = Console::new(&me.app).get("/account").await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login?next=%2Faccount");
@@ -158,8 +116,8 @@ async fn the_account_page_needs_a_session_and_shows_no_org_bar() {
 
 #[tokio::test]
 async fn a_bad_display_name_is_answered_beside_the_field_and_changes_nothing() {
-    let me = me().await;
-    let before = me.row().await;
+    let me = SignedInAdmin::new().await;
+    let before = row(&me).await;
     for (name, message) in [
         ("", "Enter a name."),
         ("   ", "Enter a name."),
@@ -169,17 +127,17 @@ async fn a_bad_display_name_is_answered_beside_the_field_and_changes_nothing() {
         let res = me.post("/account/profile", &[("display_name", name)]).await;
         refused_beside(res, "display_name", message).await;
     }
-    assert_eq!(me.row().await, before);
-    assert!(me.events("user.profile_updated").await.is_empty());
+    assert_eq!(row(&me).await, before);
+    assert!(events(&me, "user.profile_updated").await.is_empty());
 
     let res = me.post("/account/profile", &[("display_name", "  山田 花子 ")]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/account?saved=profile");
-    assert_eq!(me.row().await.0, "山田 花子");
+    assert_eq!(row(&me).await.0, "山田 花子");
     let html = me.console.page("/account?saved=profile").await;
     assert!(html.contains(r#"id="notice">Your name was saved.</p>"#));
     assert!(html.contains("Signed in as 山田 花子"), "the header shows the new name");
-    let events = me.events("user.profile_updated").await;
+    let events = events(&me, "user.profile_updated").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].0, Some(me.org));
     assert_eq!(events[0].2["fields"], serde_json::json!(["name"]));
@@ -187,8 +145,8 @@ async fn a_bad_display_name_is_answered_beside_the_field_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_unknown_language_or_time_zone_is_answered_beside_its_field_and_changes_nothing() {
-    let me = me().await;
-    let before = me.row().await;
+    let me = SignedInAdmin::new().await;
+    let before = row(&me).await;
     for language in ["", "fr", "ja-JP", "EN"] {
         let res = me.post("/account/language", &[("language", language)]).await;
         refused_beside(res, "language", "Choose one of the languages listed.").await;
@@ -198,12 +156,12 @@ async fn an_unknown_language_or_time_zone_is_answered_beside_its_field_and_chang
         let res = me.post("/account/time-zone", &[("zone", zone)]).await;
         refused_beside(res, "zone", "Choose one of the time zones listed.").await;
     }
-    assert_eq!(me.row().await, before);
-    assert!(me.events("user.profile_updated").await.is_empty());
+    assert_eq!(row(&me).await, before);
+    assert!(events(&me, "user.profile_updated").await.is_empty());
 
     let res = me.post("/account/language", &[("language", "ja")]).await;
     assert_eq!(location(&res), "/account?saved=language");
-    assert_eq!(me.row().await.1.as_deref(), Some("ja"));
+    assert_eq!(row(&me).await.1.as_deref(), Some("ja"));
     let html = me.console.page("/account?saved=language").await;
     assert!(html.contains(r#"<html lang="ja">"#));
     assert!(html.contains("言語を保存しました。"));
@@ -211,7 +169,7 @@ async fn an_unknown_language_or_time_zone_is_answered_beside_its_field_and_chang
 
 #[tokio::test]
 async fn a_time_zone_shows_every_date_in_it_and_names_it() {
-    let me = me().await;
+    let me = SignedInAdmin::new().await;
     let key = me.app.key(me.org, None).await;
     sqlx::query(
         "UPDATE api_keys SET last_used_at = '2026-01-15 20:30:00+00', last_used_ip = '192.0.2.1' WHERE public_id = $1",
@@ -227,7 +185,7 @@ async fn a_time_zone_shows_every_date_in_it_and_names_it() {
 
     let res = me.post("/account/time-zone", &[("zone", "Asia/Tokyo")]).await;
     assert_eq!(location(&res), "/account?saved=time-zone");
-    assert_eq!(me.row().await.2.as_deref(), Some("Asia/Tokyo"));
+    assert_eq!(row(&me).await.2.as_deref(), Some("Asia/Tokyo"));
     let html = me.console.page(&keys).await;
     assert!(
         html.contains("Jan 16, 2026 05:30 Asia/Tokyo"),
@@ -237,18 +195,18 @@ async fn a_time_zone_shows_every_date_in_it_and_names_it() {
     assert!(html.contains("Times are shown in Asia/Tokyo."));
     let account = me.console.page("/account").await;
     assert!(account.contains(r#"<option value="Asia/Tokyo" selected>"#));
-    let events = me.events("user.profile_updated").await;
+    let events = events(&me, "user.profile_updated").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].2["fields"], serde_json::json!(["zoneinfo"]));
 }
 
 #[tokio::test]
 async fn every_post_refuses_a_missing_or_wrong_token_and_another_site() {
-    let me = me().await;
-    let other = me.elsewhere().await;
+    let me = SignedInAdmin::new().await;
+    let other = elsewhere(&me).await;
     let other_id = public_id(&me.app, &other).await;
     let sessions_before = me.app.count("sessions").await;
-    let row_before = me.row().await;
+    let row_before = row(&me).await;
     let one = format!("/account/sessions/{other_id}/sign-out");
     let posts: [(&str, &[(&str, &str)]); 6] = [
         ("/account/profile", &[("display_name", "Changed")]),
@@ -278,19 +236,10 @@ async fn every_post_refuses_a_missing_or_wrong_token_and_another_site() {
             403,
             "{path} with a wrong token"
         );
-        let mut genuine = fields.to_vec();
-        genuine.push(("csrf", &me.csrf));
-        let cross = me
-            .console
-            .request(reqwest::Method::POST, path)
-            .header("Origin", "https://evil.example")
-            .form(&genuine)
-            .send()
-            .await
-            .expect("request");
+        let cross = me.post_from_another_site(path, &fields).await;
         assert_eq!(cross.status(), 403, "{path} from another site");
     }
-    assert_eq!(me.row().await, row_before);
+    assert_eq!(row(&me).await, row_before);
     assert_eq!(me.app.count("sessions").await, sessions_before);
     assert!(signed_in(&other).await);
     let changes: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action <> 'user.signed_in'")
@@ -302,39 +251,35 @@ async fn every_post_refuses_a_missing_or_wrong_token_and_another_site() {
 
 #[tokio::test]
 async fn a_wrong_current_password_changes_nothing() {
-    let me = me().await;
-    let other = me.elsewhere().await;
-    let before = me.row().await;
-    let res = me
-        .password_change("not my password at all", NEW_PASSWORD, NEW_PASSWORD)
-        .await;
+    let me = SignedInAdmin::new().await;
+    let other = elsewhere(&me).await;
+    let before = row(&me).await;
+    let res = password_change(&me, "not my password at all", NEW_PASSWORD, NEW_PASSWORD).await;
     let html = refused_beside(res, "current_password", "This is not your current password.").await;
     assert!(!html.contains(NEW_PASSWORD), "passwords are never shown again");
-    assert_eq!(me.row().await, before);
+    assert_eq!(row(&me).await, before);
     assert!(signed_in(&other).await, "the other session goes on");
-    assert!(me.events("user.password_changed").await.is_empty());
+    assert!(events(&me, "user.password_changed").await.is_empty());
 }
 
 #[tokio::test]
 async fn the_new_passwords_rules_are_answered_beside_their_fields() {
-    let me = me().await;
-    let before = me.row().await;
-    let res = me.password_change("", NEW_PASSWORD, NEW_PASSWORD).await;
+    let me = SignedInAdmin::new().await;
+    let before = row(&me).await;
+    let res = password_change(&me, "", NEW_PASSWORD, NEW_PASSWORD).await;
     refused_beside(res, "current_password", "Enter your current password.").await;
-    let res = me.password_change(PASSWORD, "too short", "too short").await;
+    let res = password_change(&me, PASSWORD, "too short", "too short").await;
     refused_beside(res, "new_password", "Use at least 12 characters.").await;
-    let res = me
-        .password_change(PASSWORD, NEW_PASSWORD, "a different passphrase")
-        .await;
+    let res = password_change(&me, PASSWORD, NEW_PASSWORD, "a different passphrase").await;
     refused_beside(res, "repeat_password", "The two passwords do not match.").await;
-    assert_eq!(me.row().await, before);
+    assert_eq!(row(&me).await, before);
 }
 
 #[tokio::test]
 async fn changing_the_password_ends_every_other_session_and_keeps_this_one() {
-    let me = me().await;
-    let other = me.elsewhere().await;
-    let res = me.password_change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
+    let me = SignedInAdmin::new().await;
+    let other = elsewhere(&me).await;
+    let res = password_change(&me, PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/account?saved=password");
 
@@ -342,7 +287,7 @@ async fn changing_the_password_ends_every_other_session_and_keeps_this_one() {
     let html = me.console.page("/account?saved=password").await;
     assert!(html.contains("Your password was changed."));
     assert_eq!(me.app.count("sessions").await, 1);
-    let events = me.events("user.password_changed").await;
+    let events = events(&me, "user.password_changed").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].0, Some(me.org));
     assert_eq!(events[0].2["sessions_ended"], 1);
@@ -355,25 +300,23 @@ async fn changing_the_password_ends_every_other_session_and_keeps_this_one() {
 
 #[tokio::test]
 async fn wrong_current_passwords_are_throttled() {
-    let me = me().await;
+    let me = SignedInAdmin::new().await;
     for _ in 0..5 {
-        let res = me
-            .password_change("guessing the password", NEW_PASSWORD, NEW_PASSWORD)
-            .await;
+        let res = password_change(&me, "guessing the password", NEW_PASSWORD, NEW_PASSWORD).await;
         assert_eq!(res.status(), 422);
     }
-    let before = me.row().await;
-    let res = me.password_change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
+    let before = row(&me).await;
+    let res = password_change(&me, PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 429, "even the right password waits now");
     let html = res.text().await.expect("page");
     assert!(html.contains(r#"id="current_password-error">Too many wrong passwords."#));
-    assert_eq!(me.row().await, before);
+    assert_eq!(row(&me).await, before);
 }
 
 #[tokio::test]
 async fn signing_out_everywhere_else_ends_the_others_and_keeps_this_one() {
-    let me = me().await;
-    let (second, third) = (me.elsewhere().await, me.elsewhere().await);
+    let me = SignedInAdmin::new().await;
+    let (second, third) = (elsewhere(&me).await, elsewhere(&me).await);
     let html = me.console.page("/account").await;
     assert_eq!(
         html.matches("/sign-out\"").count(),
@@ -389,15 +332,15 @@ async fn signing_out_everywhere_else_ends_the_others_and_keeps_this_one() {
     let html = me.console.page("/account?saved=others").await;
     assert!(html.contains("You were signed out everywhere else."));
     assert!(html.contains(r#"id="no-other-sessions""#));
-    let events = me.events("user.other_sessions_ended").await;
+    let events = events(&me, "user.other_sessions_ended").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].2["sessions_ended"], 2);
 }
 
 #[tokio::test]
 async fn signing_out_one_other_session_ends_just_that_one() {
-    let me = me().await;
-    let (second, third) = (me.elsewhere().await, me.elsewhere().await);
+    let me = SignedInAdmin::new().await;
+    let (second, third) = (elsewhere(&me).await, elsewhere(&me).await);
     let id = public_id(&me.app, &second).await;
     let html = me.console.page("/account").await;
     assert!(html.contains(&format!("/account/sessions/{id}/sign-out")));
@@ -407,14 +350,14 @@ async fn signing_out_one_other_session_ends_just_that_one() {
     assert!(!signed_in(&second).await);
     assert!(signed_in(&third).await);
     assert!(signed_in(&me.console).await);
-    let events = me.events("user.other_sessions_ended").await;
+    let events = events(&me, "user.other_sessions_ended").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].2["session"], id.to_string());
 }
 
 #[tokio::test]
 async fn another_users_session_and_this_one_are_not_found_and_nothing_ends() {
-    let me = me().await;
+    let me = SignedInAdmin::new().await;
     person(&me.app, "sato@example.com").await;
     let theirs = Console::signed_in(&me.app, "sato@example.com").await;
     let their_id = public_id(&me.app, &theirs).await;
@@ -430,7 +373,7 @@ async fn another_users_session_and_this_one_are_not_found_and_nothing_ends() {
     }
     assert!(signed_in(&theirs).await);
     assert!(signed_in(&me.console).await);
-    assert!(me.events("user.other_sessions_ended").await.is_empty());
+    assert!(events(&me, "user.other_sessions_ended").await.is_empty());
 }
 
 /// A `user.signed_in` event: its org, address, user agent and target.
@@ -438,11 +381,7 @@ type SignInEvent = (Uuid, Option<String>, Option<String>, Option<String>);
 
 #[tokio::test]
 async fn signing_in_records_an_event_in_every_administered_org_with_the_address() {
-    let app = TestApp::spawn_with(Options {
-        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     let user = person(&app, EMAIL).await;
     let (first, second, member_of, suspended) = (
         app.org("一").await,
@@ -509,34 +448,10 @@ async fn signing_in_records_an_event_in_every_administered_org_with_the_address(
     assert!(html.contains("198.51.100.20") && html.contains("Firefox/140.0 (test)"));
 }
 
-/// The English messages (of the layout's catalog and this page's) that differ from their
-/// Japanese and appear in `html`.
-fn english_in(html: &str) -> Vec<String> {
-    use keyward::console::catalog::{self, account};
-    let pairs = catalog::EN
-        .all()
-        .into_iter()
-        .zip(catalog::JA.all())
-        .chain(account::EN.all().into_iter().zip(account::JA.all()));
-    let mut found = Vec::new();
-    for ((name, en), (_, ja)) in pairs {
-        if en == ja || en.contains('%') {
-            continue;
-        }
-        let whole = !en.contains('{');
-        for part in en.split(['{', '}']).step_by(2).map(str::trim) {
-            if (whole || part.contains(' ')) && html.contains(part) {
-                found.push(format!("{name}: {part:?}"));
-            }
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn the_page_speaks_japanese_with_its_errors_and_notices() {
-    let me = me().await;
-    let _other = me.elsewhere().await;
+    let me = SignedInAdmin::new().await;
+    let _other = elsewhere(&me).await;
     let res = me.post("/account/language", &[("language", "ja")]).await;
     assert_eq!(res.status(), 303);
     let pages = [
@@ -551,11 +466,11 @@ async fn the_page_speaks_japanese_with_its_errors_and_notices() {
             .text()
             .await
             .expect("page"),
-        me.password_change("", "short", "").await.text().await.expect("page"),
+        password_change(&me, "", "short", "").await.text().await.expect("page"),
     ];
     for html in pages {
         assert!(html.contains(r#"<html lang="ja">"#));
-        let english = english_in(&html);
+        let english = english_in(&html, &[english::layout(), english::account_page()].concat());
         assert!(english.is_empty(), "English on the Japanese page: {english:?}");
     }
 }

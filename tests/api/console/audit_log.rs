@@ -9,44 +9,23 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::console::{Console, person};
-use crate::harness::{Options, TestApp, TestKey};
+use crate::harness::signed_in::Admin;
+use crate::harness::{Options, Page, SignedInAdmin, TestApp, TestKey, behind_proxy};
 
-/// An admin (Ada) of Acme, signed in; Globex is another org, with its own events.
-struct Admin {
-    app: TestApp,
-    org: Uuid,
-    other: Uuid,
-    ada: Uuid,
-    console: Console,
+/// Ada, an admin of Acme, signed in; and Globex, another org with its own events.
+async fn acme_with(options: Options) -> (SignedInAdmin, Uuid) {
+    let ada = Admin {
+        org: "Acme",
+        email: "ada@acme.example",
+        from: None,
+    };
+    let a = SignedInAdmin::on(TestApp::spawn_with(options).await, ada).await;
+    let globex = a.app.org("Globex").await;
+    (a, globex)
 }
 
-async fn admin_with(options: Options) -> Admin {
-    let app = TestApp::spawn_with(options).await;
-    let org = app.org("Acme").await;
-    let other = app.org("Globex").await;
-    let ada = person(&app, "ada@acme.example").await;
-    app.member(org, ada, "admin").await;
-    let console = Console::signed_in(&app, "ada@acme.example").await;
-    Admin {
-        app,
-        org,
-        other,
-        ada,
-        console,
-    }
-}
-
-async fn admin() -> Admin {
-    admin_with(Options::default()).await
-}
-
-/// An instance behind a trusted proxy on loopback, so requests may say which client they are
-/// for (X-Forwarded-For).
-fn behind_proxy() -> Options {
-    Options {
-        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
-        ..Default::default()
-    }
+async fn acme() -> (SignedInAdmin, Uuid) {
+    acme_with(Options::default()).await
 }
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
@@ -104,51 +83,32 @@ impl<'a> Row<'a> {
     }
 }
 
-impl Admin {
-    fn log(&self) -> String {
-        format!("/o/{}/settings/audit-log", self.org)
-    }
+fn log_page(a: &SignedInAdmin) -> String {
+    format!("/o/{}/settings/audit-log", a.org)
+}
 
-    /// The ids of the events a page of the log lists, in order.
-    async fn listed(&self, query: &str) -> Vec<Uuid> {
-        event_ids(&self.console.page(&format!("{}?{query}", self.log())).await)
-    }
+/// The ids of the events a page of the log lists, in order.
+async fn listed(a: &SignedInAdmin, query: &str) -> Vec<Uuid> {
+    event_ids(&a.console.page(&format!("{}?{query}", log_page(a))).await)
+}
 
-    /// A key of Acme named `name` that Ada created.
-    async fn key_named(&self, name: &str, lifetime: chrono::Duration) -> TestKey {
-        use keyward::domain::api_key::KeyName;
-        let request = keyward::service::keys::KeyRequest {
-            org_id: self.org.into(),
-            name: KeyName::parse(name).expect("name"),
-            scopes: keyward::domain::KeyScopes::Unscoped,
-            expiry: keyward::domain::api_key::AskedExpiry::At(Utc::now() + lifetime),
-            created_by: keyward::domain::actor::Actor::User(self.ada),
-            responsible_user_id: Some(self.ada.into()),
-            origin: Default::default(),
-        };
-        let argon2 = keyward::auth::argon2id::Argon2Pool::new(2);
-        let created = keyward::service::keys::create(&self.app.pool, &argon2, &request)
-            .await
-            .expect("key");
-        let (id, token) = (created.id.uuid(), created.token);
-        TestKey {
-            id,
-            token: token.expose_token(),
-        }
-    }
+/// A key of Acme named `name` that Ada created.
+async fn key_named(a: &SignedInAdmin, name: &str, lifetime: chrono::Duration) -> TestKey {
+    let expiry = keyward::domain::api_key::AskedExpiry::At(Utc::now() + lifetime);
+    a.app.key_by(a.org, a.user, name, expiry).await
+}
 
-    async fn revoke(&self, key: &TestKey) {
-        keyward::service::keys::revoke(
-            &self.app.pool,
-            None,
-            self.org.into(),
-            key.id.into(),
-            keyward::domain::actor::Actor::User(self.ada),
-            &Default::default(),
-        )
-        .await
-        .expect("revoked");
-    }
+async fn revoke(a: &SignedInAdmin, key: &TestKey) {
+    keyward::service::keys::revoke(
+        &a.app.pool,
+        None,
+        a.org.into(),
+        key.id.into(),
+        keyward::domain::actor::Actor::User(a.user),
+        &Default::default(),
+    )
+    .await
+    .expect("revoked");
 }
 
 /// Presents `key` to the admin API as the client at `address` (through the trusted proxy)
@@ -191,25 +151,23 @@ async fn refused_uses(app: &TestApp, org: Uuid, n: i64) {
 
 /// The ids of the event rows of a page, in order.
 fn event_ids(html: &str) -> Vec<Uuid> {
-    html.match_indices(r#"<tr class="event" id="event-"#)
-        .map(|(at, marker)| {
-            let start = at + marker.len();
-            html[start..start + 36].parse().expect("an event id")
+    Page::parse(html)
+        .all(r#"tr.event[id^="event-"]"#)
+        .into_iter()
+        .map(|row| {
+            let id = row.value().id().unwrap_or_default();
+            id.trim_start_matches("event-").parse().expect("an event id")
         })
         .collect()
 }
 
-/// The next-page link of a page, unescaped.
-fn next_link(html: &str) -> Option<String> {
-    let marker = r#"id="next-page" href=""#;
-    let start = html.find(marker)? + marker.len();
-    let href: String = html[start..].chars().take_while(|&c| c != '"').collect();
-    Some(unescape(&href))
-}
-
-/// An attribute's value as the page escapes it, unescaped.
-fn unescape(value: &str) -> String {
-    value.replace("&#38;", "&").replace("&amp;", "&")
+/// The links of a page, as a browser follows them.
+fn links(html: &str) -> Vec<String> {
+    Page::parse(html)
+        .all("a[href]")
+        .into_iter()
+        .filter_map(|a| a.value().attr("href").map(str::to_owned))
+        .collect()
 }
 
 /// The cells of an RFC 4180 document, row by row.
@@ -259,11 +217,11 @@ const COLUMNS: [&str; 10] = [
 
 #[tokio::test]
 async fn the_log_lists_the_orgs_events_newest_first_with_who_did_what_to_what_and_none_of_another_org() {
-    let a = admin().await;
-    let key = a.key_named("deploy bot", chrono::Duration::days(30)).await;
+    let (a, globex) = acme().await;
+    let key = key_named(&a, "deploy bot", chrono::Duration::days(30)).await;
     let bob = a.app.user("bob@acme.example", Some(a.org)).await;
     let revoked = Row {
-        actor: ("user", Some(a.ada)),
+        actor: ("user", Some(a.user)),
         target: Some(("api_key", key.id.to_string())),
         ip: Some("203.0.113.7"),
         user_agent: Some("Mozilla/5.0 (X11)"),
@@ -295,12 +253,12 @@ async fn the_log_lists_the_orgs_events_newest_first_with_who_did_what_to_what_an
     .await;
     let theirs = Row {
         target: Some(("api_key", "globex-key".to_owned())),
-        ..Row::new(a.other, at(5, 9), "api_key.created")
+        ..Row::new(globex, at(5, 9), "api_key.created")
     }
     .insert(&a.app)
     .await;
 
-    let res = a.console.get(&a.log()).await;
+    let res = a.console.get(&log_page(&a)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()[CACHE_CONTROL], "no-store");
     let html = res.text().await.expect("page");
@@ -339,13 +297,10 @@ async fn the_log_lists_the_orgs_events_newest_first_with_who_did_what_to_what_an
 
 #[tokio::test]
 async fn another_orgs_log_is_not_found_page_or_download() {
-    let a = admin().await;
-    Row::new(a.other, at(1, 9), "api_key.created").insert(&a.app).await;
+    let (a, globex) = acme().await;
+    Row::new(globex, at(1, 9), "api_key.created").insert(&a.app).await;
     for query in ["", "?format=csv", "?format=jsonl", "?action=api_key.created"] {
-        let res = a
-            .console
-            .get(&format!("/o/{}/settings/audit-log{query}", a.other))
-            .await;
+        let res = a.console.get(&format!("/o/{}/settings/audit-log{query}", globex)).await;
         assert_eq!(res.status(), 404, "another org's log{query}");
         let res = a
             .console
@@ -353,18 +308,18 @@ async fn another_orgs_log_is_not_found_page_or_download() {
             .await;
         assert_eq!(res.status(), 404, "an org that does not exist{query}");
     }
-    let anonymous = Console::new(&a.app).get(&a.log()).await;
+    let anonymous = Console::new(&a.app).get(&log_page(&a)).await;
     assert_eq!(anonymous.status(), 303, "signed out: to the sign-in page");
 }
 
 #[tokio::test]
 async fn filters_by_action_actor_time_and_target_each_narrow_the_list() {
-    let a = admin().await;
+    let (a, _) = acme().await;
     let bob = person(&a.app, "bob@acme.example").await;
     a.app.member(a.org, bob, "admin").await;
-    let key = a.key_named("ci", chrono::Duration::days(30)).await;
+    let key = key_named(&a, "ci", chrono::Duration::days(30)).await;
     let ada_created = Row {
-        actor: ("user", Some(a.ada)),
+        actor: ("user", Some(a.user)),
         target: Some(("api_key", key.id.to_string())),
         ..Row::new(a.org, at(1, 12), "api_key.created")
     }
@@ -392,63 +347,71 @@ async fn filters_by_action_actor_time_and_target_each_narrow_the_list() {
     .insert(&a.app)
     .await;
     let global = [ada_created, bob_revoked, key_refused, system];
-    let everything: HashSet<Uuid> = a.listed("").await.into_iter().collect();
+    let everything: HashSet<Uuid> = listed(&a, "").await.into_iter().collect();
     assert!(global.iter().all(|id| everything.contains(id)));
 
-    assert_eq!(a.listed("action=api_key.revoked").await, [bob_revoked], "by action");
-    assert_eq!(a.listed(&format!("actor={bob}")).await, [bob_revoked], "by person");
-    let ada_s: Vec<Uuid> = a.listed(&format!("actor={}", a.ada)).await;
+    assert_eq!(listed(&a, "action=api_key.revoked").await, [bob_revoked], "by action");
+    assert_eq!(listed(&a, &format!("actor={bob}")).await, [bob_revoked], "by person");
+    let ada_s: Vec<Uuid> = listed(&a, &format!("actor={}", a.user)).await;
     assert!(
         ada_s.contains(&ada_created) && !ada_s.contains(&bob_revoked),
         "by person"
     );
-    assert_eq!(a.listed("actor=keys").await, [key_refused], "any key");
-    assert_eq!(a.listed("actor=keyward").await, [system], "keyward itself");
+    assert_eq!(listed(&a, "actor=keys").await, [key_refused], "any key");
+    assert_eq!(listed(&a, "actor=keyward").await, [system], "keyward itself");
     assert_eq!(
-        a.listed("from=2026-06-02&to=2026-06-04").await,
+        listed(&a, "from=2026-06-02&to=2026-06-04").await,
         [bob_revoked],
         "whole days"
     );
     assert_eq!(
-        a.listed("from=2026-06-01&to=2026-06-03").await,
+        listed(&a, "from=2026-06-01&to=2026-06-03").await,
         [bob_revoked, ada_created],
         "both ends of the range are included, as whole days"
     );
-    let of_key = a.listed(&format!("target=api_key:{}", key.id)).await;
+    let of_key = listed(&a, &format!("target=api_key:{}", key.id)).await;
     assert_eq!(
         of_key.len(),
         4,
         "the events of one key (its creation by the helper too)"
     );
     assert_eq!(of_key[1..], [key_refused, bob_revoked, ada_created]);
-    let html = a.console.page(&format!("{}?target=api_key:{}", a.log(), key.id)).await;
+    let html = a
+        .console
+        .page(&format!("{}?target=api_key:{}", log_page(&a), key.id))
+        .await;
     assert!(
         html.contains(r#"id="target-note""#) && html.contains(key.public_id()),
         "the page says whose events"
     );
     assert_eq!(
-        a.listed(&format!("action=api_key.revoked&actor={}", a.ada)).await,
+        listed(&a, &format!("action=api_key.revoked&actor={}", a.user)).await,
         [] as [Uuid; 0],
         "filters combine"
     );
     // The form shows the filters again, and the downloads carry them.
     let html = a
         .console
-        .page(&format!("{}?action=api_key.revoked&from=2026-06-02", a.log()))
+        .page(&format!("{}?action=api_key.revoked&from=2026-06-02", log_page(&a)))
         .await;
-    assert!(html.contains(r#"<option value="api_key.revoked" selected>"#));
-    assert!(html.contains(r#"value="2026-06-02""#));
-    let html = unescape(&html);
-    assert!(html.contains("?action=api_key.revoked&from=2026-06-02&format=csv"));
-    assert!(html.contains("?action=api_key.revoked&from=2026-06-02&format=jsonl"));
+    let page = Page::parse(&html);
+    assert!(page.has(r#"option[value="api_key.revoked"][selected]"#));
+    assert!(page.has(r#"[value="2026-06-02"]"#));
+    for format in ["csv", "jsonl"] {
+        let download = format!("?action=api_key.revoked&from=2026-06-02&format={format}");
+        assert!(links(&html).iter().any(|href| href.contains(&download)), "{download}");
+    }
     // The actor list offers the people who appear as actors.
-    let html = a.console.page(&a.log()).await;
-    assert!(html.contains(&format!(r#"<option value="{bob}">bob (bob@acme.example)</option>"#)));
+    let page = Page::parse(&a.console.page(&log_page(&a)).await);
+    assert_eq!(
+        page.text(&format!(r#"option[value="{bob}"]"#)).as_deref(),
+        Some("bob (bob@acme.example)")
+    );
 }
 
 #[tokio::test]
 async fn pages_of_50_neither_repeat_nor_skip_events_that_share_a_time() {
-    let a = admin().await;
+    let (a, globex) = acme().await;
     // 130 events, ten to each of 13 timestamps, in one statement.
     sqlx::query(
         "INSERT INTO audit_events (id, org_id, time, actor_kind, action, target_kind, target_id)
@@ -461,7 +424,7 @@ async fn pages_of_50_neither_repeat_nor_skip_events_that_share_a_time() {
     .execute(&a.app.pool)
     .await
     .expect("events");
-    Row::new(a.other, at(1, 0), "api_key.revoked").insert(&a.app).await;
+    Row::new(globex, at(1, 0), "api_key.revoked").insert(&a.app).await;
     let expected: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM audit_events WHERE org_id = $1 ORDER BY time DESC, id DESC")
             .bind(a.org)
@@ -470,7 +433,7 @@ async fn pages_of_50_neither_repeat_nor_skip_events_that_share_a_time() {
             .expect("the org's events");
     assert!(expected.len() > 130);
 
-    let (walked, pages) = walk(&a, a.log()).await;
+    let (walked, pages) = walk(&a, log_page(&a)).await;
     assert_eq!(pages, expected.len().div_ceil(50));
     assert_eq!(walked, expected, "every event once, newest first, across pages");
 
@@ -483,13 +446,13 @@ async fn pages_of_50_neither_repeat_nor_skip_events_that_share_a_time() {
     .await
     .expect("the bulk events");
     assert_eq!(bulk.len(), 130);
-    let (walked, pages) = walk(&a, format!("{}?action=api_key.revoked&to=2026-06-01", a.log())).await;
+    let (walked, pages) = walk(&a, format!("{}?action=api_key.revoked&to=2026-06-01", log_page(&a))).await;
     assert_eq!((walked, pages), (bulk, 3));
 }
 
 /// Every event the pages from `first` on list, following the next-page links, and how many
 /// pages there were.
-async fn walk(a: &Admin, first: String) -> (Vec<Uuid>, usize) {
+async fn walk(a: &SignedInAdmin, first: String) -> (Vec<Uuid>, usize) {
     let mut walked = Vec::new();
     let mut pages = 0;
     let mut next = Some(first);
@@ -499,18 +462,21 @@ async fn walk(a: &Admin, first: String) -> (Vec<Uuid>, usize) {
         assert!(ids.len() <= 50, "pages of 50");
         walked.extend(ids);
         pages += 1;
-        next = next_link(&html);
+        next = Page::parse(&html).href("#next-page");
     }
     (walked, pages)
 }
 
 #[tokio::test]
 async fn the_csv_download_holds_only_this_orgs_filtered_events_with_formulas_disarmed() {
-    let a = admin_with(behind_proxy()).await;
-    let key = a
-        .key_named("=HYPERLINK(\"http://evil.example\",\"x\")", chrono::Duration::days(30))
-        .await;
-    a.revoke(&key).await;
+    let (a, globex) = acme_with(behind_proxy()).await;
+    let key = key_named(
+        &a,
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        chrono::Duration::days(30),
+    )
+    .await;
+    revoke(&a, &key).await;
     present(&a.app, &key, "198.51.100.7", "@SUM(1+1)*cmd|' /C calc'!A0").await;
     refused_uses(&a.app, a.org, 1).await;
     Row {
@@ -522,12 +488,12 @@ async fn the_csv_download_holds_only_this_orgs_filtered_events_with_formulas_dis
     .await;
     Row {
         target: Some(("api_key", "globex-key".to_owned())),
-        ..Row::new(a.other, at(1, 9), "api_key.created")
+        ..Row::new(globex, at(1, 9), "api_key.created")
     }
     .insert(&a.app)
     .await;
 
-    let res = a.console.get(&format!("{}?format=csv", a.log())).await;
+    let res = a.console.get(&format!("{}?format=csv", log_page(&a))).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()[CONTENT_TYPE]
@@ -594,7 +560,7 @@ async fn the_csv_download_holds_only_this_orgs_filtered_events_with_formulas_dis
     // The filter holds for the download: every event, not one page.
     let filtered = a
         .console
-        .get(&format!("{}?format=csv&action=api_key.rejected_use", a.log()))
+        .get(&format!("{}?format=csv&action=api_key.rejected_use", log_page(&a)))
         .await;
     let rows = parse_csv(filtered.text().await.expect("csv").trim_start_matches('\u{feff}'));
     assert_eq!(rows.len(), 2, "the header and the one refused use");
@@ -603,7 +569,7 @@ async fn the_csv_download_holds_only_this_orgs_filtered_events_with_formulas_dis
 
 #[tokio::test]
 async fn a_download_holds_every_filtered_event_across_batches() {
-    let a = admin().await;
+    let (a, _) = acme().await;
     sqlx::query(
         "INSERT INTO audit_events (id, org_id, time, actor_kind, action, target_kind, target_id)
          SELECT gen_random_uuid(), $1, $2::timestamptz + (i / 7) * interval '1 millisecond', 'system',
@@ -617,7 +583,7 @@ async fn a_download_holds_every_filtered_event_across_batches() {
     .expect("events");
     let text = a
         .console
-        .get(&format!("{}?format=jsonl&action=api_key.revoked", a.log()))
+        .get(&format!("{}?format=jsonl&action=api_key.revoked", log_page(&a)))
         .await
         .text()
         .await
@@ -640,19 +606,19 @@ async fn a_download_holds_every_filtered_event_across_batches() {
 
 #[tokio::test]
 async fn the_json_lines_download_is_one_object_per_line_with_the_same_fields() {
-    let a = admin_with(behind_proxy()).await;
-    let key = a.key_named("=1+1", chrono::Duration::days(30)).await;
-    a.revoke(&key).await;
+    let (a, globex) = acme_with(behind_proxy()).await;
+    let key = key_named(&a, "=1+1", chrono::Duration::days(30)).await;
+    revoke(&a, &key).await;
     present(&a.app, &key, "198.51.100.8", "=curl").await;
     refused_uses(&a.app, a.org, 1).await;
     Row {
         target: Some(("api_key", "globex-key".to_owned())),
-        ..Row::new(a.other, at(1, 9), "api_key.created")
+        ..Row::new(globex, at(1, 9), "api_key.created")
     }
     .insert(&a.app)
     .await;
 
-    let res = a.console.get(&format!("{}?format=jsonl", a.log())).await;
+    let res = a.console.get(&format!("{}?format=jsonl", log_page(&a))).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()[CACHE_CONTROL], "no-store");
     let disposition = res.headers()[CONTENT_DISPOSITION].to_str().expect("disposition");
@@ -691,7 +657,7 @@ async fn the_json_lines_download_is_one_object_per_line_with_the_same_fields() {
 
 #[tokio::test]
 async fn bad_filter_input_is_answered_beside_its_field() {
-    let a = admin().await;
+    let (a, _) = acme().await;
     for (query, field) in [
         ("from=2026-13-45", "from"),
         ("to=yesterday", "to"),
@@ -700,7 +666,7 @@ async fn bad_filter_input_is_answered_beside_its_field() {
         ("actor=somebody", "actor"),
     ] {
         for format in ["", "&format=csv", "&format=jsonl"] {
-            let res = a.console.get(&format!("{}?{query}{format}", a.log())).await;
+            let res = a.console.get(&format!("{}?{query}{format}", log_page(&a))).await;
             assert_eq!(res.status(), 422, "{query}{format}");
             assert!(
                 res.headers()[CONTENT_TYPE]
@@ -724,7 +690,7 @@ async fn bad_filter_input_is_answered_beside_its_field() {
     }
     let html = a
         .console
-        .get(&format!("{}?from=2026-06-05&to=2026-06-01", a.log()))
+        .get(&format!("{}?from=2026-06-05&to=2026-06-01", log_page(&a)))
         .await
         .text()
         .await
@@ -734,22 +700,22 @@ async fn bad_filter_input_is_answered_beside_its_field() {
         html.contains(r#"value="2026-06-05""#),
         "what was entered is shown again"
     );
-    let res = a.console.get(&format!("{}?target=nonsense", a.log())).await;
+    let res = a.console.get(&format!("{}?target=nonsense", log_page(&a))).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains(r#"id="target-error""#));
 }
 
 #[tokio::test]
 async fn forgotten_keys_are_counted_on_the_keys_list_and_the_selection_screen_and_link_to_their_events() {
-    let a = admin_with(behind_proxy()).await;
-    a.app.member(a.other, a.ada, "admin").await;
+    let (a, globex) = acme_with(behind_proxy()).await;
+    a.app.member(globex, a.user, "admin").await;
     let keys = format!("/o/{}/settings/api-keys", a.org);
     let quiet = a.console.page(&keys).await;
     assert!(!quiet.contains(r#"id="forgotten-keys""#), "nothing to say when none");
 
-    let revoked = a.key_named("old deploy", chrono::Duration::days(30)).await;
-    a.revoke(&revoked).await;
-    let expired = a.key_named("old cron", chrono::Duration::seconds(1)).await;
+    let revoked = key_named(&a, "old deploy", chrono::Duration::days(30)).await;
+    revoke(&a, &revoked).await;
+    let expired = key_named(&a, "old cron", chrono::Duration::seconds(1)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     present(&a.app, &revoked, "198.51.100.1", "deploy/1").await;
     present(&a.app, &revoked, "198.51.100.2", "deploy/1").await;
@@ -785,16 +751,15 @@ async fn forgotten_keys_are_counted_on_the_keys_list_and_the_selection_screen_an
     assert!(orgs.contains(&format!(r#"id="forgotten-{}""#, a.org)));
     assert!(orgs.contains("Revoked or expired keys presented in the last 30 days: 2 (distinct addresses: 3)"));
     assert!(
-        !orgs.contains(&format!(r#"id="forgotten-{}""#, a.other)),
+        !orgs.contains(&format!(r#"id="forgotten-{}""#, globex)),
         "none for the org without"
     );
 
-    let marker = r#"id="forgotten-link" href=""#;
-    let start = html.find(marker).expect("a link to the events") + marker.len();
-    let link: String = html[start..].chars().take_while(|&c| c != '"').collect();
-    let link = unescape(&link);
+    let link = Page::parse(&html)
+        .href("#forgotten-link")
+        .expect("a link to the events");
     assert!(
-        unescape(&orgs).contains(&link),
+        links(&orgs).contains(&link),
         "the selection screen links to the same events"
     );
     let log = a.console.page(&link).await;
@@ -808,15 +773,15 @@ async fn forgotten_keys_are_counted_on_the_keys_list_and_the_selection_screen_an
 #[tokio::test]
 async fn the_log_and_the_forgotten_keys_notice_speak_japanese_without_an_english_message() {
     use keyward::console::catalog::audit_log::{EN, JA};
-    let a = admin().await;
+    let (a, _) = acme().await;
     let csrf = a.console.csrf().await;
     let res = a
         .console
         .post("/language", &[("csrf", &csrf), ("lang", "ja"), ("back", "/orgs")])
         .await;
     assert_eq!(res.status(), 303);
-    let key = a.key_named("夜間同期", chrono::Duration::days(30)).await;
-    a.revoke(&key).await;
+    let key = key_named(&a, "夜間同期", chrono::Duration::days(30)).await;
+    revoke(&a, &key).await;
     Row {
         actor: ("key", Some(key.id)),
         target: Some(("api_key", key.id.to_string())),
@@ -828,10 +793,10 @@ async fn the_log_and_the_forgotten_keys_notice_speak_japanese_without_an_english
     .await;
     let keys = a.console.page(&format!("/o/{}/settings/api-keys", a.org)).await;
     assert!(keys.contains(JA.forgotten_title));
-    let log = a.console.page(&a.log()).await;
+    let log = a.console.page(&log_page(&a)).await;
     let bad = a
         .console
-        .get(&format!("{}?from=2026-02-30", a.log()))
+        .get(&format!("{}?from=2026-02-30", log_page(&a)))
         .await
         .text()
         .await

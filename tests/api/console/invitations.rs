@@ -13,101 +13,32 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::harness::console::{Console, PASSWORD, directories_status, person};
+use crate::harness::html;
+use crate::harness::invitations::{
+    accept, create_account, invitation_token, invite, link_form_csrf, link_path, send_create_form,
+};
+use crate::harness::signed_in::Admin;
 use crate::harness::{
-    Answer, TestApp, database_before_migration, database_server, hidden_input, keyward, run_with_stdin,
+    Answer, Page, SignedInAdmin, TestApp, database_before_migration, database_server, keyward, location, run_with_stdin,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Reading pages and arranging what tests need.
 // ---------------------------------------------------------------------------------------------
 
-/// Sends a link page's create-account form with this CSRF token: a name, and the password twice.
-async fn send_create_form(browser: &Console, csrf: &str, token: &str, name: &str, password: &str) -> reqwest::Response {
-    let fields = [
-        ("csrf", csrf),
-        ("token", token),
-        ("action", "create"),
-        ("name", name),
-        ("password", password),
-        ("password_confirm", password),
-    ];
-    browser.post("/invitations", &fields).await
-}
-
 /// True when the page has an element with this id.
 fn has(html: &str, id: &str) -> bool {
-    html.contains(&format!(r#"id="{id}""#))
+    Page::parse(html).has(&format!("#{id}"))
 }
 
-/// The text of the element with this id, up to its first inner tag.
+/// The text of the element with this id.
 fn text_of(html: &str, id: &str) -> Option<String> {
-    let rest = &html[html.find(&format!(r#"id="{id}""#))?..];
-    let start = rest.find('>')? + 1;
-    Some(rest[start..].chars().take_while(|&c| c != '<').collect())
+    Page::parse(html).text(&format!("#{id}"))
 }
 
 /// The value of the attribute `name` of the element with this id.
 fn attribute(html: &str, id: &str, name: &str) -> Option<String> {
-    let at = html.find(&format!(r#"id="{id}""#))?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
-    let marker = format!(r#"{name}=""#);
-    let start = tag.find(&marker)? + marker.len();
-    Some(tag[start..].chars().take_while(|&c| c != '"').collect())
-}
-
-/// The invitation link a page shows, once.
-pub(crate) fn invitation_link(html: &str) -> String {
-    text_of(html, "invitation-link").expect("an invitation link on the page")
-}
-
-/// The token of the invitation link a page shows.
-pub(crate) fn invitation_token(html: &str) -> String {
-    let link = invitation_link(html);
-    link.split_once("/invitations?token=")
-        .unwrap_or_else(|| panic!("not an invitation link: {link}"))
-        .1
-        .to_owned()
-}
-
-/// The page a link opens.
-pub(crate) fn link_path(token: &str) -> String {
-    format!("/invitations?token={token}")
-}
-
-/// The CSRF token of the form on an invitation link's page (not the language switch's).
-pub(crate) fn link_form_csrf(html: &str) -> String {
-    let form = html
-        .find(r#"action="/invitations""#)
-        .expect("a form on the invitation's page");
-    hidden_input(&html[form..], "csrf")
-}
-
-/// Sends the members form: `email` invited to `org` in `role`.
-pub(crate) async fn invite(console: &Console, csrf: &str, org: Uuid, email: &str, role: &str) -> reqwest::Response {
-    console
-        .post(
-            &format!("/o/{org}/settings/members"),
-            &[("csrf", csrf), ("email", email), ("role", role)],
-        )
-        .await
-}
-
-/// Opens the link in `browser` and creates the invited address's account there.
-pub(crate) async fn create_account(browser: &Console, token: &str, name: &str, password: &str) -> reqwest::Response {
-    let csrf = link_form_csrf(&browser.page(&link_path(token)).await);
-    send_create_form(browser, &csrf, token, name, password).await
-}
-
-/// Opens the link in `browser`, signed in as the invited address, and accepts.
-pub(crate) async fn accept(browser: &Console, token: &str) -> reqwest::Response {
-    let csrf = link_form_csrf(&browser.page(&link_path(token)).await);
-    browser
-        .post(
-            "/invitations",
-            &[("csrf", &csrf), ("token", token), ("action", "accept")],
-        )
-        .await
+    Page::parse(html).attr(&format!("#{id}"), name)
 }
 
 /// The account of this address under the email rule, if there is one.
@@ -181,7 +112,7 @@ async fn written(app: &TestApp) -> Vec<Vec<String>> {
 /// `keyward domains <command> --org <org> <name>` on the app's database, as an operator runs it.
 fn domain_command(app: &TestApp, command: &str, org: Uuid, name: &str) {
     let url = database_server().url(&app.db_name);
-    let (status, _, stderr) = crate::admin_api::domains::domains(&url, &[command, "--org", &org.to_string(), name]);
+    let (status, _, stderr) = crate::harness::domains(&url, &[command, "--org", &org.to_string(), name]);
     assert_eq!(status, Some(0), "keyward domains {command} {name}: {stderr}");
 }
 
@@ -218,64 +149,41 @@ const KEY_FORM: [(&str, &str); 5] = [
     ("scopes", "read:orgs:admin"),
 ];
 
-/// Acme, whose only admin, ada, is signed in.
-struct Acme {
-    app: TestApp,
-    org: Uuid,
-    ada_id: Uuid,
-    ada: Console,
-    csrf: String,
+/// Acme, whose only admin, Ada, is signed in.
+async fn acme() -> SignedInAdmin {
+    let ada = Admin {
+        org: "Acme",
+        email: "ada@acme.example",
+        from: None,
+    };
+    SignedInAdmin::on(TestApp::spawn().await, ada).await
 }
 
-async fn acme() -> Acme {
-    let app = TestApp::spawn().await;
-    let org = app.org("Acme").await;
-    let ada_id = person(&app, "ada@acme.example").await;
-    app.member(org, ada_id, "admin").await;
-    let ada = Console::signed_in(&app, "ada@acme.example").await;
-    let csrf = ada.csrf().await;
-    Acme {
-        app,
-        org,
-        ada_id,
-        ada,
-        csrf,
-    }
+fn members(o: &SignedInAdmin) -> String {
+    o.org_path("/settings/members")
 }
 
-impl Acme {
-    fn members(&self) -> String {
-        format!("/o/{}/settings/members", self.org)
-    }
+fn member(o: &SignedInAdmin, user: Uuid) -> String {
+    o.org_path(&format!("/settings/members/{user}"))
+}
 
-    fn member(&self, user: Uuid) -> String {
-        format!("/o/{}/settings/members/{user}", self.org)
-    }
+/// Ada sends the members form: `email` invited in `role`.
+async fn invite_to_acme(o: &SignedInAdmin, email: &str, role: &str) -> reqwest::Response {
+    invite(&o.console, &o.csrf, o.org, email, role).await
+}
 
-    /// Ada sends a form of this org's members pages.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.ada.post(path, &form).await
-    }
+/// Ada invites `email` in `role`; the link's token.
+async fn invited(o: &SignedInAdmin, email: &str, role: &str) -> String {
+    let res = invite_to_acme(o, email, role).await;
+    assert_eq!(res.status(), 200, "{email} invited");
+    invitation_token(&res.text().await.expect("page"))
+}
 
-    async fn invite(&self, email: &str, role: &str) -> reqwest::Response {
-        invite(&self.ada, &self.csrf, self.org, email, role).await
-    }
-
-    /// Ada invites `email` in `role`; the link's token.
-    async fn invited(&self, email: &str, role: &str) -> String {
-        let res = self.invite(email, role).await;
-        assert_eq!(res.status(), 200, "{email} invited");
-        invitation_token(&res.text().await.expect("page"))
-    }
-
-    /// A new admin of Acme, with `PASSWORD`.
-    async fn admin(&self, email: &str) -> Uuid {
-        let user = person(&self.app, email).await;
-        self.app.member(self.org, user, "admin").await;
-        user
-    }
+/// A new admin of Acme, with `PASSWORD`.
+async fn new_admin(o: &SignedInAdmin, email: &str) -> Uuid {
+    let user = person(&o.app, email).await;
+    o.app.member(o.org, user, "admin").await;
+    user
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,8 +332,7 @@ async fn an_admin_made_by_setup_or_the_cli_is_not_managed_by_their_first_org_so_
     let token = app.setup_token();
     let browser = Console::new(&app);
     let setup = browser.page(&format!("/setup?token={token}")).await;
-    let form = setup.find(r#"action="/setup""#).expect("the setup form");
-    let csrf = hidden_input(&setup[form..], "csrf");
+    let csrf = Page::parse(&setup).form_token("/setup");
     let res = browser
         .post(
             "/setup",
@@ -475,13 +382,13 @@ async fn an_invitation_adds_no_one_and_counts_no_admin_until_it_is_accepted() {
     let o = acme().await;
     let dave = person(&o.app, "dave@example.com").await;
     let memberships = o.app.snapshot("memberships").await;
-    let token = o.invited("dave@example.com", "admin").await;
+    let token = invited(&o, "dave@example.com", "admin").await;
     assert_eq!(
         o.app.snapshot("memberships").await,
         memberships,
         "memberships unchanged"
     );
-    let list = o.ada.page(&o.members()).await;
+    let list = o.console.page(&members(&o)).await;
     assert!(!list.contains("<td>dave@example.com</td>"), "not among the members");
     assert!(
         list.contains(r#"<td class="invitation-email">dave@example.com</td>"#),
@@ -494,8 +401,8 @@ async fn an_invitation_adds_no_one_and_counts_no_admin_until_it_is_accepted() {
         assert_eq!(dave_console.get(&path).await.status(), 404, "{path}");
     }
     // Ada is still the only admin: the invited one does not count.
-    let remove_ada = format!("{}/remove", o.member(o.ada_id));
-    let res = o.ada.get(&remove_ada).await;
+    let remove_ada = format!("{}/remove", member(&o, o.user));
+    let res = o.console.get(&remove_ada).await;
     assert_eq!(res.status(), 409);
     assert!(has(&res.text().await.expect("page"), "last-admin-refused"));
     assert_eq!(o.post(&remove_ada, &[]).await.status(), 409);
@@ -503,7 +410,7 @@ async fn an_invitation_adds_no_one_and_counts_no_admin_until_it_is_accepted() {
     assert_eq!(accept(&dave_console, &token).await.status(), 200);
     assert_eq!(role_in(&o.app, o.org, dave).await.as_deref(), Some("admin"));
     assert_eq!(
-        o.ada.get(&remove_ada).await.status(),
+        o.console.get(&remove_ada).await.status(),
         200,
         "once dave accepted, ada is no longer the last admin"
     );
@@ -515,7 +422,7 @@ async fn the_inviters_answer_is_the_same_whether_the_address_has_an_account_or_n
     person(&o.app, "dave@example.com").await;
     let mut answers = Vec::new();
     for email in ["dave@example.com", "erin@example.com"] {
-        let res = o.invite(email, "member").await;
+        let res = invite_to_acme(&o, email, "member").await;
         let status = res.status();
         let mut headers: Vec<(String, String)> = res
             .headers()
@@ -553,7 +460,7 @@ async fn an_invitees_sign_ins_leave_no_event_in_the_inviting_org_until_they_acce
     let globex = o.app.org("Globex").await;
     let dave = person(&o.app, "dave@example.com").await;
     o.app.member(globex, dave, "admin").await;
-    let token = o.invited("dave@example.com", "admin").await;
+    let token = invited(&o, "dave@example.com", "admin").await;
     let of_dave = |org: Uuid| {
         let pool = o.app.pool.clone();
         async move {
@@ -597,25 +504,25 @@ async fn an_invitees_sign_ins_leave_no_event_in_the_inviting_org_until_they_acce
 #[tokio::test]
 async fn an_admin_cannot_issue_a_set_password_link_for_their_own_account_even_where_their_org_manages_it() {
     let o = acme().await;
-    let bob = o.admin("bob@acme.example").await;
+    let bob = new_admin(&o, "bob@acme.example").await;
     verify_domain(&o.app, o.org, "acme.example");
     assert_eq!(
-        managed_by(&o.app, o.ada_id).await,
+        managed_by(&o.app, o.user).await,
         Some(o.org),
         "Acme manages ada's account"
     );
 
-    let page = o.ada.page(&o.member(o.ada_id)).await;
+    let page = o.console.page(&member(&o, o.user)).await;
     assert!(has(&page, "own-account"), "her own page points to the account page");
     assert!(!has(&page, "new-link"));
     let before = written(&o.app).await;
-    let res = o.post(&format!("{}/password-link", o.member(o.ada_id)), &[]).await;
+    let res = o.post(&format!("{}/password-link", member(&o, o.user)), &[]).await;
     assert_eq!(res.status(), 403);
     assert_eq!(written(&o.app).await, before, "no password_links row, no event");
     assert_eq!(o.app.count("password_links").await, 0);
     assert_eq!(events(&o.app, o.org, "user.password_link_issued", None).await, 0);
 
-    let res = o.post(&format!("{}/password-link", o.member(bob)), &[]).await;
+    let res = o.post(&format!("{}/password-link", member(&o, bob)), &[]).await;
     assert_eq!(res.status(), 200, "another admin's account Acme manages gets one");
 }
 
@@ -626,16 +533,16 @@ async fn an_admin_cannot_issue_a_set_password_link_for_their_own_account_even_wh
 #[tokio::test]
 async fn a_new_person_creates_their_account_on_the_link_page_and_is_a_signed_in_member() {
     let o = acme().await;
-    let token = o.invited("erin@example.com", "member").await;
+    let token = invited(&o, "erin@example.com", "member").await;
     let erin = Console::new(&o.app);
     let page = erin.page(&link_path(&token)).await;
     let intro = text_of(&page, "invitation-intro").expect("what the link invites to");
     assert!(intro.contains("Acme") && intro.contains("erin@example.com"), "{intro}");
     assert!(has(&page, "create-intro") && has(&page, "create-account"));
     assert!(!has(&page, "existing-account") && !has(&page, "accept"));
-    let form = &page[page.find(r#"action="/invitations""#).expect("the form")..];
-    assert_eq!(hidden_input(form, "token"), token);
-    assert_eq!(hidden_input(form, "action"), "create");
+    let form = Page::parse(&page);
+    assert_eq!(form.input(r#"form[action="/invitations"]"#, "token"), token);
+    assert_eq!(form.input(r#"form[action="/invitations"]"#, "action"), "create");
     let csrf = link_form_csrf(&page);
 
     let good = "erin's own passphrase";
@@ -695,7 +602,7 @@ async fn a_new_person_creates_their_account_on_the_link_page_and_is_a_signed_in_
 async fn an_existing_account_accepts_by_signing_in_as_the_invited_address() {
     let o = acme().await;
     let dave = person(&o.app, "dave@example.com").await;
-    let token = o.invited(" Dave@EXAMPLE.com", "admin").await;
+    let token = invited(&o, " Dave@EXAMPLE.com", "admin").await;
     let browser = Console::new(&o.app);
     let res = browser.get(&link_path(&token)).await;
     assert_eq!(res.status(), 200);
@@ -715,9 +622,13 @@ async fn an_existing_account_accepts_by_signing_in_as_the_invited_address() {
     let page = browser.page(&next).await;
     assert!(has(&page, "accept"));
     assert!(!has(&page, "wrong-account"), "the invited account is the right one");
-    let form = &page[page.find(r#"action="/invitations""#).expect("the form")..];
-    assert_eq!(hidden_input(form, "action"), "accept");
-    assert_eq!(hidden_input(form, "csrf"), browser.csrf().await, "the session's token");
+    let form = Page::parse(&page);
+    assert_eq!(form.input(r#"form[action="/invitations"]"#, "action"), "accept");
+    assert_eq!(
+        form.form_token("/invitations"),
+        browser.csrf().await,
+        "the session's token"
+    );
     assert_eq!(role_in(&o.app, o.org, dave).await, None, "not yet");
 
     let users = o.app.count("users").await;
@@ -746,7 +657,7 @@ async fn another_signed_in_account_cannot_accept_someone_elses_invitation() {
     let o = acme().await;
     let dave = person(&o.app, "dave@example.com").await;
     person(&o.app, "eve@example.com").await;
-    let token = o.invited("dave@example.com", "admin").await;
+    let token = invited(&o, "dave@example.com", "admin").await;
     let eve = Console::signed_in(&o.app, "eve@example.com").await;
     let res = eve.get(&link_path(&token)).await;
     assert_eq!(res.status(), 403);
@@ -771,8 +682,9 @@ async fn another_signed_in_account_cannot_accept_someone_elses_invitation() {
     assert_eq!(written(&o.app).await, before, "nothing written");
 
     // The page's sign-out form leads back to the link once dave has signed in.
-    let form = &page[page.find(r#"action="/logout""#).expect("the sign-out form")..];
-    let (csrf, next) = (hidden_input(form, "csrf"), hidden_input(form, "next"));
+    let form = Page::parse(&page);
+    let sign_out = r#"form[action="/logout"]"#;
+    let (csrf, next) = (form.input(sign_out, "csrf"), form.input(sign_out, "next"));
     assert_eq!(next, link_path(&token));
     let res = eve.post("/logout", &[("csrf", csrf.as_str()), ("next", &next)]).await;
     assert_eq!(res.status(), 303);
@@ -800,67 +712,31 @@ async fn problem_of(browser: &Console, token: &str) -> (Option<String>, bool) {
     (text_of(&page, "invitation-problem"), has(&page, "invitation-intro"))
 }
 
-#[tokio::test]
-async fn revoked_used_reissued_and_expired_links_each_say_so() {
-    let o = acme().await;
-    let browser = Console::new(&o.app);
-
-    // Revoked, from the list.
-    let token = o.invited("rev@example.com", "member").await;
-    let (id, _, _) = invitation_of(&o.app, "rev@example.com").await;
-    let revoke = format!("{}/invitations/{id}/revoke", o.members());
-    let list = o.ada.page(&o.members()).await;
-    assert!(has(&list, "invitations") && list.contains(&format!(r#"action="{revoke}""#)));
-    let res = o.post(&revoke, &[]).await;
+/// Ada invites `email`, then revokes the invitation from the list: the link's token and the
+/// invitation's id.
+async fn revoked_link(o: &SignedInAdmin, email: &str) -> (String, Uuid) {
+    let token = invited(o, email, "member").await;
+    let (id, _, _) = invitation_of(&o.app, email).await;
+    let res = o.post(&format!("{}/invitations/{id}/revoke", members(o)), &[]).await;
     assert_eq!(res.status(), 303);
-    let to = res.headers()["location"].to_str().expect("location").to_owned();
-    assert_eq!(to, format!("{}?revoked={id}", o.members()));
-    let list = o.ada.page(&to).await;
-    assert!(has(&list, "revoked-notice") && has(&list, "no-invitations"));
-    let (problem, intro) = problem_of(&browser, &token).await;
-    assert!(intro, "the page still says what the link was for");
-    let revoked = problem.expect("revoked");
-    let res = o.post(&format!("{}/invitations/{id}/link", o.members()), &[]).await;
-    assert_eq!(res.status(), 409, "a revoked invitation gets no new link");
-    assert!(has(&res.text().await.expect("page"), "invitation-gone"));
-    assert_eq!(o.post(&revoke, &[]).await.status(), 409);
-    assert_eq!(events(&o.app, o.org, "invitation.revoked", None).await, 1);
+    (token, id)
+}
 
-    // Used.
-    let token = o.invited("used@example.com", "member").await;
+/// A link whose account has been created on its page.
+async fn used_link(o: &SignedInAdmin) -> String {
+    let token = invited(o, "used@example.com", "member").await;
     assert_eq!(
         create_account(&Console::new(&o.app), &token, "Used", "a good long passphrase")
             .await
             .status(),
         200
     );
-    let (problem, intro) = problem_of(&browser, &token).await;
-    assert!(intro);
-    let used = problem.expect("used");
+    token
+}
 
-    // Issued again, by inviting again and from the list: each earlier link stops working.
-    let first = o.invited("again@example.com", "member").await;
-    let second = o.invited("AGAIN@example.com", "admin").await;
-    let (id, state, role) = invitation_of(&o.app, "again@example.com").await;
-    assert_eq!(
-        (state.as_str(), role.as_str()),
-        ("pending", "admin"),
-        "one invitation, the new role"
-    );
-    let res = o.post(&format!("{}/invitations/{id}/link", o.members()), &[]).await;
-    assert_eq!(res.status(), 200);
-    let third = invitation_token(&res.text().await.expect("page"));
-    let mut unknown = Vec::new();
-    for old in [&first, &second] {
-        let (problem, intro) = problem_of(&browser, old).await;
-        assert!(!intro, "an old link is no invitation's any more");
-        unknown.push(problem.expect("issued again"));
-    }
-    assert_eq!(browser.get(&link_path(&third)).await.status(), 200);
-    assert_eq!(events(&o.app, o.org, "invitation.reissued", None).await, 2);
-
-    // Expired: a week after it was last issued.
-    let token = o.invited("late@example.com", "member").await;
+/// A link issued eight days ago, a day past its week.
+async fn expired_link(o: &SignedInAdmin) -> String {
+    let token = invited(o, "late@example.com", "member").await;
     sqlx::query(
         "UPDATE invitations SET issued_at = now() - interval '8 days', expires_at = now() - interval '1 day'
          WHERE email = 'late@example.com'",
@@ -868,17 +744,125 @@ async fn revoked_used_reissued_and_expired_links_each_say_so() {
     .execute(&o.app.pool)
     .await
     .expect("expired");
-    let (problem, intro) = problem_of(&browser, &token).await;
+    token
+}
+
+/// `again@example.com` invited, invited again as an admin, then issued a link from the list:
+/// the three links, oldest first.
+async fn issued_three_times(o: &SignedInAdmin) -> [String; 3] {
+    let first = invited(o, "again@example.com", "member").await;
+    let second = invited(o, "AGAIN@example.com", "admin").await;
+    let (id, _, _) = invitation_of(&o.app, "again@example.com").await;
+    let res = o.post(&format!("{}/invitations/{id}/link", members(o)), &[]).await;
+    assert_eq!(res.status(), 200);
+    let third = invitation_token(&res.text().await.expect("page"));
+    [first, second, third]
+}
+
+#[tokio::test]
+async fn a_pending_invitation_is_listed_with_its_revoke_form() {
+    let o = acme().await;
+    invited(&o, "rev@example.com", "member").await;
+    let (id, _, _) = invitation_of(&o.app, "rev@example.com").await;
+    let revoke = format!("{}/invitations/{id}/revoke", members(&o));
+    let list = Page::parse(&o.console.page(&members(&o)).await);
+    assert!(list.has("#invitations") && list.has(&format!(r#"form[action="{revoke}"]"#)));
+}
+
+#[tokio::test]
+async fn a_revoked_invitation_leaves_the_list_and_its_link_says_so() {
+    let o = acme().await;
+    let token = invited(&o, "rev@example.com", "member").await;
+    let (id, _, _) = invitation_of(&o.app, "rev@example.com").await;
+    let res = o.post(&format!("{}/invitations/{id}/revoke", members(&o)), &[]).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert_eq!(to, format!("{}?revoked={id}", members(&o)));
+    let list = o.console.page(&to).await;
+    assert!(has(&list, "revoked-notice") && has(&list, "no-invitations"));
+    let (problem, intro) = problem_of(&Console::new(&o.app), &token).await;
+    assert!(intro, "the page still says what the link was for");
+    assert!(problem.is_some(), "revoked");
+    assert_eq!(events(&o.app, o.org, "invitation.revoked", None).await, 1);
+}
+
+#[tokio::test]
+async fn a_revoked_invitation_gets_no_new_link_and_is_not_revoked_twice() {
+    let o = acme().await;
+    let (_, id) = revoked_link(&o, "rev@example.com").await;
+    let res = o.post(&format!("{}/invitations/{id}/link", members(&o)), &[]).await;
+    assert_eq!(res.status(), 409, "a revoked invitation gets no new link");
+    assert!(has(&res.text().await.expect("page"), "invitation-gone"));
+    let revoke = format!("{}/invitations/{id}/revoke", members(&o));
+    assert_eq!(o.post(&revoke, &[]).await.status(), 409);
+    assert_eq!(events(&o.app, o.org, "invitation.revoked", None).await, 1);
+}
+
+#[tokio::test]
+async fn a_used_link_says_so() {
+    let o = acme().await;
+    let token = used_link(&o).await;
+    let (problem, intro) = problem_of(&Console::new(&o.app), &token).await;
     assert!(intro);
-    let expired = problem.expect("expired");
+    assert!(problem.is_some(), "used");
+}
+
+#[tokio::test]
+async fn inviting_again_keeps_one_invitation_in_the_new_role_and_each_new_link_ends_the_earlier_ones() {
+    let o = acme().await;
+    let browser = Console::new(&o.app);
+    let [first, second, third] = issued_three_times(&o).await;
+    let (_, state, role) = invitation_of(&o.app, "again@example.com").await;
+    assert_eq!(
+        (state.as_str(), role.as_str()),
+        ("pending", "admin"),
+        "one invitation, the new role"
+    );
+    for old in [&first, &second] {
+        let (problem, intro) = problem_of(&browser, old).await;
+        assert!(!intro, "an old link is no invitation's any more");
+        assert!(problem.is_some(), "issued again");
+    }
+    assert_eq!(browser.get(&link_path(&third)).await.status(), 200);
+    assert_eq!(events(&o.app, o.org, "invitation.reissued", None).await, 2);
+}
+
+#[tokio::test]
+async fn a_link_that_was_never_one_reads_as_one_issued_again() {
+    let o = acme().await;
+    let browser = Console::new(&o.app);
+    let [first, second, _] = issued_three_times(&o).await;
+    let mut unknown = Vec::new();
+    for old in [first.as_str(), second.as_str(), "0123456789abcdef"] {
+        let (problem, intro) = problem_of(&browser, old).await;
+        assert!(!intro);
+        unknown.push(problem.expect("unknown"));
+    }
+    assert!(unknown.iter().all(|p| *p == unknown[0]), "{unknown:?}");
+}
+
+#[tokio::test]
+async fn an_expired_link_says_so_and_its_form_sent_anyway_makes_nothing() {
+    let o = acme().await;
+    let token = expired_link(&o).await;
+    let (problem, intro) = problem_of(&Console::new(&o.app), &token).await;
+    assert!(intro);
+    assert!(problem.is_some(), "expired");
     // Its form, sent anyway (with a token from a page this browser could open).
+    let open = invited(&o, "open@example.com", "member").await;
     let late = Console::new(&o.app);
-    let csrf = link_form_csrf(&late.page(&link_path(&third)).await);
+    let csrf = link_form_csrf(&late.page(&link_path(&open)).await);
     let before = written(&o.app).await;
     let res = send_create_form(&late, csrf.as_str(), &token, "Late", "a good long passphrase").await;
     assert_eq!(res.status(), 400);
     assert_eq!(written(&o.app).await, before, "an expired link makes nothing");
-    let renewed = o.invited("late@example.com", "member").await;
+}
+
+#[tokio::test]
+async fn inviting_an_expired_address_again_gives_a_new_week() {
+    let o = acme().await;
+    expired_link(&o).await;
+    let renewed = invited(&o, "late@example.com", "member").await;
     let expires_at: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT expires_at FROM invitations WHERE email = 'late@example.com'")
             .fetch_one(&o.app.pool)
@@ -888,15 +872,20 @@ async fn revoked_used_reissued_and_expired_links_each_say_so() {
         expires_at > chrono::Utc::now() + chrono::Duration::days(6),
         "a new week"
     );
-    assert_eq!(browser.get(&link_path(&renewed)).await.status(), 200);
+    assert_eq!(Console::new(&o.app).get(&link_path(&renewed)).await.status(), 200);
+}
 
-    // A link that was never one reads as an old one.
-    let (problem, intro) = problem_of(&browser, "0123456789abcdef").await;
-    assert!(!intro);
-    unknown.push(problem.expect("unknown"));
-
-    assert!(unknown.iter().all(|p| *p == unknown[0]), "{unknown:?}");
-    let said = [&revoked, &used, &expired, &unknown[0]];
+#[tokio::test]
+async fn revoked_used_expired_and_unknown_links_each_say_which() {
+    let o = acme().await;
+    let browser = Console::new(&o.app);
+    let (revoked, _) = revoked_link(&o, "rev@example.com").await;
+    let used = used_link(&o).await;
+    let expired = expired_link(&o).await;
+    let mut said = Vec::new();
+    for token in [revoked.as_str(), used.as_str(), expired.as_str(), "0123456789abcdef"] {
+        said.push(problem_of(&browser, token).await.0.expect("a problem"));
+    }
     for (i, one) in said.iter().enumerate() {
         for other in &said[i + 1..] {
             assert_ne!(one, other, "each says which");
@@ -907,10 +896,10 @@ async fn revoked_used_reissued_and_expired_links_each_say_so() {
 #[tokio::test]
 async fn an_invitation_never_outlives_its_senders_standing_even_when_it_comes_back() {
     let o = acme().await;
-    let bob = o.admin("bob@acme.example").await;
+    let bob = new_admin(&o, "bob@acme.example").await;
     let bob_console = Console::signed_in(&o.app, "bob@acme.example").await;
     let bob_csrf = bob_console.csrf().await;
-    let bob_page = o.member(bob);
+    let bob_page = member(&o, bob);
     let browser = Console::new(&o.app);
     for (step, fields, undo, undo_fields) in [
         ("suspend", vec![("revoke_keys", "on")], Some("restore"), vec![]),
@@ -954,7 +943,7 @@ async fn an_invitation_never_outlives_its_senders_standing_even_when_it_comes_ba
         }
     }
     assert_eq!(events(&o.app, o.org, "invitation.revoked", None).await, 3);
-    assert!(has(&o.ada.page(&o.members()).await, "no-invitations"));
+    assert!(has(&o.console.page(&members(&o)).await, "no-invitations"));
 }
 
 #[tokio::test]
@@ -962,7 +951,7 @@ async fn both_forms_of_a_links_page_need_their_csrf_token() {
     let o = acme().await;
     // Creating an account: the pre-session token of the browser that opened the link, sent from
     // this site.
-    let token = o.invited("erin@example.com", "member").await;
+    let token = invited(&o, "erin@example.com", "member").await;
     let browser = Console::new(&o.app);
     let csrf = link_form_csrf(&browser.page(&link_path(&token)).await);
     let fields = [
@@ -1008,7 +997,7 @@ async fn both_forms_of_a_links_page_need_their_csrf_token() {
 
     // Accepting: the session's token, sent from this site.
     let dave = person(&o.app, "dave@example.com").await;
-    let token = o.invited("dave@example.com", "member").await;
+    let token = invited(&o, "dave@example.com", "member").await;
     let dave_console = Console::signed_in(&o.app, "dave@example.com").await;
     let csrf = link_form_csrf(&dave_console.page(&link_path(&token)).await);
     let before = written(&o.app).await;
@@ -1042,11 +1031,11 @@ async fn another_orgs_invitation_is_neither_listed_nor_revoked_nor_reissued() {
     let gus = person(&o.app, "gus@globex.example").await;
     o.app.member(globex, gus, "admin").await;
     let (theirs, token) = o.app.invitation(globex, "guest@example.com", "member", gus).await;
-    assert!(!o.ada.page(&o.members()).await.contains("guest@example.com"));
+    assert!(!o.console.page(&members(&o)).await.contains("guest@example.com"));
     let before = written(&o.app).await;
     for action in ["link", "revoke"] {
         let res = o
-            .post(&format!("{}/invitations/{theirs}/{action}", o.members()), &[])
+            .post(&format!("{}/invitations/{theirs}/{action}", members(&o)), &[])
             .await;
         assert_eq!(res.status(), 409, "{action}: no pending invitation of Acme's");
         let res = o
@@ -1097,7 +1086,7 @@ fn token_of_link(app: &TestApp, link: &Value) -> String {
 async fn the_api_takes_atlassians_invitation_request_and_answers_in_its_shape_with_a_link_and_no_id() {
     let o = acme().await;
     person(&o.app, "dave@example.com").await;
-    let key = o.app.key_for(o.org, o.ada_id).await;
+    let key = o.app.key_for(o.org, o.user).await;
     let users = o.app.snapshot("users").await;
     let memberships = o.app.snapshot("memberships").await;
     let res = invite_through_api(
@@ -1141,7 +1130,7 @@ async fn the_api_takes_atlassians_invitation_request_and_answers_in_its_shape_wi
             .fetch_all(&o.app.pool)
             .await
             .expect("invitations");
-    assert_eq!(sent, vec![("member".to_owned(), Some(o.ada_id), Some(key.id)); 2]);
+    assert_eq!(sent, vec![("member".to_owned(), Some(o.user), Some(key.id)); 2]);
     assert_eq!(events(&o.app, o.org, "invitation.sent", Some(key.id)).await, 2);
 }
 
@@ -1178,9 +1167,11 @@ async fn an_api_invitation_link_is_accepted_in_the_console() {
 async fn inviting_through_the_api_needs_write_accounts_and_a_key_whose_holder_is_an_active_admin() {
     let o = acme().await;
     // Mia made a key as an admin, then was made a member and kept it.
-    let mia = o.admin("mia@acme.example").await;
+    let mia = new_admin(&o, "mia@acme.example").await;
     let mias_key = o.app.key_for(o.org, mia).await;
-    let res = o.post(&format!("{}/role", o.member(mia)), &[("role", "member")]).await;
+    let res = o
+        .post(&format!("{}/role", member(&o, mia)), &[("role", "member")])
+        .await;
     assert_eq!(res.status(), 200);
     let others: Vec<Scope> = Scope::ALL
         .iter()
@@ -1238,7 +1229,7 @@ async fn a_key_invites_members_only_and_never_an_admin() {
 #[tokio::test]
 async fn a_bad_invitation_request_is_a_400_that_invites_no_one() {
     let o = acme().await;
-    let key = o.app.key_for(o.org, o.ada_id).await;
+    let key = o.app.key_for(o.org, o.user).await;
     let many: Vec<String> = (0..26).map(|n| format!("p{n}@example.com")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     let before = written(&o.app).await;
@@ -1267,7 +1258,7 @@ async fn a_bad_invitation_request_is_a_400_that_invites_no_one() {
 #[tokio::test]
 async fn one_address_written_several_ways_is_invited_once() {
     let o = acme().await;
-    let key = o.app.key_for(o.org, o.ada_id).await;
+    let key = o.app.key_for(o.org, o.user).await;
     let body = atlassian_request(&["Zed@Example.com", " zed@example.COM", "zed@example.com"]);
     let res = invite_through_api(&o.app, o.org, &key.token, &body).await;
     assert_eq!(res.status(), 200);
@@ -1280,7 +1271,7 @@ async fn one_address_written_several_ways_is_invited_once() {
 #[tokio::test]
 async fn an_address_already_a_member_is_a_409_and_no_one_is_invited() {
     let o = acme().await;
-    let key = o.app.key_for(o.org, o.ada_id).await;
+    let key = o.app.key_for(o.org, o.user).await;
     let before = written(&o.app).await;
     let body = atlassian_request(&["new@example.com", "ADA@acme.example"]);
     let res = invite_through_api(&o.app, o.org, &key.token, &body).await;
@@ -1297,7 +1288,7 @@ async fn an_address_already_a_member_is_a_409_and_no_one_is_invited() {
 #[tokio::test]
 async fn an_invitation_sent_with_a_key_is_withdrawn_once_the_key_is_revoked() {
     let o = acme().await;
-    let key = o.app.key_for(o.org, o.ada_id).await;
+    let key = o.app.key_for(o.org, o.user).await;
     let res = invite_through_api(&o.app, o.org, &key.token, &atlassian_request(&["new@example.com"])).await;
     let answer: Value = res.json().await.expect("JSON");
     let token = token_of_link(&o.app, &answer["data"][0]["invitationLink"]);
@@ -1319,12 +1310,13 @@ async fn an_invitation_sent_with_a_key_is_withdrawn_once_the_key_is_revoked() {
 
 /// What the members list says in its "Managed account" column for this address.
 fn managed_cell(list: &str, email: &str) -> String {
-    let marker = r#"<td class="managed">"#;
-    let row = &list[list
-        .find(&format!("<td>{email}</td>"))
-        .unwrap_or_else(|| panic!("{email} listed"))..];
-    let cell = &row[row.find(marker).expect("the managed column") + marker.len()..];
-    cell[..cell.find("</td>").expect("the cell's end")].to_owned()
+    let page = Page::parse(list);
+    let row = page
+        .all("tr")
+        .into_iter()
+        .find(|row| html::texts_of(*row, "td").iter().any(|cell| cell == email))
+        .unwrap_or_else(|| panic!("{email} listed"));
+    html::texts_of(row, "td.managed").pop().expect("the managed column")
 }
 
 /// Whether the key's org may change the account (`GET /users/{id}/manage`).
@@ -1345,7 +1337,7 @@ async fn verifying_a_domain_makes_the_org_manage_its_accounts_and_removing_the_c
     let key = o.app.key(o.org, Some(&[Scope::ReadAccounts])).await;
     assert!(!may_change(&o.app, &key.token, carol).await);
     assert_eq!(
-        managed_cell(&o.ada.page(&o.members()).await, "carol@acme.example"),
+        managed_cell(&o.console.page(&members(&o)).await, "carol@acme.example"),
         "No"
     );
 
@@ -1355,7 +1347,7 @@ async fn verifying_a_domain_makes_the_org_manage_its_accounts_and_removing_the_c
         "Acme manages carol's account now"
     );
     assert!(!may_change(&o.app, &key.token, una).await, "not another domain's");
-    let list = o.ada.page(&o.members()).await;
+    let list = o.console.page(&members(&o)).await;
     assert_eq!(managed_cell(&list, "carol@acme.example"), "Yes");
     assert_eq!(managed_cell(&list, "ada@acme.example"), "Yes");
     assert_eq!(managed_cell(&list, "una@elsewhere.example"), "No");
@@ -1363,7 +1355,7 @@ async fn verifying_a_domain_makes_the_org_manage_its_accounts_and_removing_the_c
     domain_command(&o.app, "remove", o.org, "acme.example");
     assert!(!may_change(&o.app, &key.token, carol).await, "released");
     assert_eq!(
-        managed_cell(&o.ada.page(&o.members()).await, "carol@acme.example"),
+        managed_cell(&o.console.page(&members(&o)).await, "carol@acme.example"),
         "No"
     );
     assert_eq!(managed_by(&o.app, carol).await, None);
@@ -1377,12 +1369,15 @@ async fn a_new_account_is_managed_by_the_org_that_verified_its_domain_and_only_t
     let gus = person(&o.app, "gus@globex.example").await;
     o.app.member(globex, gus, "admin").await;
 
-    let token = o.invited("new@acme.example", "member").await;
+    let token = invited(&o, "new@acme.example", "member").await;
     let res = create_account(&Console::new(&o.app), &token, "New", "a good long passphrase").await;
     assert_eq!(res.status(), 200);
     let new = account(&o.app, "new@acme.example").await.expect("new");
     assert_eq!(managed_by(&o.app, new).await, Some(o.org));
-    assert_eq!(managed_cell(&o.ada.page(&o.members()).await, "new@acme.example"), "Yes");
+    assert_eq!(
+        managed_cell(&o.console.page(&members(&o)).await, "new@acme.example"),
+        "Yes"
+    );
 
     // Globex may invite an address of Acme's domain, but not make its account: no org chooses
     // the password of an account another org manages.

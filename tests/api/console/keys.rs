@@ -3,95 +3,19 @@
 //! leaked-key finder and revocation, CSRF on each of their POSTs, other orgs' keys, and every
 //! page of the flow in Japanese without an English message in it.
 
-use reqwest::header::{CACHE_CONTROL, LOCATION};
+use reqwest::header::CACHE_CONTROL;
 use uuid::Uuid;
 
-use crate::harness::console::{Console, directories_status, person};
-use crate::harness::{TestApp, logs};
-
-/// An admin of a fresh org, signed in; the org is named in Japanese so that no page shows an
-/// English word that is not a message.
-struct Admin {
-    app: TestApp,
-    org: Uuid,
-    console: Console,
-    csrf: String,
-}
-
-async fn admin() -> Admin {
-    let app = TestApp::spawn().await;
-    let org = app.org("アクメ株式会社").await;
-    let user = person(&app, "yamada@example.com").await;
-    app.member(org, user, "admin").await;
-    let console = Console::signed_in(&app, "yamada@example.com").await;
-    let csrf = console.csrf().await;
-    Admin {
-        app,
-        org,
-        console,
-        csrf,
-    }
-}
-
-impl Admin {
-    fn keys(&self) -> String {
-        format!("/o/{}/settings/api-keys", self.org)
-    }
-
-    /// The review step's answer for this form (csrf added).
-    async fn review(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.console.post(&format!("{}/review", self.keys()), &form).await
-    }
-
-    /// Reviews the form, then posts the review page's own form: the show-once answer.
-    async fn create(&self, fields: &[(&str, &str)]) -> (reqwest::Response, Vec<(String, String)>) {
-        let review = self.review(fields).await;
-        assert_eq!(review.status(), 200, "the review step accepts {fields:?}");
-        let html = review.text().await.expect("review page");
-        let form = create_form(&html);
-        let res = self.console.post(&self.keys(), &pairs(&form)).await;
-        (res, form)
-    }
-
-    async fn key_count(&self) -> i64 {
-        self.app.count("api_keys").await
-    }
-}
-
-pub fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
-    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
-/// Every hidden field of the review page's create form, in order (values as the page
-/// escapes them: the tests' values need no escaping).
-pub fn create_form(html: &str) -> Vec<(String, String)> {
-    let start = html
-        .find(r#"<form method="post" action="/o/"#)
-        .expect("the create form");
-    let end = start + html[start..].find("</form>").expect("form end");
-    let marker = r#"<input type="hidden" name=""#;
-    html[start..end]
-        .match_indices(marker)
-        .map(|(at, _)| {
-            let rest = &html[start + at + marker.len()..];
-            let (name, rest) = rest.split_once('"').expect("a name");
-            let value = rest
-                .strip_prefix(r#" value=""#)
-                .and_then(|v| v.split_once('"'))
-                .map(|(v, _)| v)
-                .unwrap_or_default();
-            (name.to_owned(), value.to_owned())
-        })
-        .collect()
-}
+use crate::harness::console::{Console, directories_status};
+use crate::harness::english::{self, english_in};
+use crate::harness::signed_in::{create_form, pairs};
+use crate::harness::{Page, SignedInAdmin, location, logs};
 
 /// The key value a show-once page shows.
 fn key_value(html: &str) -> String {
-    let marker = r#"<code id="key-value">"#;
-    let start = html.find(marker).expect("a key value on the page") + marker.len();
-    html[start..].chars().take_while(|&c| c != '<').collect()
+    Page::parse(html)
+        .text("code#key-value")
+        .expect("a key value on the page")
 }
 
 const SCOPED: &[(&str, &str)] = &[
@@ -101,20 +25,38 @@ const SCOPED: &[(&str, &str)] = &[
     ("scopes", "read:directories:admin"),
 ];
 
+/// An admin who has created the `SCOPED` key: its value from the show-once page and its id.
+async fn with_scoped_key() -> (SignedInAdmin, String, Uuid) {
+    let admin = SignedInAdmin::new().await;
+    let (res, _) = admin.create_key(SCOPED).await;
+    let token = key_value(&res.text().await.expect("show-once page"));
+    let key_id: Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE name = 'デプロイ'")
+        .fetch_one(&admin.app.pool)
+        .await
+        .expect("the key row");
+    (admin, token, key_id)
+}
+
 #[tokio::test]
-async fn a_scoped_key_is_created_shown_once_works_and_is_revoked_at_once() {
-    let admin = admin().await;
-    let form = admin.console.page(&format!("{}/new?type=scoped", admin.keys())).await;
-    assert!(
-        form.contains(r#"id="expiry-30" value="30" checked"#),
-        "30 days is chosen by default"
+async fn the_scoped_key_form_chooses_30_days_and_lists_what_each_scope_unlocks() {
+    let admin = SignedInAdmin::new().await;
+    let form = Page::parse(&admin.page(&format!("{}/new?type=scoped", admin.keys())).await);
+    assert_eq!(
+        form.attr("#expiry-30", "value").as_deref(),
+        Some("30"),
+        "a 30-day choice"
     );
+    assert!(form.has("#expiry-30[checked]"), "30 days is chosen by default");
     assert!(
-        form.contains("/admin/v2/orgs/{orgId}/directories"),
+        form.readable_text().contains("/admin/v2/orgs/{orgId}/directories"),
         "each scope lists what it unlocks"
     );
+}
 
-    let (res, _) = admin.create(SCOPED).await;
+#[tokio::test]
+async fn a_created_key_is_answered_once_with_no_redirect_and_no_store() {
+    let admin = SignedInAdmin::new().await;
+    let (res, _) = admin.create_key(SCOPED).await;
     assert_eq!(
         res.status(),
         200,
@@ -128,47 +70,59 @@ async fn a_scoped_key_is_created_shown_once_works_and_is_revoked_at_once() {
     let token = key_value(&html);
     assert!(token.starts_with("kw_"), "{token}");
     assert!(html.contains(&admin.org.to_string()), "the org id is shown");
-    assert_eq!(directories_status(&admin.app, admin.org, &token).await, 200);
+}
 
-    let key_id: Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE name = 'デプロイ'")
-        .fetch_one(&admin.app.pool)
-        .await
-        .expect("the key row");
+#[tokio::test]
+async fn a_created_scoped_key_works_at_once_with_its_scopes_and_is_listed() {
+    let (admin, token, key_id) = with_scoped_key().await;
+    assert_eq!(directories_status(&admin.app, admin.org, &token).await, 200);
     let scopes: Vec<String> = sqlx::query_scalar("SELECT scope FROM api_key_scopes WHERE key_id = $1")
         .bind(key_id)
         .fetch_all(&admin.app.pool)
         .await
         .expect("scopes");
     assert_eq!(scopes, ["read:directories:admin"]);
-    let list = admin.console.page(&admin.keys()).await;
+    let list = admin.page(&admin.keys()).await;
     assert!(list.contains("デプロイ") && list.contains("read:directories:admin"));
+}
 
+#[tokio::test]
+async fn a_revoked_key_is_refused_with_401_before_the_revocation_is_answered() {
+    let (admin, token, key_id) = with_scoped_key().await;
+    assert_eq!(directories_status(&admin.app, admin.org, &token).await, 200);
     let revoke = format!("{}/{key_id}/revoke", admin.keys());
-    assert!(admin.console.page(&revoke).await.contains("confirm-revoke"));
-    let res = admin.console.post(&revoke, &[("csrf", &admin.csrf)]).await;
+    assert!(
+        Page::parse(&admin.page(&revoke).await).has("#confirm-revoke"),
+        "revocation asks for confirmation"
+    );
+    let res = admin.post(&revoke, &[]).await;
     assert_eq!(res.status(), 303);
-    let back = res
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
     assert_eq!(
         directories_status(&admin.app, admin.org, &token).await,
         401,
         "refused before the answer arrived"
     );
+    let back = location(&res);
     assert!(
-        admin.console.page(&back).await.contains(r#"class="badge revoked""#),
+        Page::parse(&admin.page(&back).await).has(".badge.revoked"),
         "the list shows it revoked"
     );
-
-    let detail = admin.console.page(&format!("{}/{key_id}", admin.keys())).await;
+    let detail = admin.page(&format!("{}/{key_id}", admin.keys())).await;
     assert!(
         detail.contains("Created") && detail.contains("Revoked"),
         "its lifecycle"
     );
-    for page in [list, detail, admin.console.page(&back).await] {
+}
+
+#[tokio::test]
+async fn a_key_value_is_on_no_page_but_the_show_once_answer() {
+    let (admin, token, key_id) = with_scoped_key().await;
+    let list = admin.page(&admin.keys()).await;
+    let detail = admin.page(&format!("{}/{key_id}", admin.keys())).await;
+    let res = admin.post(&format!("{}/{key_id}/revoke", admin.keys()), &[]).await;
+    let revoked_list = admin.page(&location(&res)).await;
+    let revoked_detail = admin.page(&format!("{}/{key_id}", admin.keys())).await;
+    for page in [list, detail, revoked_list, revoked_detail] {
         assert!(
             !page.contains(&token),
             "the value is on no page but the show-once answer"
@@ -178,11 +132,11 @@ async fn a_scoped_key_is_created_shown_once_works_and_is_revoked_at_once() {
 
 #[tokio::test]
 async fn an_unscoped_key_carries_its_warning_through_every_step() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     let form = admin.console.page(&format!("{}/new?type=unscoped", admin.keys())).await;
     assert!(form.contains(r#"id="unscoped-warning""#));
     let review = admin
-        .review(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
+        .review_key(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
         .await;
     assert!(
         review
@@ -192,7 +146,7 @@ async fn an_unscoped_key_carries_its_warning_through_every_step() {
             .contains(r#"id="unscoped-warning""#)
     );
     let (res, _) = admin
-        .create(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
+        .create_key(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
         .await;
     let token = key_value(&res.text().await.expect("show-once"));
     assert_eq!(directories_status(&admin.app, admin.org, &token).await, 200);
@@ -205,20 +159,20 @@ async fn an_unscoped_key_carries_its_warning_through_every_step() {
 
 #[tokio::test]
 async fn replaying_the_create_post_creates_nothing_and_shows_nothing() {
-    let admin = admin().await;
-    let (first, form) = admin.create(SCOPED).await;
+    let admin = SignedInAdmin::new().await;
+    let (first, form) = admin.create_key(SCOPED).await;
     let token = key_value(&first.text().await.expect("show-once"));
     let again = admin.console.post(&admin.keys(), &pairs(&form)).await;
     assert_eq!(again.status(), 409);
     let html = again.text().await.expect("page");
     assert!(html.contains(r#"id="form-used""#));
     assert!(!html.contains("kw_") && !html.contains(&token), "no key is shown again");
-    assert_eq!(admin.key_count().await, 1);
+    assert_eq!(admin.app.count("api_keys").await, 1);
 }
 
 #[tokio::test]
 async fn every_fields_bad_input_is_answered_beside_it_and_nothing_is_created() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     let long = "あ".repeat(101);
     let past = (chrono::Utc::now() - chrono::Duration::days(1))
         .format("%Y-%m-%d")
@@ -317,13 +271,13 @@ async fn every_fields_bad_input_is_answered_beside_it_and_nothing_is_created() {
             }
         }
     }
-    assert_eq!(admin.key_count().await, 0);
+    assert_eq!(admin.app.count("api_keys").await, 0);
 }
 
 #[tokio::test]
 async fn the_orgs_lifetime_policy_caps_the_console_and_its_presets() {
-    let admin = admin().await;
-    crate::admin_api::policies::lifetime_policy(&admin.app, admin.org, 30).await;
+    let admin = SignedInAdmin::new().await;
+    crate::harness::arranged::lifetime_policy(&admin.app, admin.org, 30).await;
     let form = admin.console.page(&format!("{}/new?type=scoped", admin.keys())).await;
     assert!(
         form.contains(r#"id="expiry-30""#) && !form.contains(r#"id="expiry-90""#),
@@ -331,7 +285,7 @@ async fn the_orgs_lifetime_policy_caps_the_console_and_its_presets() {
     );
     assert!(form.contains(r#"id="policy-note""#));
     let res = admin
-        .review(&[
+        .review_key(&[
             ("type", "scoped"),
             ("name", "長期"),
             ("expiry", "90"),
@@ -344,7 +298,7 @@ async fn the_orgs_lifetime_policy_caps_the_console_and_its_presets() {
         .format("%Y-%m-%d")
         .to_string();
     let res = admin
-        .review(&[
+        .review_key(&[
             ("type", "scoped"),
             ("name", "長期"),
             ("expiry", "date"),
@@ -353,19 +307,19 @@ async fn the_orgs_lifetime_policy_caps_the_console_and_its_presets() {
         ])
         .await;
     assert_eq!(res.status(), 422);
-    assert_eq!(admin.key_count().await, 0);
+    assert_eq!(admin.app.count("api_keys").await, 0);
 }
 
 /// The `max` of the form's date field: the last day a key may end on, in the viewer's zone.
 fn date_max(form: &str) -> String {
-    let start = form.find(r#"id="expiry_date""#).expect("the date field");
-    let max = start + form[start..].find(r#"max=""#).expect("a max") + 5;
-    form[max..].chars().take_while(|&c| c != '"').collect()
+    Page::parse(form)
+        .attr("#expiry_date", "max")
+        .expect("the date field's max")
 }
 
 #[tokio::test]
 async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_works_at_any_hour() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     sqlx::query("UPDATE users SET zoneinfo = 'Asia/Tokyo'")
         .execute(&admin.app.pool)
         .await
@@ -375,7 +329,7 @@ async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_work
     let form = admin.console.page(&format!("{}/new?type=scoped", admin.keys())).await;
     assert!(form.contains("Asia/Tokyo"), "the form names the zone its dates are in");
     let (res, _) = admin
-        .create(&[
+        .create_key(&[
             ("type", "scoped"),
             ("name", "東京"),
             ("expiry", "date"),
@@ -399,7 +353,7 @@ async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_work
     let last = date_max(&form);
     let before = chrono::Utc::now();
     let (res, _) = admin
-        .create(&[
+        .create_key(&[
             ("type", "scoped"),
             ("name", "一年"),
             ("expiry", "date"),
@@ -425,7 +379,7 @@ async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_work
     let day_after =
         (chrono::NaiveDate::parse_from_str(&last, "%Y-%m-%d").expect("date") + chrono::Days::new(1)).to_string();
     let res = admin
-        .review(&[
+        .review_key(&[
             ("type", "scoped"),
             ("name", "長すぎ"),
             ("expiry", "date"),
@@ -438,8 +392,8 @@ async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_work
 
 #[tokio::test]
 async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() {
-    let admin = admin().await;
-    let (created, _) = admin.create(SCOPED).await;
+    let admin = SignedInAdmin::new().await;
+    let (created, _) = admin.create_key(SCOPED).await;
     let token = key_value(&created.text().await.expect("show-once"));
     let key_id: Uuid = sqlx::query_scalar("SELECT id FROM api_keys")
         .fetch_one(&admin.app.pool)
@@ -463,19 +417,10 @@ async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() 
             403,
             "{path} with a wrong token"
         );
-        let mut genuine = fields.clone();
-        genuine.push(("csrf", &admin.csrf));
-        let cross = admin
-            .console
-            .request(reqwest::Method::POST, path)
-            .header("Origin", "https://evil.example")
-            .form(&genuine)
-            .send()
-            .await
-            .expect("request");
+        let cross = admin.post_from_another_site(path, &fields).await;
         assert_eq!(cross.status(), 403, "{path} from another site");
     }
-    assert_eq!(admin.key_count().await, 1);
+    assert_eq!(admin.app.count("api_keys").await, 1);
     assert_eq!(
         directories_status(&admin.app, admin.org, &token).await,
         200,
@@ -485,7 +430,7 @@ async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() 
 
 #[tokio::test]
 async fn another_orgs_keys_and_pages_are_not_found() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     let other = admin.app.org("よその組織").await;
     let theirs = admin.app.key(other, None).await;
     let member_only = admin.app.org("メンバーだけの組織").await;
@@ -522,9 +467,9 @@ async fn another_orgs_keys_and_pages_are_not_found() {
 
 #[tokio::test]
 async fn a_pasted_leaked_key_is_found_on_either_tab_without_its_value_anywhere() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     let (created, _) = admin
-        .create(&[("type", "unscoped"), ("name", "漏洩"), ("expiry", "7")])
+        .create_key(&[("type", "unscoped"), ("name", "漏洩"), ("expiry", "7")])
         .await;
     let token = key_value(&created.text().await.expect("show-once"));
     let lines_before = logs().lines().count();
@@ -573,7 +518,7 @@ async fn a_pasted_leaked_key_is_found_on_either_tab_without_its_value_anywhere()
 
 #[tokio::test]
 async fn the_list_filters_searches_sorts_and_pages_without_gaps() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     for n in 0..60 {
         admin
             .app
@@ -591,22 +536,12 @@ async fn the_list_filters_searches_sorts_and_pages_without_gaps() {
         let mut seen = Vec::new();
         let mut path = format!("{}?tab=scoped&sort={sort}", admin.keys());
         for _ in 0..10 {
-            let html = admin.console.page(&path).await;
-            seen.extend(html.match_indices("<td><code>").map(|(at, m)| {
-                html[at + m.len()..]
-                    .chars()
-                    .take_while(|&c| c != '<')
-                    .collect::<String>()
-            }));
-            let Some(at) = html.find(r#"id="next-page" href=""#) else {
+            let page = Page::parse(&admin.console.page(&path).await);
+            seen.extend(page.texts("td > code"));
+            let Some(next) = page.href("#next-page") else {
                 break;
             };
-            let rest = &html[at + r#"id="next-page" href=""#.len()..];
-            path = rest
-                .chars()
-                .take_while(|&c| c != '"')
-                .collect::<String>()
-                .replace("&#38;", "&");
+            path = next;
         }
         let mut sorted = seen.clone();
         sorted.sort();
@@ -631,75 +566,9 @@ async fn the_list_filters_searches_sorts_and_pages_without_gaps() {
     assert!(revoked.contains(r#"id="empty-tab""#), "no revoked key yet");
 }
 
-/// Every text of `html` a person reads: text between tags and the attributes read aloud or
-/// shown (labels, the copy button's words).
-fn readable_text(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    let mut tag = String::new();
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                tag.clear();
-            }
-            '>' => {
-                in_tag = false;
-                for attribute in [
-                    "aria-label=\"",
-                    "data-label=\"",
-                    "data-done=\"",
-                    "title=\"",
-                    "placeholder=\"",
-                ] {
-                    if let Some(at) = tag.find(attribute) {
-                        text.push('\n');
-                        text.extend(tag[at + attribute.len()..].chars().take_while(|&c| c != '"'));
-                    }
-                }
-                text.push('\n');
-            }
-            c if in_tag => tag.push(c),
-            c => text.push(c),
-        }
-    }
-    text
-}
-
-/// The English messages (those that differ from their Japanese) found in a Japanese page.
-fn english_in(text: &str) -> Vec<String> {
-    use keyward::console::catalog::{EN, JA, Lang};
-    let mut english: Vec<(String, String)> = EN
-        .all()
-        .into_iter()
-        .zip(JA.all())
-        .filter(|((_, en), (_, ja))| en != ja && !en.contains('%'))
-        .map(|((name, en), _)| (name.to_owned(), en.to_owned()))
-        .collect();
-    for &scope in keyward::domain::Scope::ALL {
-        english.push((scope.name().to_owned(), Lang::En.scope_description(scope).to_owned()));
-    }
-    for endpoint in keyward::api::endpoints::ENDPOINTS {
-        english.push((endpoint.path.to_owned(), endpoint.summary.to_owned()));
-    }
-    let mut found = Vec::new();
-    for (name, message) in english {
-        // A message with placeholders: each fixed part of two words or more (a lone word such as
-        // "from" is also a technical token: a query parameter's name).
-        let whole = !message.contains('{');
-        let parts = message.split(['{', '}']).step_by(2).map(str::trim);
-        for part in parts.filter(|p| whole || p.contains(' ')) {
-            if text.contains(part) {
-                found.push(format!("{name}: {part:?}"));
-            }
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn every_page_of_the_flow_in_japanese_has_no_english_message() {
-    let admin = admin().await;
+    let admin = SignedInAdmin::new().await;
     let res = admin
         .console
         .post("/language", &[("csrf", &admin.csrf), ("lang", "ja"), ("back", "/orgs")])
@@ -717,10 +586,10 @@ async fn every_page_of_the_flow_in_japanese_has_no_english_message() {
     ] {
         pages.push((path.clone(), admin.console.page(&path).await));
     }
-    let review = admin.review(SCOPED).await.text().await.expect("review");
+    let review = admin.review_key(SCOPED).await.text().await.expect("review");
     pages.push(("review".into(), review.clone()));
     let bad = admin
-        .review(&[
+        .review_key(&[
             ("type", "scoped"),
             ("name", ""),
             ("expiry", "date"),
@@ -798,7 +667,8 @@ async fn every_page_of_the_flow_in_japanese_has_no_english_message() {
 
     for (page, html) in &pages {
         assert!(html.contains(r#"<html lang="ja">"#), "{page} is Japanese");
-        let english = english_in(&readable_text(html));
+        let messages = [english::layout(), english::scopes_and_endpoints()].concat();
+        let english = english_in(&Page::parse(html).readable_text(), &messages);
         assert!(english.is_empty(), "{page} shows English messages: {english:?}");
     }
 }

@@ -2,8 +2,8 @@
 
 mod account;
 mod audit_log;
-pub mod invitations;
-pub mod keys;
+mod invitations;
+mod keys;
 mod members;
 mod policies;
 mod setup;

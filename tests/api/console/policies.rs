@@ -6,109 +6,51 @@
 //! found; and the console open to an admin whom the allowlist shuts out.
 
 use reqwest::Method;
-use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::console::{Console, PASSWORD, person};
-use crate::harness::{Options, TestApp};
+use crate::harness::signed_in::Admin;
+use crate::harness::{Page, SignedInAdmin, TestApp, behind_proxy, key_status_from, location};
 
 const EMAIL: &str = "yamada@example.com";
 
-/// An admin of a fresh org, signed in from `from` (through the instance's trusted proxy) or
-/// straight from the loopback address.
-struct Admin {
-    app: TestApp,
-    org: Uuid,
-    user: Uuid,
-    console: Console,
-    csrf: String,
-}
-
-/// An instance that trusts the loopback proxy, so each request may say which client it is.
-async fn behind_proxy() -> TestApp {
-    TestApp::spawn_with(Options {
-        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
-        ..Default::default()
-    })
-    .await
-}
-
-async fn admin_on(app: TestApp, from: Option<&str>) -> Admin {
-    let org = app.org("Acme").await;
-    let user = person(&app, EMAIL).await;
-    app.member(org, user, "admin").await;
-    let console = match from {
-        Some(address) => Console::from(&app, address),
-        None => Console::new(&app),
+/// An admin of Acme, signed in from `from` (through the instance's trusted proxy) or straight
+/// from the loopback address.
+async fn admin_on(app: TestApp, from: Option<&'static str>) -> SignedInAdmin {
+    let admin = Admin {
+        org: "Acme",
+        email: EMAIL,
+        from,
     };
-    let res = console.sign_in(EMAIL, PASSWORD, "").await;
-    assert_eq!(res.status(), 303, "{EMAIL} signs in");
-    let csrf = console.csrf().await;
-    Admin {
-        app,
-        org,
-        user,
-        console,
-        csrf,
-    }
+    SignedInAdmin::on(app, admin).await
 }
 
-async fn admin() -> Admin {
+async fn admin() -> SignedInAdmin {
     admin_on(TestApp::spawn().await, None).await
 }
 
-impl Admin {
-    fn policies(&self) -> String {
-        format!("/o/{}/settings/policies", self.org)
-    }
-
-    /// Posts `fields` with this session's token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.console.post(path, &form).await
-    }
-
-    /// Creates a policy through the console's form; its id.
-    async fn create(&self, fields: &[(&str, &str)]) -> Uuid {
-        let res = self.post(&self.policies(), fields).await;
-        assert_eq!(res.status(), 303, "{fields:?} is saved");
-        assert_eq!(location(&res), format!("{}?done=created", self.policies()));
-        sqlx::query_scalar("SELECT id FROM policies ORDER BY created_at DESC LIMIT 1")
-            .fetch_one(&self.app.pool)
-            .await
-            .expect("the new policy")
-    }
-
-    /// The rows a refused request must leave alone.
-    async fn written(&self) -> (Vec<String>, Vec<String>) {
-        (
-            self.app.snapshot("policies").await,
-            self.app.snapshot("audit_events").await,
-        )
-    }
+fn policies_page(admin: &SignedInAdmin) -> String {
+    format!("/o/{}/settings/policies", admin.org)
 }
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// The API's answer to `token` from client `address` (through the trusted proxy).
-async fn status_from(app: &TestApp, token: &str, address: &str) -> u16 {
-    app.client
-        .get(format!("{}/admin/v1/key", app.address))
-        .bearer_auth(token)
-        .header("X-Forwarded-For", address)
-        .send()
+/// Creates a policy through the console's form; its id.
+async fn create(admin: &SignedInAdmin, fields: &[(&str, &str)]) -> Uuid {
+    let res = admin.post(&policies_page(admin), fields).await;
+    assert_eq!(res.status(), 303, "{fields:?} is saved");
+    assert_eq!(location(&res), format!("{}?done=created", policies_page(admin)));
+    sqlx::query_scalar("SELECT id FROM policies ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(&admin.app.pool)
         .await
-        .expect("request")
-        .status()
-        .as_u16()
+        .expect("the new policy")
+}
+
+/// The rows a refused request must leave alone.
+async fn written(admin: &SignedInAdmin) -> (Vec<String>, Vec<String>) {
+    (
+        admin.app.snapshot("policies").await,
+        admin.app.snapshot("audit_events").await,
+    )
 }
 
 /// The (actor kind, actor id, host(ip), details) of each event with this action, oldest first.
@@ -145,16 +87,16 @@ async fn the_page_shows_each_policy_its_rules_and_who_changed_it_last() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let lifetime = crate::admin_api::policies::lifetime_policy(&admin.app, admin.org, 90).await;
+    let lifetime = crate::harness::arranged::lifetime_policy(&admin.app, admin.org, 90).await;
     sqlx::query("UPDATE policies SET status = 'disabled' WHERE id = $1")
         .bind(lifetime)
         .execute(&admin.app.pool)
         .await
         .expect("disable by hand");
     let other = admin.app.org("Globex").await;
-    crate::admin_api::policies::lifetime_policy(&admin.app, other, 12).await;
+    crate::harness::arranged::lifetime_policy(&admin.app, other, 12).await;
 
-    let page = admin.console.page(&admin.policies()).await;
+    let page = admin.console.page(&policies_page(&admin)).await;
     assert!(page.contains("Office") && page.contains("203.0.113.0/24") && page.contains("2001:db8::/32"));
     assert!(
         page.contains("by API key test key"),
@@ -184,24 +126,30 @@ async fn the_page_shows_each_policy_its_rules_and_who_changed_it_last() {
 
 #[tokio::test]
 async fn an_allowlist_saved_in_the_console_refuses_a_cached_key_at_once_and_disabling_it_admits_it_again() {
-    let admin = admin_on(behind_proxy().await, Some("198.51.100.20")).await;
+    let admin = admin_on(TestApp::spawn_with(behind_proxy()).await, Some("198.51.100.20")).await;
     let script = admin.app.key(admin.org, None).await;
-    assert_eq!(status_from(&admin.app, &script.token, "192.0.2.7").await, 200, "cached");
+    assert_eq!(
+        key_status_from(&admin.app, &script.token, "192.0.2.7").await,
+        200,
+        "cached"
+    );
 
-    let id = admin
-        .create(&[
+    let id = create(
+        &admin,
+        &[
             ("type", "ip-allowlist"),
             ("name", "Office"),
             ("ranges", "203.0.113.0/24\n198.51.100.20\n"),
             ("enabled", "on"),
-        ])
-        .await;
+        ],
+    )
+    .await;
     assert_eq!(
-        status_from(&admin.app, &script.token, "192.0.2.7").await,
+        key_status_from(&admin.app, &script.token, "192.0.2.7").await,
         403,
         "refused on its very next request"
     );
-    assert_eq!(status_from(&admin.app, &script.token, "203.0.113.9").await, 200);
+    assert_eq!(key_status_from(&admin.app, &script.token, "203.0.113.9").await, 200);
     let created = policy_events(&admin.app, "policy.created").await;
     assert_eq!(created.len(), 1);
     let (kind, actor, ip, details) = &created[0];
@@ -209,11 +157,13 @@ async fn an_allowlist_saved_in_the_console_refuses_a_cached_key_at_once_and_disa
     assert_eq!(ip.as_deref(), Some("198.51.100.20"), "from where the admin is");
     assert_eq!(details["rule"], json!({ "in": ["203.0.113.0/24", "198.51.100.20/32"] }));
 
-    let res = admin.post(&format!("{}/{id}/disable", admin.policies()), &[]).await;
+    let res = admin
+        .post(&format!("{}/{id}/disable", policies_page(&admin)), &[])
+        .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), format!("{}?done=disabled", admin.policies()));
+    assert_eq!(location(&res), format!("{}?done=disabled", policies_page(&admin)));
     assert_eq!(
-        status_from(&admin.app, &script.token, "192.0.2.7").await,
+        key_status_from(&admin.app, &script.token, "192.0.2.7").await,
         200,
         "admitted again on its very next request"
     );
@@ -222,19 +172,21 @@ async fn an_allowlist_saved_in_the_console_refuses_a_cached_key_at_once_and_disa
     assert!(page.contains(r#"id="policy-notice""#));
     assert!(page.contains(&format!(r#"id="enable-{id}""#)));
 
-    admin.post(&format!("{}/{id}/enable", admin.policies()), &[]).await;
-    assert_eq!(status_from(&admin.app, &script.token, "192.0.2.7").await, 403);
+    admin.post(&format!("{}/{id}/enable", policies_page(&admin)), &[]).await;
+    assert_eq!(key_status_from(&admin.app, &script.token, "192.0.2.7").await, 403);
     // Each round's answer comes before its next request is sent: no notice is waited for.
     for round in 0..25 {
-        admin.post(&format!("{}/{id}/disable", admin.policies()), &[]).await;
+        admin
+            .post(&format!("{}/{id}/disable", policies_page(&admin)), &[])
+            .await;
         assert_eq!(
-            status_from(&admin.app, &script.token, "192.0.2.7").await,
+            key_status_from(&admin.app, &script.token, "192.0.2.7").await,
             200,
             "round {round}: admitted"
         );
-        admin.post(&format!("{}/{id}/enable", admin.policies()), &[]).await;
+        admin.post(&format!("{}/{id}/enable", policies_page(&admin)), &[]).await;
         assert_eq!(
-            status_from(&admin.app, &script.token, "192.0.2.7").await,
+            key_status_from(&admin.app, &script.token, "192.0.2.7").await,
             403,
             "round {round}: refused"
         );
@@ -250,19 +202,22 @@ async fn an_allowlist_saved_in_the_console_refuses_a_cached_key_at_once_and_disa
     // An edit: the office range goes, the address 192.0.2.7 joins.
     let res = admin
         .post(
-            &format!("{}/{id}", admin.policies()),
+            &format!("{}/{id}", policies_page(&admin)),
             &[("name", "VPN"), ("ranges", "192.0.2.7"), ("enabled", "on")],
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(status_from(&admin.app, &script.token, "192.0.2.7").await, 200);
-    assert_eq!(status_from(&admin.app, &script.token, "203.0.113.9").await, 403);
+    assert_eq!(key_status_from(&admin.app, &script.token, "192.0.2.7").await, 200);
+    assert_eq!(key_status_from(&admin.app, &script.token, "203.0.113.9").await, 403);
 
-    let confirm = admin.console.page(&format!("{}/{id}/delete", admin.policies())).await;
+    let confirm = admin
+        .console
+        .page(&format!("{}/{id}/delete", policies_page(&admin)))
+        .await;
     assert!(confirm.contains(r#"id="confirm-delete""#) && confirm.contains("192.0.2.7/32"));
-    let res = admin.post(&format!("{}/{id}/delete", admin.policies()), &[]).await;
+    let res = admin.post(&format!("{}/{id}/delete", policies_page(&admin)), &[]).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(status_from(&admin.app, &script.token, "203.0.113.9").await, 200);
+    assert_eq!(key_status_from(&admin.app, &script.token, "203.0.113.9").await, 200);
     assert_eq!(admin.app.count("policies").await, 0);
     assert_eq!(policy_events(&admin.app, "policy.deleted").await.len(), 1);
 }
@@ -272,14 +227,16 @@ async fn a_lifetime_set_in_the_console_caps_keys_created_in_the_console_and_thro
     let admin = admin().await;
     // A script's key of 30 days, made before the policy (which caps new keys only).
     let key = admin.app.key(admin.org, None).await;
-    admin
-        .create(&[
+    create(
+        &admin,
+        &[
             ("type", "api-key-lifetime"),
             ("name", "Short"),
             ("max_days", "20"),
             ("enabled", "on"),
-        ])
-        .await;
+        ],
+    )
+    .await;
     let keys = format!("/o/{}/settings/api-keys", admin.org);
     let form = admin.console.page(&format!("{keys}/new?type=unscoped")).await;
     assert!(form.contains(r#"id="expiry-7""#) && !form.contains(r#"id="expiry-30""#));
@@ -337,13 +294,17 @@ type BadInput<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
 #[tokio::test]
 async fn bad_input_is_answered_beside_its_field_naming_the_line_and_nothing_is_written() {
     let admin = admin().await;
-    let existing = admin
-        .create(&[("type", "ip-allowlist"), ("name", "Office"), ("ranges", "10.0.0.0/8")])
-        .await;
-    let lifetime = admin
-        .create(&[("type", "api-key-lifetime"), ("name", "Year"), ("max_days", "365")])
-        .await;
-    let before = admin.written().await;
+    let existing = create(
+        &admin,
+        &[("type", "ip-allowlist"), ("name", "Office"), ("ranges", "10.0.0.0/8")],
+    )
+    .await;
+    let lifetime = create(
+        &admin,
+        &[("type", "api-key-lifetime"), ("name", "Year"), ("max_days", "365")],
+    )
+    .await;
+    let before = written(&admin).await;
     let allowlist = |ranges: &'static str| vec![("type", "ip-allowlist"), ("name", "Office"), ("ranges", ranges)];
     let days = |days: &'static str| vec![("type", "api-key-lifetime"), ("name", "Limit"), ("max_days", days)];
     let cases: Vec<BadInput> = vec![
@@ -377,28 +338,26 @@ async fn bad_input_is_answered_beside_its_field_naming_the_line_and_nothing_is_w
     for (fields, field, message) in &cases {
         let kind = fields[0].1;
         let edit = if kind == "ip-allowlist" { existing } else { lifetime };
-        for path in [admin.policies(), format!("{}/{edit}", admin.policies())] {
+        for path in [policies_page(&admin), format!("{}/{edit}", policies_page(&admin))] {
             let res = admin.post(&path, fields).await;
             assert_eq!(res.status(), 422, "{path} {fields:?}");
             let html = res.text().await.expect("page");
-            let error = format!(r#"id="{field}-error">"#);
-            let at = html
-                .find(&error)
+            let page = Page::parse(&html);
+            let beside = page
+                .text(&format!("p#{field}-error"))
                 .unwrap_or_else(|| panic!("no error beside {field}: {fields:?}"));
-            let beside = &html[at + error.len()..];
-            let beside = &beside[..beside.find("</p>").expect("the error's end")];
             assert!(beside.contains(message), "{field}: {beside}");
-            assert!(html.contains(r#"aria-invalid="true""#), "{fields:?}");
-            assert!(html.contains(r#"id="error-summary""#));
+            assert!(page.has(r#"[aria-invalid="true"]"#), "{fields:?}");
+            assert!(page.has("#error-summary"));
             if *field == "ranges" && !fields[2].1.is_empty() && fields[2].1.len() < 100 {
                 assert!(html.contains(fields[2].1.trim_end()), "what was typed is kept");
             }
         }
     }
-    assert_eq!(admin.written().await, before, "nothing written, no event");
+    assert_eq!(written(&admin).await, before, "nothing written, no event");
     let bogus = admin
         .console
-        .get(&format!("{}/new?type=data-residency", admin.policies()))
+        .get(&format!("{}/new?type=data-residency", policies_page(&admin)))
         .await;
     assert_eq!(bogus.status(), 404);
 }
@@ -406,21 +365,23 @@ async fn bad_input_is_answered_beside_its_field_naming_the_line_and_nothing_is_w
 #[tokio::test]
 async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() {
     let admin = admin().await;
-    let id = admin
-        .create(&[
+    let id = create(
+        &admin,
+        &[
             ("type", "ip-allowlist"),
             ("name", "Office"),
             ("ranges", "10.0.0.0/8"),
             ("enabled", "on"),
-        ])
-        .await;
-    let before = admin.written().await;
+        ],
+    )
+    .await;
+    let before = written(&admin).await;
     let fields = [
         ("type", "ip-allowlist"),
         ("name", "Taken over"),
         ("ranges", "0.0.0.0/0"),
     ];
-    let policies = admin.policies();
+    let policies = policies_page(&admin);
     for path in [
         policies.clone(),
         format!("{policies}/{id}"),
@@ -437,28 +398,19 @@ async fn posts_without_the_sessions_token_or_from_another_site_change_nothing() 
             403,
             "{path} with a wrong token"
         );
-        let mut genuine = fields.to_vec();
-        genuine.push(("csrf", &admin.csrf));
-        let cross = admin
-            .console
-            .request(Method::POST, &path)
-            .header("Origin", "https://evil.example")
-            .form(&genuine)
-            .send()
-            .await
-            .expect("request");
+        let cross = admin.post_from_another_site(&path, &fields).await;
         assert_eq!(cross.status(), 403, "{path} from another site");
     }
-    assert_eq!(admin.written().await, before);
+    assert_eq!(written(&admin).await, before);
 }
 
 #[tokio::test]
 async fn another_orgs_policy_is_not_found_and_left_alone() {
     let admin = admin().await;
     let other = admin.app.org("Globex").await;
-    let theirs = crate::admin_api::policies::lifetime_policy(&admin.app, other, 30).await;
-    let before = admin.written().await;
-    let policies = admin.policies();
+    let theirs = crate::harness::arranged::lifetime_policy(&admin.app, other, 30).await;
+    let before = written(&admin).await;
+    let policies = policies_page(&admin);
     for path in [
         format!("{policies}/{theirs}"),
         format!("{policies}/{theirs}/delete"),
@@ -479,12 +431,12 @@ async fn another_orgs_policy_is_not_found_and_left_alone() {
     ] {
         assert_eq!(admin.post(&path, &fields).await.status(), 404, "POST {path}");
     }
-    assert_eq!(admin.written().await, before);
+    assert_eq!(written(&admin).await, before);
 }
 
 #[tokio::test]
 async fn the_console_stays_open_to_an_admin_the_allowlist_shuts_out() {
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     let org = app.org("Acme").await;
     let key = app.key(org, None).await;
     sqlx::query(
@@ -496,7 +448,7 @@ async fn the_console_stays_open_to_an_admin_the_allowlist_shuts_out() {
     .execute(&app.pool)
     .await
     .expect("an allowlist no caller is in");
-    assert_eq!(status_from(&app, &key.token, "203.0.113.50").await, 403);
+    assert_eq!(key_status_from(&app, &key.token, "203.0.113.50").await, 403);
 
     let user = person(&app, EMAIL).await;
     app.member(org, user, "admin").await;
@@ -520,11 +472,11 @@ async fn the_console_stays_open_to_an_admin_the_allowlist_shuts_out() {
         edit.contains(r#"id="excludes-you""#),
         "the form says the list leaves the admin out"
     );
-    let csrf = crate::harness::hidden_input(&page[page.find("/disable").expect("a disable button")..], "csrf");
+    let csrf = Page::parse(&page).form_token(&format!("{path}/{id}/disable"));
     let res = console.post(&format!("{path}/{id}/disable"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(
-        status_from(&app, &key.token, "203.0.113.50").await,
+        key_status_from(&app, &key.token, "203.0.113.50").await,
         200,
         "undone from the console"
     );
@@ -535,18 +487,22 @@ async fn every_policies_page_in_japanese_has_no_english_message() {
     use keyward::console::catalog::policies::{EN, JA};
     let admin = admin().await;
     admin.post("/language", &[("lang", "ja"), ("back", "/orgs")]).await;
-    let id = admin
-        .create(&[("type", "ip-allowlist"), ("name", "本社"), ("ranges", "10.0.0.0/8")])
-        .await;
-    admin
-        .create(&[
+    let id = create(
+        &admin,
+        &[("type", "ip-allowlist"), ("name", "本社"), ("ranges", "10.0.0.0/8")],
+    )
+    .await;
+    create(
+        &admin,
+        &[
             ("type", "api-key-lifetime"),
             ("name", "短期"),
             ("max_days", "30"),
             ("enabled", "on"),
-        ])
-        .await;
-    let policies = admin.policies();
+        ],
+    )
+    .await;
+    let policies = policies_page(&admin);
     let mut pages = Vec::new();
     for path in [
         policies.clone(),
@@ -594,14 +550,11 @@ async fn many_policies_of_one_type_page_on_with_a_keyset() {
         .await
         .expect("policy");
     }
-    let first = admin.console.page(&admin.policies()).await;
+    let first = admin.console.page(&policies_page(&admin)).await;
     assert_eq!(first.matches(r#"<li class="card policy""#).count(), 50);
     assert!(first.contains("list-00") && first.contains("list-49") && !first.contains("list-50"));
-    let marker = r#"id="next-allowlists" href=""#;
-    let start = first.find(marker).expect("a next page") + marker.len();
-    let next: String = first[start..].chars().take_while(|&c| c != '"').collect();
-    // As the browser reads the attribute: askama writes `&` as `&#38;`.
-    let second = admin.console.page(&next.replace("&#38;", "&")).await;
+    let next = Page::parse(&first).href("#next-allowlists").expect("a next page");
+    let second = admin.console.page(&next).await;
     assert_eq!(second.matches(r#"<li class="card policy""#).count(), 1);
     assert!(second.contains("list-50") && !second.contains("list-49"));
     assert!(!second.contains(r#"id="lifetimes""#), "a later page is of one type");

@@ -1,7 +1,7 @@
 //! First-run setup: a one-time link from the log creates the first administrator and
 //! organization; every bad input is answered beside its field and writes nothing.
 
-use crate::harness::{TestApp, browser, hidden_input, logs};
+use crate::harness::{Page, TestApp, browser, logs};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -14,8 +14,7 @@ async fn open_setup(app: &TestApp, client: &reqwest::Client, token: &str) -> Str
         .expect("GET /setup");
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("body");
-    let form = html.find(r#"action="/setup""#).expect("the setup form");
-    hidden_input(&html[form..], "csrf")
+    Page::parse(&html).form_token("/setup")
 }
 
 fn valid_form<'a>(csrf: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {

@@ -4,30 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use sha2::{Digest, Sha256};
 
 use crate::harness::console::{Console, PASSWORD, person, sign_in_token};
-use crate::harness::{Options, TestApp, hidden_input};
+use crate::harness::{Options, Page, TestApp, behind_proxy, hidden_input, location};
 
 const SESSION: &str = "kw_session";
-
-/// An instance behind a proxy on loopback, so `Console::from` picks the client address.
-async fn behind_proxy() -> TestApp {
-    TestApp::spawn_with(Options {
-        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
-        ..Default::default()
-    })
-    .await
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// The response's Set-Cookie for `name`.
 fn set_cookie(res: &reqwest::Response, name: &str) -> Option<actix_web::cookie::Cookie<'static>> {
@@ -41,11 +24,9 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<actix_web::cookie::
 
 /// The message the sign-in page shows as its alert.
 fn alert(html: &str) -> String {
-    let start = html.find(r#"role="alert""#).expect("an alert on the page");
-    let text = &html[start..];
-    let open = text.find('>').expect("alert opens") + 1;
-    let close = text.find("</p>").expect("alert closes");
-    text[open..close].to_owned()
+    Page::parse(html)
+        .text(r#"[role="alert"]"#)
+        .expect("an alert on the page")
 }
 
 async fn session_count(app: &TestApp) -> i64 {
@@ -343,7 +324,7 @@ async fn an_error_page_keeps_the_signed_in_header_and_the_language_switch() {
     assert!(html.contains(r#"id="language-switch""#));
 
     // Its switch works: the page comes back in Japanese.
-    let token = crate::harness::hidden_input(&html, "csrf");
+    let token = hidden_input(&html, "csrf");
     let res = console
         .post("/language", &[("csrf", &token), ("lang", "ja"), ("back", missing)])
         .await;
@@ -396,7 +377,7 @@ async fn a_disabled_users_session_stops_working() {
 
 #[tokio::test]
 async fn every_failed_sign_in_gets_the_same_answer() {
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     person(&app, "ada@example.com").await;
     let disabled = person(&app, "bob@example.com").await;
     sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1")
@@ -444,7 +425,7 @@ async fn every_failed_sign_in_gets_the_same_answer() {
 
 #[tokio::test]
 async fn after_5_failures_from_one_address_the_pair_is_refused_but_the_owner_signs_in_from_elsewhere() {
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     person(&app, "admin@example.com").await;
     let attacker = Console::from(&app, "203.0.113.66");
     for _ in 0..5 {
@@ -468,7 +449,7 @@ async fn after_5_failures_from_one_address_the_pair_is_refused_but_the_owner_sig
 
 #[tokio::test]
 async fn after_30_failures_from_one_address_over_any_accounts_that_address_is_refused() {
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     person(&app, "admin@example.com").await;
     let sprayer = Console::from(&app, "203.0.113.77");
     for n in 0..30 {
@@ -487,7 +468,7 @@ async fn after_30_failures_from_one_address_over_any_accounts_that_address_is_re
 
 #[tokio::test]
 async fn an_accounts_failures_slow_its_sign_ins_more_and_more_but_never_lock_it() {
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     person(&app, "admin@example.com").await;
     // Each failure from a different address: neither the pair nor an address is throttled.
     let mut took = Vec::new();
@@ -528,7 +509,7 @@ async fn an_accounts_failures_slow_its_sign_ins_more_and_more_but_never_lock_it(
 
 #[tokio::test]
 async fn an_unknown_email_takes_about_as_long_as_a_wrong_password() {
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     person(&app, "admin@example.com").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
@@ -585,7 +566,7 @@ async fn waiting_on(app: &TestApp, table: &str) -> i64 {
 async fn concurrent_sign_ins_from_one_address_are_judged_on_counts_that_include_each_other() {
     const ATTEMPTS: usize = 40;
     let pair_limit = usize::try_from(keyward::console::login::PAIR_LIMIT).expect("a small limit");
-    let app = behind_proxy().await;
+    let app = TestApp::spawn_with(behind_proxy()).await;
     person(&app, "admin@example.com").await;
     let mut browsers = Vec::new();
     for _ in 0..ATTEMPTS {
@@ -648,9 +629,8 @@ async fn concurrent_sign_ins_from_one_address_are_judged_on_counts_that_include_
 #[tokio::test]
 async fn no_spelling_of_an_email_skips_its_lockout() {
     let app = TestApp::spawn_with(Options {
-        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
         database_locale: Some("C.UTF-8"),
-        ..Default::default()
+        ..behind_proxy()
     })
     .await;
     person(&app, "lin@example.test").await;

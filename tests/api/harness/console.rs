@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use reqwest::cookie::{CookieStore, Jar};
 
-use crate::harness::{TestApp, hidden_input};
+use super::TestApp;
+use super::html::Page;
 
 /// The password of every person `person` makes.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -38,8 +39,7 @@ pub async fn directories_status(app: &TestApp, org: impl std::fmt::Display, toke
 
 /// The token of the sign-in form itself (a page's first `csrf` input is its language switch's).
 pub fn sign_in_token(html: &str) -> String {
-    let form = html.find(r#"action="/login""#).expect("a sign-in form");
-    hidden_input(&html[form..], "csrf")
+    Page::parse(html).form_token("/login")
 }
 
 /// One browser. On an instance that trusts the loopback proxy, `from` is the client address
@@ -78,14 +78,19 @@ impl Console {
     /// A browser that has signed in as `email` with `PASSWORD`.
     pub async fn signed_in(app: &TestApp, email: &str) -> Console {
         let console = Console::new(app);
-        let res = console.sign_in(email, PASSWORD, "").await;
+        console.sign_in_as(email).await;
+        console
+    }
+
+    /// Signs this browser in as `email` with `PASSWORD`, asserting it is let in.
+    pub async fn sign_in_as(&self, email: &str) {
+        let res = self.sign_in(email, PASSWORD, "").await;
         assert_eq!(
             res.status(),
             303,
             "{email} signs in: {}",
             res.text().await.unwrap_or_default()
         );
-        console
     }
 
     /// A browser that holds this cookie and nothing else (a stolen or remembered one).
@@ -155,7 +160,7 @@ impl Console {
 
     /// The signed-in session's token, as its pages carry it.
     pub async fn csrf(&self) -> String {
-        hidden_input(&self.page("/orgs").await, "csrf")
+        Page::parse(&self.page("/orgs").await).input("html", "csrf")
     }
 
     /// The value of a cookie this browser would send.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::console::{Console, PASSWORD, person};
-use crate::harness::{TestApp, hidden_input};
+use crate::harness::{Page, TestApp};
 
 /// Control characters no field takes (NUL, SOH, ESC, DEL and a C1 control).
 const CONTROLS: [&str; 5] = ["a\u{0}b", "\u{1}", "a\u{1b}[31mb", "a\u{7f}b", "a\u{85}b"];
@@ -167,7 +167,7 @@ async fn api_world() -> ApiWorld {
     let key = app.key(org, None).await;
     let domain = app.domain(org, "acme.example", true).await;
     let level = app.level(org, "Internal").await;
-    let policy = crate::admin_api::policies::lifetime_policy(&app, org, 365).await;
+    let policy = crate::harness::arranged::lifetime_policy(&app, org, 365).await;
     let event = sqlx::query_scalar("SELECT id FROM audit_events WHERE org_id = $1 LIMIT 1")
         .bind(org)
         .fetch_one(&app.pool)
@@ -740,7 +740,7 @@ async fn console_world() -> ConsoleWorld {
     let second = person(&app, "second@acme.example").await;
     app.member(org, second, "admin").await;
     let key = app.key_for(org, second).await;
-    let policy = crate::admin_api::policies::lifetime_policy(&app, org, 365).await;
+    let policy = crate::harness::arranged::lifetime_policy(&app, org, 365).await;
     let (invitation, token) = app.invitation(org, "invitee@acme.example", "member", admin).await;
     let console = Console::signed_in(&app, "yamada@acme.example").await;
     let csrf = console.csrf().await;
@@ -775,8 +775,7 @@ impl ConsoleWorld {
         let console = Console::new(&self.app);
         let sign_in = console.sign_in_form("").await;
         let page = console.page(&self.fill("/invitations?token={token}")).await;
-        let form = page.find(r#"action="/invitations""#).expect("the create-account form");
-        let invitation = hidden_input(&page[form..], "csrf");
+        let invitation = Page::parse(&page).form_token("/invitations");
         Visitor {
             console,
             sign_in,

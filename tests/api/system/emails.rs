@@ -12,8 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
 use crate::harness::console::{Console, PASSWORD, person};
+use crate::harness::invitations::{accept, invitation_token, invite, link_form_csrf, link_path};
 use crate::harness::{TestApp, database_before_migration};
-use crate::console::invitations::{accept, invitation_token, invite, link_form_csrf, link_path};
 
 /// The migration that brought the rule in.
 const EMAIL_RULE: i64 = 20261207000002;

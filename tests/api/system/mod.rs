@@ -2,7 +2,7 @@
 
 mod bad_input;
 mod emails;
-pub mod revocation;
+mod revocation;
 mod roles;
 mod schema;
 mod secrets;

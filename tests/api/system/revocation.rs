@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use crate::harness::{Server, TestApp, database_server, metric_at};
 use crate::harness::db_proxy::{DbProxy, Mode, app_behind_db_proxy};
+use crate::harness::{Server, TestApp, database_server, key_status_at, metric_at};
 
 /// Instance B as its own process, its database reached through `proxy`.
 fn start_b(app: &TestApp, proxy: &DbProxy) -> (Server, String, String) {
@@ -33,24 +33,11 @@ async fn wait_for_metric(metrics: &str, series: &str, value: f64, within: Durati
     }
 }
 
-/// The status `GET /admin/v1/key` with `token` gets from `base`; 0 when no answer came.
-pub async fn status(client: &reqwest::Client, base: &str, token: &str) -> u16 {
-    match client
-        .get(format!("{base}/admin/v1/key"))
-        .bearer_auth(token)
-        .send()
-        .await
-    {
-        Ok(res) => res.status().as_u16(),
-        Err(_) => 0,
-    }
-}
-
 /// Asks B about `token` for `period`, failing on any 200.
 async fn never_accepted(client: &reqwest::Client, base: &str, token: &str, period: Duration) {
     let deadline = Instant::now() + period;
     while Instant::now() < deadline {
-        let status = status(client, base, token).await;
+        let status = key_status_at(client, base, token).await;
         assert_ne!(status, 200, "instance B accepted a revoked key");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -75,9 +62,9 @@ async fn a_key_revoked_on_a_is_never_accepted_by_b_through_outages_and_stalls() 
     wait_for_metric(&b_metrics, HEALTHY, 1.0, Duration::from_secs(30)).await;
 
     // B serves the key from its cache.
-    assert_eq!(status(&client, &b_address, &key.token).await, 200);
+    assert_eq!(key_status_at(&client, &b_address, &key.token).await, 200);
     let hits = metric_at(&b_metrics, "keyward_proof_cache_hits_total").await;
-    assert_eq!(status(&client, &b_address, &key.token).await, 200);
+    assert_eq!(key_status_at(&client, &b_address, &key.token).await, 200);
     assert!(
         metric_at(&b_metrics, "keyward_proof_cache_hits_total").await > hits,
         "served from the cache"
@@ -93,19 +80,19 @@ async fn a_key_revoked_on_a_is_never_accepted_by_b_through_outages_and_stalls() 
     // The notice was lost; when the proxy returns, B catches up and still refuses.
     proxy.set(Mode::Open);
     never_accepted(&client, &b_address, &key.token, Duration::from_secs(10)).await;
-    assert_eq!(status(&client, &b_address, &key.token).await, 401);
+    assert_eq!(key_status_at(&client, &b_address, &key.token).await, 401);
 
     // Stalled: connections stay open but nothing moves. The heartbeat notices within seconds.
     let fresh = a.key(org, None).await;
     wait_for_metric(&b_metrics, HEALTHY, 1.0, Duration::from_secs(30)).await;
-    assert_eq!(status(&client, &b_address, &fresh.token).await, 200);
-    assert_eq!(status(&client, &b_address, &fresh.token).await, 200);
+    assert_eq!(key_status_at(&client, &b_address, &fresh.token).await, 200);
+    assert_eq!(key_status_at(&client, &b_address, &fresh.token).await, 200);
     proxy.set(Mode::Stalled);
     let revoke = format!("/admin/api-access/v1/orgs/{org}/api-keys/revoke/{}", fresh.id);
     assert_eq!(a.api(Method::PATCH, &revoke, &admin.token).await.status(), 204);
     let revoked_at = Instant::now();
     loop {
-        let status = status(&client, &b_address, &fresh.token).await;
+        let status = key_status_at(&client, &b_address, &fresh.token).await;
         if status != 200 {
             assert!(status == 401 || status == 503, "{status}");
             break;
@@ -137,7 +124,7 @@ async fn after_a_database_outage_cached_keys_serve_again_within_5_s_with_no_argo
     }
     wait_for_metric(&app.metrics_address, HEALTHY, 1.0, Duration::from_secs(30)).await;
     for key in &keys {
-        assert_eq!(status(&client, &app.address, &key.token).await, 200);
+        assert_eq!(key_status_at(&client, &app.address, &key.token).await, 200);
     }
     let verified = app.metric(ARGON2_STARTED).await;
 
@@ -145,7 +132,7 @@ async fn after_a_database_outage_cached_keys_serve_again_within_5_s_with_no_argo
     wait_for_metric(&app.metrics_address, HEALTHY, 0.0, Duration::from_secs(10)).await;
     for key in &keys {
         assert_eq!(
-            status(&client, &app.address, &key.token).await,
+            key_status_at(&client, &app.address, &key.token).await,
             503,
             "revocation cannot be checked: fail closed"
         );
@@ -154,7 +141,7 @@ async fn after_a_database_outage_cached_keys_serve_again_within_5_s_with_no_argo
     proxy.set(Mode::Open);
     let back = Instant::now();
     for key in &keys {
-        while status(&client, &app.address, &key.token).await != 200 {
+        while key_status_at(&client, &app.address, &key.token).await != 200 {
             assert!(
                 back.elapsed() < Duration::from_secs(5),
                 "not serving 5 s after the database came back"

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::console::{Console, person};
-use crate::console::keys::{create_form, pairs};
-use crate::harness::{Answer, TestApp, TestKey};
+use crate::harness::signed_in::{create_form, pairs};
+use crate::harness::{Answer, TestApp, TestKey, json_of};
 
 /// An org managing the accounts of two active admins, Ada and Bob, each with a key of their
 /// own without scopes.
@@ -59,10 +59,6 @@ fn lifecycle(user: Uuid, action: &str) -> String {
     format!("/users/{user}/manage/lifecycle/{action}")
 }
 
-async fn body_of(answer: Answer) -> Value {
-    answer.json().await.expect("a JSON body")
-}
-
 /// Waits, at most 20 seconds, until `n` sessions of the test database wait for a lock.
 async fn lock_waiters(app: &TestApp, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -98,7 +94,7 @@ async fn assert_refused(app: &TestApp, key: &TestKey, method: Method, path: &str
         None => app.api(method.clone(), path, &key.token).await,
     };
     assert_eq!(answer.status(), 403, "{method} {path}");
-    let body = body_of(answer).await;
+    let body = json_of(answer).await;
     if path.starts_with("/users/") {
         assert_eq!(body["key"], "forbidden", "user management's own form: {body}");
     } else {
@@ -184,7 +180,7 @@ async fn a_key_minted_through_the_api_while_its_holder_is_being_removed_is_revok
 
     assert_eq!(removed.status(), 204);
     if minted.status() == 201 {
-        let token = body_of(minted).await["token"].as_str().expect("token").to_owned();
+        let token = json_of(minted).await["token"].as_str().expect("token").to_owned();
         let minted = TestKey { id: Uuid::nil(), token };
         assert!(
             !works(&app, &minted).await,
