@@ -134,17 +134,11 @@ async fn a_key_value_is_on_no_page_but_the_show_once_answer() {
 async fn an_unscoped_key_carries_its_warning_through_every_step() {
     let admin = SignedInAdmin::new().await;
     let form = admin.console.page(&format!("{}/new?type=unscoped", admin.keys())).await;
-    assert!(form.contains(r#"id="unscoped-warning""#));
+    assert!(Page::parse(&form).has("#unscoped-warning"));
     let review = admin
         .review_key(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
         .await;
-    assert!(
-        review
-            .text()
-            .await
-            .expect("review")
-            .contains(r#"id="unscoped-warning""#)
-    );
+    assert!(Page::parse(&review.text().await.expect("review")).has("#unscoped-warning"));
     let (res, _) = admin
         .create_key(&[("type", "unscoped"), ("name", "全権"), ("expiry", "7")])
         .await;
@@ -165,7 +159,7 @@ async fn replaying_the_create_post_creates_nothing_and_shows_nothing() {
     let again = admin.console.post(&admin.keys(), &pairs(&form)).await;
     assert_eq!(again.status(), 409);
     let html = again.text().await.expect("page");
-    assert!(html.contains(r#"id="form-used""#));
+    assert!(Page::parse(&html).has("#form-used"));
     assert!(!html.contains("kw_") && !html.contains(&token), "no key is shown again");
     assert_eq!(admin.app.count("api_keys").await, 1);
 }
@@ -252,7 +246,7 @@ async fn every_fields_bad_input_is_answered_beside_it_and_nothing_is_created() {
             assert_eq!(status, 422, "{path} {fields:?}");
             if path.ends_with("/review") {
                 assert!(
-                    html.contains(&format!(r#"id="{error}""#)),
+                    Page::parse(&html).has(&format!("#{error}")),
                     "{fields:?}: {error} beside its field"
                 );
                 assert!(
@@ -280,10 +274,10 @@ async fn the_orgs_lifetime_policy_caps_the_console_and_its_presets() {
     crate::harness::arranged::lifetime_policy(&admin.app, admin.org, 30).await;
     let form = admin.console.page(&format!("{}/new?type=scoped", admin.keys())).await;
     assert!(
-        form.contains(r#"id="expiry-30""#) && !form.contains(r#"id="expiry-90""#),
+        Page::parse(&form).has("#expiry-30") && !Page::parse(&form).has("#expiry-90"),
         "presets past the policy are not offered"
     );
-    assert!(form.contains(r#"id="policy-note""#));
+    assert!(Page::parse(&form).has("#policy-note"));
     let res = admin
         .review_key(&[
             ("type", "scoped"),
@@ -364,7 +358,7 @@ async fn a_date_is_that_whole_day_in_the_viewers_time_zone_and_the_last_day_work
     let after = chrono::Utc::now();
     assert_eq!(res.status(), 200);
     assert!(
-        res.text().await.expect("page").contains(r#"id="expiry-clamped""#),
+        Page::parse(&res.text().await.expect("page")).has("#expiry-clamped"),
         "the page says the key ends at the limit"
     );
     let expires: chrono::DateTime<chrono::Utc> =
@@ -483,7 +477,7 @@ async fn a_pasted_leaked_key_is_found_on_either_tab_without_its_value_anywhere()
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("found page");
     assert!(
-        html.contains("漏洩") && html.contains(r#"id="revoke""#),
+        html.contains("漏洩") && Page::parse(&html).has("#revoke"),
         "the key, with the way to revoke it"
     );
     assert!(!html.contains(&token));
@@ -509,7 +503,7 @@ async fn a_pasted_leaked_key_is_found_on_either_tab_without_its_value_anywhere()
         assert_eq!(res.status(), 422);
         let html = res.text().await.expect("list page");
         assert!(
-            html.contains(r#"id="leaked-key-error""#) && html.contains(message),
+            Page::parse(&html).has("#leaked-key-error") && html.contains(message),
             "{value}"
         );
         assert!(!html.contains(value), "the pasted value is not sent back");
@@ -552,7 +546,7 @@ async fn the_list_filters_searches_sorts_and_pages_without_gaps() {
         assert_eq!(sorted, expected, "{sort}: every scoped key once");
     }
     let unscoped = admin.console.page(&format!("{}?tab=unscoped", admin.keys())).await;
-    assert_eq!(unscoped.matches(r#"class="key-link""#).count(), 3);
+    assert_eq!(Page::parse(&unscoped).count(".key-link"), 3);
     let one = &all[7];
     let found = admin
         .console
@@ -563,7 +557,7 @@ async fn the_list_filters_searches_sorts_and_pages_without_gaps() {
         .console
         .page(&format!("{}?tab=scoped&status=revoked", admin.keys()))
         .await;
-    assert!(revoked.contains(r#"id="empty-tab""#), "no revoked key yet");
+    assert!(Page::parse(&revoked).has("#empty-tab"), "no revoked key yet");
 }
 
 #[tokio::test]
@@ -666,7 +660,7 @@ async fn every_page_of_the_flow_in_japanese_has_no_english_message() {
     pages.push(("sign-in".into(), login.text().await.expect("login page")));
 
     for (page, html) in &pages {
-        assert!(html.contains(r#"<html lang="ja">"#), "{page} is Japanese");
+        assert_eq!(Page::parse(html).lang(), "ja", "{page} is Japanese");
         let messages = [english::layout(), english::scopes_and_endpoints()].concat();
         let english = english_in(&Page::parse(html).readable_text(), &messages);
         assert!(english.is_empty(), "{page} shows English messages: {english:?}");

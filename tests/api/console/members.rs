@@ -78,13 +78,13 @@ async fn removing_an_admin_lists_their_keys_and_revokes_them_in_the_same_step() 
             key.public_id()
         );
     }
-    assert!(confirm.contains(r#"id="keys-will-be-revoked""#));
+    assert!(Page::parse(&confirm).has("#keys-will-be-revoked"));
 
     let res = o.post(&format!("{}/remove", member(&o, bob_id)), &[]).await;
     assert_eq!(res.status(), 200);
     let done = res.text().await.expect("result page");
     assert_eq!(
-        done.matches(r#"class="revoked-key""#).count(),
+        Page::parse(&done).count(".revoked-key"),
         2,
         "the result lists both keys"
     );
@@ -109,7 +109,7 @@ async fn suspending_an_admin_revokes_their_keys_by_default_and_ends_their_access
 
     let confirm = o.console.page(&format!("{}/suspend", member(&o, bob_id))).await;
     assert!(
-        confirm.contains(r#"name="revoke_keys" value="on" checked"#),
+        Page::parse(&confirm).has(r#"input[name="revoke_keys"][value="on"][checked]"#),
         "revoking their keys is checked by default"
     );
     let res = o
@@ -130,7 +130,7 @@ async fn suspending_an_admin_revokes_their_keys_by_default_and_ends_their_access
         "their other org is untouched"
     );
     let page = o.console.page(&member(&o, bob_id)).await;
-    assert!(page.contains(r#"id="restore""#), "a suspended member can be restored");
+    assert!(Page::parse(&page).has("#restore"), "a suspended member can be restored");
     assert_eq!(events(&o, "membership.suspended").await, 1);
 
     let res = o.post(&format!("{}/restore", member(&o, bob_id)), &[]).await;
@@ -143,7 +143,7 @@ async fn suspending_or_demoting_without_the_checkbox_keeps_the_keys() {
     let (o, bob_id, bob_keys) = org().await;
     let res = o.post(&format!("{}/suspend", member(&o, bob_id)), &[]).await;
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.expect("page").contains(r#"id="revoked-none""#));
+    assert!(Page::parse(&res.text().await.expect("page")).has("#revoked-none"));
     for key in &bob_keys {
         assert_eq!(o.key_status(key).await, 200, "kept: the box was unchecked");
     }
@@ -170,7 +170,7 @@ async fn suspending_an_already_suspended_admin_with_the_box_checked_still_revoke
     o.post(&format!("{}/suspend", member(&o, bob_id)), &[]).await;
     let again = o.console.page(&format!("{}/suspend", member(&o, bob_id))).await;
     assert_eq!(
-        again.matches(r#"class="answered-key""#).count(),
+        Page::parse(&again).count(".answered-key"),
         2,
         "the keys are still listed"
     );
@@ -178,14 +178,7 @@ async fn suspending_an_already_suspended_admin_with_the_box_checked_still_revoke
         .post(&format!("{}/suspend", member(&o, bob_id)), &[("revoke_keys", "on")])
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.text()
-            .await
-            .expect("page")
-            .matches(r#"class="revoked-key""#)
-            .count(),
-        2
-    );
+    assert_eq!(Page::parse(&res.text().await.expect("page")).count(".revoked-key"), 2);
     for key in &bob_keys {
         assert_eq!(o.key_status(key).await, 401, "what the page listed is gone");
     }
@@ -243,7 +236,7 @@ async fn a_link_stops_working_when_the_admin_who_issued_it_is_offboarded() {
 async fn demoting_an_admin_revokes_their_keys_in_the_same_step() {
     let (o, bob_id, bob_keys) = org().await;
     let confirm = o.console.page(&format!("{}/demote", member(&o, bob_id))).await;
-    assert_eq!(confirm.matches(r#"class="answered-key""#).count(), 2);
+    assert_eq!(Page::parse(&confirm).count(".answered-key"), 2);
     let res = o
         .post(
             &format!("{}/role", member(&o, bob_id)),
@@ -251,14 +244,7 @@ async fn demoting_an_admin_revokes_their_keys_in_the_same_step() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.text()
-            .await
-            .expect("page")
-            .matches(r#"class="revoked-key""#)
-            .count(),
-        2
-    );
+    assert_eq!(Page::parse(&res.text().await.expect("page")).count(".revoked-key"), 2);
     for key in &bob_keys {
         assert_eq!(o.key_status(key).await, 401);
     }
@@ -278,13 +264,13 @@ async fn the_last_admin_can_be_neither_removed_demoted_nor_suspended() {
         .await
         .expect("ada");
     let detail = o.console.page(&member(&o, ada)).await;
-    assert!(detail.contains(r#"id="last-admin-note""#));
+    assert!(Page::parse(&detail).has("#last-admin-note"));
     for step in ["remove", "suspend", "demote"] {
         let res = o.console.get(&format!("{}/{step}", member(&o, ada))).await;
         assert_eq!(res.status(), 409, "{step}");
         let html = res.text().await.expect("page");
-        assert!(html.contains(r#"id="last-admin-refused""#), "{step}");
-        assert!(!html.contains(r#"id="confirm-step""#), "{step}: nothing to confirm");
+        assert!(Page::parse(&html).has("#last-admin-refused"), "{step}");
+        assert!(!Page::parse(&html).has("#confirm-step"), "{step}: nothing to confirm");
     }
     let before = state(&o).await;
     for (path, fields) in [
@@ -294,7 +280,7 @@ async fn the_last_admin_can_be_neither_removed_demoted_nor_suspended() {
     ] {
         let res = o.post(&format!("{}/{path}", member(&o, ada)), &fields).await;
         assert_eq!(res.status(), 409, "{path}");
-        assert!(res.text().await.expect("page").contains(r#"id="last-admin-refused""#));
+        assert!(Page::parse(&res.text().await.expect("page")).has("#last-admin-refused"));
     }
     assert_eq!(state(&o).await, before, "nothing changed");
 }
@@ -317,7 +303,7 @@ async fn a_managed_members_set_password_link_is_issued_from_their_page_and_works
     let carol = o.app.user("carol@example.com", Some(o.org)).await;
     o.app.member(o.org, carol, "member").await;
     let page = o.console.page(&member(&o, carol)).await;
-    assert!(page.contains(r#"id="new-link""#), "this org manages carol's account");
+    assert!(Page::parse(&page).has("#new-link"), "this org manages carol's account");
 
     let res = o.post(&format!("{}/password-link", member(&o, carol)), &[]).await;
     assert_eq!(res.status(), 200);
@@ -357,7 +343,7 @@ async fn a_managed_members_set_password_link_is_issued_from_their_page_and_works
         )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.expect("page").contains(r#"id="password-error""#));
+    assert!(Page::parse(&res.text().await.expect("page")).has("#password-error"));
     let new_password = "a brand new password for carol";
     let res = browser
         .post(
@@ -371,7 +357,7 @@ async fn a_managed_members_set_password_link_is_issued_from_their_page_and_works
         )
         .await;
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.expect("page").contains(r#"id="password-set""#));
+    assert!(Page::parse(&res.text().await.expect("page")).has("#password-set"));
     assert_eq!(
         browser.sign_in("carol@example.com", new_password, "").await.status(),
         303,
@@ -395,7 +381,7 @@ async fn a_managed_members_set_password_link_is_issued_from_their_page_and_works
     let again = Console::new(&o.app);
     let res = again.get(&format!("/welcome?token={token}")).await;
     assert_eq!(res.status(), 400, "the link works once");
-    assert!(res.text().await.expect("page").contains(r#"id="welcome-problem""#));
+    assert!(Page::parse(&res.text().await.expect("page")).has("#welcome-problem"));
     assert_eq!(events(&o, "user.password_set").await, 1);
 }
 
@@ -405,9 +391,9 @@ async fn an_invitation_is_made_by_email_and_role_and_bad_input_is_answered_besid
     let dave = person(&o.app, "dave@example.com").await;
     let members = format!("/o/{}/settings/members", o.org);
     let form = o.console.page(&format!("{members}/new")).await;
-    assert!(form.contains(r#"id="invite""#), "the invitation form");
+    assert!(Page::parse(&form).has("#invite"), "the invitation form");
     assert!(
-        o.console.page(&members).await.contains(r#"id="invite-people""#),
+        Page::parse(&o.console.page(&members).await).has("#invite-people"),
         "the list links to it"
     );
     let before = state(&o).await;
@@ -421,7 +407,7 @@ async fn an_invitation_is_made_by_email_and_role_and_bad_input_is_answered_besid
         let res = o.post(&members, &fields).await;
         assert_eq!(res.status(), 422, "{fields:?}");
         let html = res.text().await.expect("page");
-        assert!(html.contains(&format!(r#"id="{error}""#)), "{fields:?}");
+        assert!(Page::parse(&html).has(&format!("#{error}")), "{fields:?}");
         let typed = fields[0].1;
         if !typed.is_empty() {
             assert!(
@@ -442,14 +428,16 @@ async fn an_invitation_is_made_by_email_and_role_and_bad_input_is_answered_besid
         "the page shows a link"
     );
     let html = res.text().await.expect("page");
-    assert!(html.contains(r#"id="invitation-link""#));
-    assert!(html.contains(r#"id="to-members""#));
+    assert!(Page::parse(&html).has("#invitation-link"));
+    assert!(Page::parse(&html).has("#to-members"));
     assert!(!is_member(&o, dave).await, "an invitation adds no one");
     assert_eq!(events(&o, "invitation.sent").await, 1);
     assert_eq!(events(&o, "membership.added").await, 0);
     let list = o.console.page(&members).await;
     assert!(
-        list.contains(r#"<td class="invitation-email">DAVE@example.com</td>"#),
+        Page::parse(&list)
+            .texts("td.invitation-email")
+            .contains(&"DAVE@example.com".to_owned()),
         "the list shows it pending"
     );
 }
@@ -461,8 +449,8 @@ async fn a_new_link_is_issued_only_for_accounts_this_org_manages() {
     let foreign = o.app.user("foreign@example.com", Some(elsewhere)).await;
     o.app.member(o.org, foreign, "member").await;
     let page = o.console.page(&member(&o, foreign)).await;
-    assert!(page.contains(r#"id="managed-elsewhere""#));
-    assert!(!page.contains(r#"id="new-link""#));
+    assert!(Page::parse(&page).has("#managed-elsewhere"));
+    assert!(!Page::parse(&page).has("#new-link"));
     let res = o.post(&format!("{}/password-link", member(&o, foreign)), &[]).await;
     assert_eq!(res.status(), 403, "another org's account is never taken over");
     assert_eq!(o.app.count("password_links").await, 0);
@@ -625,7 +613,7 @@ async fn the_list_shows_each_members_role_status_and_active_keys_with_search_and
         "bob answers for two active keys, linked to them"
     );
     let found = o.console.page(&format!("/o/{}/settings/members?q=BOB", o.org)).await;
-    assert_eq!(found.matches(r#"class="member-link""#).count(), 1);
+    assert_eq!(Page::parse(&found).count(".member-link"), 1);
     let start = chrono::Utc::now() - chrono::Duration::days(1);
     for n in 0..60 {
         let user = o.app.user(&format!("m{n:02}@example.com"), None).await;
@@ -668,18 +656,18 @@ async fn bulk_revocation_revokes_every_key_still_unrevoked_when_the_post_arrives
         ))
         .await;
     assert!(
-        list.contains(r#"id="revoke-by-creator""#),
+        Page::parse(&list).has("#revoke-by-creator"),
         "the filtered list offers it"
     );
     let path = format!("/o/{}/settings/api-keys/revoke-by-creator", o.org);
     let confirm = o.console.page(&format!("{path}?user={}", bob_id)).await;
-    assert_eq!(confirm.matches(r#"class="answered-key""#).count(), 2);
+    assert_eq!(Page::parse(&confirm).count(".answered-key"), 2);
     let late = o.app.key_for(o.org, bob_id).await;
     let user = bob_id.to_string();
     let res = o.post(&path, &[("user", &user)]).await;
     assert_eq!(res.status(), 200);
     let done = res.text().await.expect("page");
-    assert_eq!(done.matches(r#"class="revoked-key""#).count(), 3, "the late key too");
+    assert_eq!(Page::parse(&done).count(".revoked-key"), 3, "the late key too");
     for key in bob_keys.iter().chain([&late]) {
         assert_eq!(o.key_status(key).await, 401);
     }
@@ -696,12 +684,12 @@ async fn revoking_a_key_offers_to_revoke_the_keys_created_with_it() {
         .console
         .page(&format!("/o/{}/settings/api-keys/{}", o.org, parent.id))
         .await;
-    assert!(detail.contains(r#"class="child-key""#), "the detail page lists it");
+    assert!(Page::parse(&detail).has(".child-key"), "the detail page lists it");
     let confirm = o
         .console
         .page(&format!("/o/{}/settings/api-keys/{}/revoke", o.org, parent.id))
         .await;
-    assert!(confirm.contains(r#"name="with_created" value="on" checked"#));
+    assert!(Page::parse(&confirm).has(r#"input[name="with_created"][value="on"][checked]"#));
     assert!(
         confirm.contains(grandchild.public_id()),
         "the confirmation lists every key made with it"

@@ -103,7 +103,7 @@ async fn the_page_shows_each_policy_its_rules_and_who_changed_it_last() {
         "who changed it, from the audit log"
     );
     assert!(page.contains("90 days") && page.contains("arranged"));
-    assert!(page.contains(r#"class="badge active""#) && page.contains(r#"class="badge expired""#));
+    assert!(Page::parse(&page).has(".badge.active") && Page::parse(&page).has(".badge.expired"));
     assert!(!page.contains("12 days"), "another org's policy is not shown");
     assert!(
         page.contains("No lifetime policy is enabled"),
@@ -114,9 +114,12 @@ async fn the_page_shows_each_policy_its_rules_and_who_changed_it_last() {
         page.contains("applies to API keys only, never to this console"),
         "the page always says the console is exempt"
     );
-    assert!(page.contains(r#"<code id="your-address">127.0.0.1</code>"#));
+    assert_eq!(
+        Page::parse(&page).text("code#your-address").as_deref(),
+        Some("127.0.0.1")
+    );
     assert!(
-        page.contains(r#"id="excludes-you""#),
+        Page::parse(&page).has("#excludes-you"),
         "the enabled list leaves out the admin's own address"
     );
     for action in ["enable", "disable", "delete"] {
@@ -169,8 +172,8 @@ async fn an_allowlist_saved_in_the_console_refuses_a_cached_key_at_once_and_disa
     );
     assert_eq!(status_of(&admin.app, id).await, "disabled");
     let page = admin.console.page(&location(&res)).await;
-    assert!(page.contains(r#"id="policy-notice""#));
-    assert!(page.contains(&format!(r#"id="enable-{id}""#)));
+    assert!(Page::parse(&page).has("#policy-notice"));
+    assert!(Page::parse(&page).has(&format!("#enable-{id}")));
 
     admin.post(&format!("{}/{id}/enable", policies_page(&admin)), &[]).await;
     assert_eq!(key_status_from(&admin.app, &script.token, "192.0.2.7").await, 403);
@@ -214,7 +217,7 @@ async fn an_allowlist_saved_in_the_console_refuses_a_cached_key_at_once_and_disa
         .console
         .page(&format!("{}/{id}/delete", policies_page(&admin)))
         .await;
-    assert!(confirm.contains(r#"id="confirm-delete""#) && confirm.contains("192.0.2.7/32"));
+    assert!(Page::parse(&confirm).has("#confirm-delete") && confirm.contains("192.0.2.7/32"));
     let res = admin.post(&format!("{}/{id}/delete", policies_page(&admin)), &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(key_status_from(&admin.app, &script.token, "203.0.113.9").await, 200);
@@ -239,7 +242,7 @@ async fn a_lifetime_set_in_the_console_caps_keys_created_in_the_console_and_thro
     .await;
     let keys = format!("/o/{}/settings/api-keys", admin.org);
     let form = admin.console.page(&format!("{keys}/new?type=unscoped")).await;
-    assert!(form.contains(r#"id="expiry-7""#) && !form.contains(r#"id="expiry-30""#));
+    assert!(Page::parse(&form).has("#expiry-7") && !Page::parse(&form).has("#expiry-30"));
     assert!(form.contains("at most 20 days"));
     let review = format!("{keys}/review");
     for (expiry, status) in [("30", 422), ("7", 200)] {
@@ -460,8 +463,11 @@ async fn the_console_stays_open_to_an_admin_the_allowlist_shuts_out() {
     );
     let path = format!("/o/{org}/settings/policies");
     let page = console.page(&path).await;
-    assert!(page.contains(r#"<code id="your-address">203.0.113.50</code>"#));
-    assert!(page.contains(r#"id="excludes-you""#));
+    assert_eq!(
+        Page::parse(&page).text("code#your-address").as_deref(),
+        Some("203.0.113.50")
+    );
+    assert!(Page::parse(&page).has("#excludes-you"));
     assert!(page.contains("API keys used from 203.0.113.50, where you are now, are refused."));
     let id: Uuid = sqlx::query_scalar("SELECT id FROM policies")
         .fetch_one(&app.pool)
@@ -469,7 +475,7 @@ async fn the_console_stays_open_to_an_admin_the_allowlist_shuts_out() {
         .expect("policy");
     let edit = console.page(&format!("{path}/{id}")).await;
     assert!(
-        edit.contains(r#"id="excludes-you""#),
+        Page::parse(&edit).has("#excludes-you"),
         "the form says the list leaves the admin out"
     );
     let csrf = Page::parse(&page).form_token(&format!("{path}/{id}/disable"));
@@ -520,7 +526,7 @@ async fn every_policies_page_in_japanese_has_no_english_message() {
     assert_eq!(bad.status(), 422);
     pages.push(("errors".into(), bad.text().await.expect("page")));
     for (path, html) in pages {
-        assert!(html.contains(r#"<html lang="ja">"#), "{path}");
+        assert_eq!(Page::parse(&html).lang(), "ja", "{path}");
         for ((name, en), (_, ja)) in EN.all().into_iter().zip(JA.all()) {
             let fixed = en
                 .split(['{', '}'])
@@ -551,12 +557,12 @@ async fn many_policies_of_one_type_page_on_with_a_keyset() {
         .expect("policy");
     }
     let first = admin.console.page(&policies_page(&admin)).await;
-    assert_eq!(first.matches(r#"<li class="card policy""#).count(), 50);
+    assert_eq!(Page::parse(&first).count("li.card.policy"), 50);
     assert!(first.contains("list-00") && first.contains("list-49") && !first.contains("list-50"));
     let next = Page::parse(&first).href("#next-allowlists").expect("a next page");
     let second = admin.console.page(&next).await;
-    assert_eq!(second.matches(r#"<li class="card policy""#).count(), 1);
+    assert_eq!(Page::parse(&second).count("li.card.policy"), 1);
     assert!(second.contains("list-50") && !second.contains("list-49"));
-    assert!(!second.contains(r#"id="lifetimes""#), "a later page is of one type");
-    assert!(!second.contains(r#"id="next-allowlists""#));
+    assert!(!Page::parse(&second).has("#lifetimes"), "a later page is of one type");
+    assert!(!Page::parse(&second).has("#next-allowlists"));
 }

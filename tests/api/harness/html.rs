@@ -50,6 +50,16 @@ impl Page {
         self.html.select(&selector(css)).next()
     }
 
+    /// How many elements `css` selects.
+    pub fn count(&self, css: &str) -> usize {
+        self.html.select(&selector(css)).count()
+    }
+
+    /// The page's language, as its `<html lang>` says.
+    pub fn lang(&self) -> String {
+        self.attr("html", "lang").unwrap_or_default()
+    }
+
     /// Whether `css` selects anything.
     pub fn has(&self, css: &str) -> bool {
         self.first(css).is_some()
