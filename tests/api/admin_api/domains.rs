@@ -238,22 +238,11 @@ async fn a_name_is_verified_by_at_most_one_org_but_may_be_claimed_by_several() {
     }
 }
 
-async fn org_row(pool: &sqlx::PgPool, name: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO orgs (id, name) VALUES ($1, $2)")
-        .bind(id)
-        .bind(name)
-        .execute(pool)
-        .await
-        .expect("org");
-    id
-}
-
 #[tokio::test]
 async fn domains_add_verify_list_and_remove_from_the_command_line_each_with_its_event() {
     let (db_name, pool) = fresh_database().await;
     let url = database_server().url(&db_name);
-    let org = org_row(&pool, "Acme").await.to_string();
+    let org = crate::harness::arranged::org_row(&pool, "Acme").await.to_string();
 
     let (status, stdout, stderr) = domains(&url, &["add", "--org", &org, "Acme.Example."]);
     assert_eq!(status, Some(0), "{stderr}");
@@ -300,8 +289,8 @@ async fn domains_add_verify_list_and_remove_from_the_command_line_each_with_its_
 async fn bad_domain_commands_say_why_in_one_line_exit_2_and_write_nothing() {
     let (db_name, pool) = fresh_database().await;
     let url = database_server().url(&db_name);
-    let org = org_row(&pool, "Acme").await.to_string();
-    let other = org_row(&pool, "Globex").await.to_string();
+    let org = crate::harness::arranged::org_row(&pool, "Acme").await.to_string();
+    let other = crate::harness::arranged::org_row(&pool, "Globex").await.to_string();
     for args in [
         vec!["add", "--org", &org, "acme.example"],
         vec!["add", "--org", &other, "acme.example"],

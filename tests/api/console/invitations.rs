@@ -1485,8 +1485,8 @@ async fn the_migration_unmanages_accounts_their_first_org_managed_and_gives_a_ve
  {
     let (pool, _) = database_before_migration(INVITATIONS).await;
 
-    let first = org_row(&pool, "First").await;
-    let verifier = org_row(&pool, "Verifier").await;
+    let first = crate::harness::arranged::org_row(&pool, "First").await;
+    let verifier = crate::harness::arranged::org_row(&pool, "Verifier").await;
     claim(&pool, first, "claimed.example", "unverified").await;
     claim(&pool, verifier, "verified.example", "verified").await;
     // Accounts as the old rule left them: managed by the org that made them, their first.
@@ -1515,17 +1515,6 @@ async fn the_migration_unmanages_accounts_their_first_org_managed_and_gives_a_ve
             .expect("user");
         assert_eq!(managed, manager, "{why}");
     }
-}
-
-async fn org_row(pool: &PgPool, name: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO orgs (id, name) VALUES ($1, $2)")
-        .bind(id)
-        .bind(name)
-        .execute(pool)
-        .await
-        .expect("org");
-    id
 }
 
 async fn claim(pool: &PgPool, org: Uuid, name: &str, status: &str) {

@@ -148,3 +148,16 @@ pub async fn insert_policy(app: &TestApp, org: Uuid, kind: &str, rule: Value) ->
     .await
     .expect("policy")
 }
+
+/// An org written straight into a database no instance serves (before a migration, or for the
+/// command line).
+pub async fn org_row(pool: &sqlx::PgPool, name: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO orgs (id, name) VALUES ($1, $2)")
+        .bind(id)
+        .bind(name)
+        .execute(pool)
+        .await
+        .expect("org");
+    id
+}
