@@ -280,7 +280,8 @@ async fn the_log_lists_the_orgs_events_newest_first_with_who_did_what_to_what_an
     // Who: a person by name and email, a key by name and public id (linking to it), keyward.
     assert!(html.contains("ada@acme.example"));
     assert!(html.contains("API key deploy bot") && html.contains(key.public_id()));
-    assert!(html.contains(&format!(r#"href="/o/{}/settings/api-keys/{}""#, a.org, key.id)));
+    let key_page = format!("/o/{}/settings/api-keys/{}", a.org, key.id);
+    assert!(links(&html).contains(&key_page), "the event links to the key");
     assert!(html.contains(">keyward<"));
     // What, in words (and as recorded when keyward has no name for it).
     assert!(html.contains("API key use refused") && html.contains("Member access suspended"));

@@ -8,6 +8,7 @@ use reqwest::header::SET_COOKIE;
 use sha2::{Digest, Sha256};
 
 use crate::harness::console::{Console, PASSWORD, person, sign_in_token};
+use crate::harness::html;
 use crate::harness::{Options, Page, TestApp, behind_proxy, hidden_input, location};
 
 const SESSION: &str = "kw_session";
@@ -799,19 +800,16 @@ async fn revoke(app: &TestApp, key: uuid::Uuid) {
 
 /// The orgs `/orgs` lists: id, name and its active-key count as shown.
 fn listed(html: &str) -> Vec<(String, String, String)> {
-    html.split(r#"<a class="org-link" href="/o/"#)
-        .skip(1)
+    let page = Page::parse(html);
+    page.all("li")
+        .into_iter()
+        .filter(|item| html::holds(*item, "a.org-link"))
         .map(|item| {
-            let (id, rest) = item.split_once('/').expect("an org id");
-            let name = rest.split_once('>').expect("link").1.split_once('<').expect("name").0;
-            let count = rest
-                .split_once(r#"<span class="muted">"#)
-                .expect("a key count")
-                .1
-                .split_once('<')
-                .expect("count")
-                .0;
-            (id.to_owned(), name.to_owned(), count.to_owned())
+            let link = html::first_of(item, "a.org-link").expect("an org link");
+            let href = link.value().attr("href").unwrap_or_default();
+            let id = href.trim_start_matches("/o/").split('/').next().expect("an org id");
+            let count = html::first_of(item, "span.muted").map(html::text).expect("a key count");
+            (id.to_owned(), html::text(link), count)
         })
         .collect()
 }

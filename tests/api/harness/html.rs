@@ -28,6 +28,11 @@ pub fn holds(element: ElementRef<'_>, css: &str) -> bool {
     element.select(&selector(css)).next().is_some()
 }
 
+/// The first element `css` selects inside `element`.
+pub fn first_of<'a>(element: ElementRef<'a>, css: &str) -> Option<ElementRef<'a>> {
+    element.select(&selector(css)).next()
+}
+
 /// The folded texts of the elements `css` selects inside `element`.
 pub fn texts_of(element: ElementRef<'_>, css: &str) -> Vec<String> {
     element.select(&selector(css)).map(text).collect()
@@ -63,6 +68,12 @@ impl Page {
     /// Whether `css` selects anything.
     pub fn has(&self, css: &str) -> bool {
         self.first(css).is_some()
+    }
+
+    /// Whether an element `css` selects has `value` as its `value` attribute (compared as text,
+    /// so any value can be asked for).
+    pub fn has_value(&self, css: &str, value: &str) -> bool {
+        self.all(css).iter().any(|e| e.value().attr("value") == Some(value))
     }
 
     /// The folded text of the first element `css` selects.
