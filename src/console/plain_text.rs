@@ -23,7 +23,7 @@ const FORM_LIMIT: usize = 64 * 1024;
 /// beside the field, in the domain type it is parsed into (a name, an email, an IP allowlist's
 /// ranges, a time zone or language from the list), or drops it as the redirect rules do (the
 /// hidden `next` and `back`): this check leaves them to it, so the message is where they typed.
-/// The sweep (`tests/api/bad_input.rs`) holds each of them to no 5xx and nothing written.
+/// The sweep (`tests/api/system/bad_input.rs`) holds each of them to no 5xx and nothing written.
 const ANSWERED_BESIDE: [&str; 9] = [
     "display_name",
     "name",

@@ -1,7 +1,8 @@
 //! The console's route table: every page and form, with its method, path, what it is and
 //! whether it changes anything. It is the only place console routes are registered
 //! (`register`), so it is the list of them: actix-web cannot list its routes afterwards, and a
-//! test (`tests/api/console/route_table.rs`) finds no other registration in `src/console`.
+//! test (`no_route_is_registered_outside_the_table`) finds no other registration in
+//! `src/console`.
 //!
 //! Every route that changes state is a POST whose handler takes a `form::Form`, so its CSRF
 //! token and origin are checked before it runs. Error pages (`localize_errors`) wrap the

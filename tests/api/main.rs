@@ -1,36 +1,18 @@
-//! keyward's integration tests: one binary, one module per capability.
+//! keyward's integration tests: one binary, in folders by the door a request comes through.
+//!
+//! - `console/`: the web console a person signs in to (sign-in, setup, keys, members, policies,
+//!   invitations, the audit log, their account).
+//! - `admin_api/`: the admin API a key calls (the key's admission, then each family of
+//!   endpoints, the contract, a third-party client).
+//! - `cli/`: the `keyward` binary as an operator runs it.
+//! - `system/`: what holds whichever door is used (the schema, the server shell, secrets, a key's
+//!   standing, revocation across instances, the serving role, email rules, bad input).
+//! - `harness/`: what every test stands on (a fresh instance and database, a signed-in admin,
+//!   HTML read through a parser, snapshots).
 
-mod contract;
-mod helpers;
-mod proxy;
-mod revocation;
-mod secrets;
+mod harness;
 
-mod api_keys;
-mod bad_input;
-mod classification_levels;
+mod admin_api;
 mod cli;
-mod client;
 mod console;
-mod console_account;
-mod console_audit_log;
-mod console_keys;
-mod console_members;
-mod console_policies;
-mod console_sign_in;
-mod directory;
-mod domains;
-mod emails;
-mod endpoints;
-mod events;
-mod invitations;
-mod manage;
-mod policies;
-mod rate_limits;
-mod roles;
-mod schema;
-mod server;
-mod setup;
-mod standing;
-mod users;
-mod verification;
+mod system;

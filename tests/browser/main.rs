@@ -9,18 +9,11 @@
 //! both database modes. Without chromium, chromedriver or axe-core (tests/browser/node_modules)
 //! it skips with a loud message, except under `CI=true`, where it fails.
 
-#[allow(dead_code)]
-#[path = "../api/console.rs"]
-mod console;
-#[allow(dead_code)]
-#[path = "../api/contract.rs"]
-mod contract;
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
-#[allow(dead_code)]
-#[path = "../api/proxy.rs"]
-mod proxy;
+#[allow(dead_code, unused_imports)]
+#[path = "../api/harness/mod.rs"]
+mod harness;
+use harness as helpers;
+use harness::console;
 
 mod browser;
 

@@ -1,0 +1,4 @@
+//! The `keyward` binary as an operator runs it.
+
+mod keys;
+mod operator;
