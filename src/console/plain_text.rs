@@ -16,8 +16,9 @@ use futures_util::StreamExt;
 use super::PageError;
 use crate::domain::text::{Lines, is_text};
 
-/// The largest form the console reads, as its form extractor allows (`startup`).
-const FORM_LIMIT: usize = 64 * 1024;
+/// The largest form the console reads: the form extractor's limit (`form::LIMIT`), enforced
+/// here first, since this check reads every form before the extractor does.
+const FORM_LIMIT: usize = super::form::LIMIT;
 
 /// The fields a person types whose own form answers a control character or an over-long value
 /// beside the field, in the domain type it is parsed into (a name, an email, an IP allowlist's

@@ -599,6 +599,6 @@ async fn a_form_of_up_to_64_kib_is_read_and_a_larger_one_is_refused_with_nothing
             ],
         )
         .await;
-    assert_eq!(res.status(), 400, "a body over 64 KiB is not read");
+    assert_eq!(res.status(), 413, "a body over 64 KiB is not read");
     assert_eq!(written(&admin).await, before, "nothing written");
 }
