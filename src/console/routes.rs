@@ -65,16 +65,21 @@ const fn post_to_read(path: &'static str, what: &'static str, handler: fn() -> a
     }
 }
 
-/// Probes and static files: they read nothing a request sends, so they answer without the
-/// check of what it sends (`plain_text`). `/healthz` is the load benchmark's reference, and
-/// stays as cheap as an answer can be.
+/// The probes: machine-facing, they read nothing a request sends and answer no page, so they
+/// are registered outside the console's error pages and checks. `/healthz` is the load
+/// benchmark's reference, and stays as cheap as an answer can be.
 pub static PROBES: &[Route] = &[
     get("/healthz", "liveness probe", || web::to(home::healthz)),
     get("/readyz", "readiness probe (the database answers)", || {
         web::to(home::readyz)
     }),
-    get("/static/{file}", "stylesheet and scripts", || web::to(assets::serve)),
 ];
+
+/// The static files: they read nothing a request sends, so they answer without the check of
+/// what it sends (`plain_text`), but a missing one is the console's own 404 page.
+pub static ASSETS: &[Route] = &[get("/static/{file}", "stylesheet and scripts", || {
+    web::to(assets::serve)
+})];
 
 /// The pages and forms, in the order they are tried: a literal segment ahead of a parameter in
 /// its place (`api-keys/new` before `api-keys/{keyId}`).
@@ -260,9 +265,13 @@ pub static PAGES: &[Route] = &[
     ),
 ];
 
-/// Registers the table: the probes, then the pages behind the check of what they are sent,
-/// all inside the error pages, and a localized 404 for any other path.
+/// Registers the table: the probes as they are; then, inside the console's error pages, the
+/// static files, and the pages behind the check of what they are sent, with a localized 404
+/// for any other path.
 pub fn register(cfg: &mut web::ServiceConfig) {
+    for route in PROBES {
+        cfg.route(route.path, route.actix());
+    }
     let pages = |cfg: &mut web::ServiceConfig| {
         for route in PAGES {
             cfg.route(route.path, route.actix());
@@ -270,7 +279,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         cfg.default_service(web::to(not_found));
     };
     let console = |cfg: &mut web::ServiceConfig| {
-        for route in PROBES {
+        for route in ASSETS {
             cfg.route(route.path, route.actix());
         }
         cfg.service(
@@ -303,6 +312,7 @@ mod tests {
         PAGES
             .iter()
             .chain(PROBES)
+            .chain(ASSETS)
             .any(|route| route.method == method && ResourceDef::new(route.path).is_match(url.path()))
     }
 
@@ -416,7 +426,7 @@ mod tests {
 
     #[test]
     fn only_posts_change_state_and_no_path_is_registered_twice_for_a_method() {
-        let all: Vec<&Route> = PAGES.iter().chain(PROBES).collect();
+        let all: Vec<&Route> = PAGES.iter().chain(PROBES).chain(ASSETS).collect();
         for route in &all {
             assert!(
                 !route.changes_state || route.method == Method::Post,
