@@ -48,13 +48,3 @@ pub fn existing(req: &HttpRequest, state: &AppState) -> Option<String> {
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
-
-impl Presession {
-    /// True when a pre-session form's token was made for this browser (which already had its
-    /// cookie) and for `purpose`, and the request came from this site.
-    pub fn genuine(&self, req: &HttpRequest, state: &AppState, purpose: &str, token: &str) -> bool {
-        self.new_cookie.is_none()
-            && state.csrf.verify(purpose, &self.value, token)
-            && !crate::auth::csrf::is_cross_origin(req, &state.public_base)
-    }
-}

@@ -6,10 +6,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::catalog::Lang;
@@ -130,15 +132,23 @@ impl Viewer {
 }
 
 impl Viewer {
-    /// The viewer of this request, looked up once however many extractors ask (a page's
-    /// `OrgAdmin` and its `Form` read the same session).
+    /// The viewer of this request, looked up once however many extractors ask: a handler's
+    /// extractors run at the same time, so the first to ask looks the session up and the
+    /// others wait for its answer (a page's `OrgAdmin` and its `Form` read the same session,
+    /// even when it ends during the request). A failed lookup is tried again by the next.
     pub async fn cached(req: &HttpRequest, state: &AppState) -> Result<Viewer, PageError> {
-        if let Some(viewer) = req.extensions().get::<Viewer>() {
-            return Ok(viewer.clone());
-        }
-        let viewer = Viewer::of(req, state).await?;
-        req.extensions_mut().insert(viewer.clone());
-        Ok(viewer)
+        let cell = {
+            let mut extensions = req.extensions_mut();
+            match extensions.get::<Rc<OnceCell<Viewer>>>() {
+                Some(cell) => Rc::clone(cell),
+                None => {
+                    let cell = Rc::new(OnceCell::new());
+                    extensions.insert(Rc::clone(&cell));
+                    cell
+                }
+            }
+        };
+        cell.get_or_try_init(|| Viewer::of(req, state)).await.cloned()
     }
 }
 
