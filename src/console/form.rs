@@ -50,14 +50,29 @@ pub struct Button {}
 
 impl ConsoleForm for Button {}
 
+/// What a form's token is made from for this viewer: a purpose and the value it is bound to
+/// (the session's secret, or the pre-session cookie). None where the form needs a session the
+/// viewer does not have, or a pre-session cookie the browser did not send.
+fn binding(
+    bound_to: BoundTo,
+    session: Option<&session::Session>,
+    presession: Option<&str>,
+) -> Option<(&'static str, String)> {
+    match (bound_to, session) {
+        (BoundTo::Session | BoundTo::Viewer(_), Some(session)) => Some(session.form_binding()),
+        (BoundTo::Presession(purpose), _) | (BoundTo::Viewer(purpose), None) => {
+            presession.map(|value| (purpose, value.to_owned()))
+        }
+        (BoundTo::Session, None) => None,
+    }
+}
+
 /// The token a page's form of type `T` carries, for this viewer: what `Form<T>` checks it
 /// against. `presession` is the browser's pre-session value (unused for `BoundTo::Session`).
 pub fn token<T: ConsoleForm>(state: &AppState, session: Option<&session::Session>, presession: &str) -> String {
-    match (T::BOUND_TO, session) {
-        (BoundTo::Session, Some(session)) | (BoundTo::Viewer(_), Some(session)) => session.csrf_token(state),
-        (BoundTo::Presession(purpose), _) | (BoundTo::Viewer(purpose), None) => state.csrf.token(purpose, presession),
-        (BoundTo::Session, None) => String::new(),
-    }
+    binding(T::BOUND_TO, session, Some(presession))
+        .map(|(purpose, bound)| state.csrf.token(purpose, &bound))
+        .unwrap_or_default()
 }
 
 /// A posted form whose token and origin were checked. Derefs to its fields.
@@ -115,12 +130,8 @@ fn genuine(
         .find(|(name, _)| name == "csrf")
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
-    let made_for_this_browser = match (bound_to, session) {
-        (BoundTo::Session, Some(session)) | (BoundTo::Viewer(_), Some(session)) => session.owns_token(state, &token),
-        (BoundTo::Presession(purpose), _) | (BoundTo::Viewer(purpose), None) => {
-            super::presession::existing(req, state).is_some_and(|value| state.csrf.verify(purpose, &value, &token))
-        }
-        (BoundTo::Session, None) => false,
-    };
+    let presession = super::presession::existing(req, state);
+    let made_for_this_browser = binding(bound_to, session, presession.as_deref())
+        .is_some_and(|(purpose, bound)| state.csrf.verify(purpose, &bound, &token));
     made_for_this_browser && !csrf::is_cross_origin(req, &state.public_base)
 }

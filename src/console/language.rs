@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::store;
 
 /// The purpose of the switch's token before sign-in (bound to the pre-session cookie).
-pub const CSRF_PURPOSE: &str = "language";
+const CSRF_PURPOSE: &str = "language";
 
 #[derive(Deserialize)]
 pub struct SwitchForm {

@@ -56,7 +56,8 @@ pub struct Layout {
     pub lang: Lang,
     pub t: &'static Messages,
     pub user_name: Option<String>,
-    /// The CSRF token of the layout's forms; empty where the page offers none (error pages).
+    /// The token of the layout's forms (the language switch, and sign-out once signed in);
+    /// empty where the page offers none (error pages).
     pub csrf: String,
     /// This page's path, where the language switch comes back to.
     pub here: String,
@@ -84,7 +85,7 @@ impl Layout {
     /// pre-session cookie.
     pub fn anonymous(state: &AppState, lang: Lang, presession: &str, req: &HttpRequest) -> Layout {
         Layout {
-            csrf: state.csrf.token(language::CSRF_PURPOSE, presession),
+            csrf: form::token::<language::SwitchForm>(state, None, presession),
             here: here(req),
             ..Layout::new(lang)
         }
@@ -93,7 +94,8 @@ impl Layout {
     pub fn signed_in(lang: Lang, session: &Session, state: &AppState, req: &HttpRequest) -> Layout {
         Layout {
             user_name: Some(session.user.display_name.clone()),
-            csrf: session.csrf_token(state),
+            // The language switch's token is the session's, like every form a session sends.
+            csrf: form::token::<language::SwitchForm>(state, Some(session), ""),
             here: here(req),
             zone: account::zone_of(session.user.zoneinfo.as_deref()),
             ..Layout::new(lang)

@@ -89,16 +89,10 @@ impl Session {
         self.user.user_id
     }
 
-    /// The token every form of this session carries.
-    pub fn csrf_token(&self, state: &AppState) -> String {
-        state.csrf.token(CSRF_PURPOSE, &hex::encode(&self.user.csrf_secret))
-    }
-
-    /// True when a posted token is this session's (`form::Form` checks every form with it).
-    pub(super) fn owns_token(&self, state: &AppState, token: &str) -> bool {
-        state
-            .csrf
-            .verify(CSRF_PURPOSE, &hex::encode(&self.user.csrf_secret), token)
+    /// What the tokens of this session's forms are made from: its purpose and the session's
+    /// own secret (`form::token` and `form::Form` make and check them).
+    pub(super) fn form_binding(&self) -> (&'static str, String) {
+        (CSRF_PURPOSE, hex::encode(&self.user.csrf_secret))
     }
 }
 
@@ -209,7 +203,6 @@ pub struct OrgAdmin {
     pub lang: Lang,
     pub session: Session,
     pub org_id: Uuid,
-    pub org_name: String,
     /// The page's layout, with the org's bar and URLs.
     pub layout: OrgLayout,
 }
@@ -250,16 +243,11 @@ impl FromRequest for OrgAdmin {
             let org_name = store::memberships::administered_org(&mut conn, session.user_id(), org_id)
                 .await?
                 .ok_or(PageError::NotFound)?;
-            let layout = OrgLayout::new(
-                Layout::signed_in(lang, &session, &state, &req),
-                org_id,
-                org_name.clone(),
-            );
+            let layout = OrgLayout::new(Layout::signed_in(lang, &session, &state, &req), org_id, org_name);
             Ok(OrgAdmin {
                 lang,
                 session,
                 org_id,
-                org_name,
                 layout,
             })
         })
